@@ -1,0 +1,1 @@
+"""tswsgi worker: hosts a Python WSGI application behind the tswsgi front end."""

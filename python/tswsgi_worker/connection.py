@@ -1,0 +1,111 @@
+"""Frame I/O on one request connection from the front end."""
+
+import os
+
+from .framing import HEADER_SIZE, ProtocolError, frame_header, parse_header
+
+# Big enough that a request's R and E frames usually come in with one recv.
+_READ_BUFFER = 65536
+
+
+class ConnectionLost(OSError):
+    """Writing to the front end failed; the connection is unusable."""
+
+
+class FrameReader:
+    """Reads frames from the socket through a buffered reader.
+
+    Payloads can be read in pieces (read, readline), so wsgi.input streams a
+    B frame's bytes straight from the socket buffer without holding the body.
+    """
+
+    def __init__(self, sock):
+        self._file = sock.makefile('rb', buffering=_READ_BUFFER)
+        self.broken = False
+
+    def _fail(self, message):
+        self.broken = True
+        raise ProtocolError(message)
+
+    def read_header(self):
+        """Return (type, length) of the next frame, or None at a clean EOF."""
+        header = self._file.read(HEADER_SIZE)
+        if len(header) == HEADER_SIZE:
+            try:
+                return parse_header(header)
+            except ProtocolError as exc:
+                self._fail(str(exc))
+        if header:
+            self._fail('connection closed inside a frame header')
+        return None
+
+    def read(self, size):
+        data = self._file.read(size)
+        if len(data) != size:
+            self._fail('connection closed inside a frame')
+        return data
+
+    def skip(self, size):
+        while size:
+            size -= len(self.read(min(size, _READ_BUFFER)))
+
+    def readline(self, limit):
+        """Read up to limit bytes, stopping after a newline."""
+        line = self._file.readline(limit)
+        if len(line) < limit and not line.endswith(b'\n'):
+            self._fail('connection closed inside a frame')
+        return line
+
+    def close(self):
+        self._file.close()
+
+
+class Channel:
+    """Sends frames; each call is one sendmsg so small responses are one syscall."""
+
+    def __init__(self, sock):
+        self._sock = sock
+        self.broken = False
+
+    def send(self, parts):
+        try:
+            _sendv(self._sock, parts)
+        except OSError as exc:
+            self.broken = True
+            raise ConnectionLost(exc.errno, exc.strerror) from exc
+
+    def send_frame(self, type, payload=b''):
+        self.send([frame_header(type, len(payload)), payload])
+
+    def sendfile(self, fd, offset, count):
+        """Send count bytes of the file at offset; the kernel copies them."""
+        sockfd = self._sock.fileno()
+        try:
+            while count:
+                sent = os.sendfile(sockfd, fd, offset, count)
+                if sent == 0:
+                    # The file shrank under us: the D frame can no longer be
+                    # completed, so the connection must go.
+                    raise OSError(0, 'file ended before the promised length')
+                offset += sent
+                count -= sent
+        except OSError as exc:
+            self.broken = True
+            raise ConnectionLost(exc.errno, exc.strerror) from exc
+
+
+def _sendv(sock, parts):
+    total = sum(map(len, parts))
+    sent = sock.sendmsg(parts)
+    while sent < total:
+        # A partial send: drop what went out and send the rest.
+        total -= sent
+        rest = []
+        for part in parts:
+            if sent >= len(part):
+                sent -= len(part)
+                continue
+            rest.append(memoryview(part)[sent:] if sent else part)
+            sent = 0
+        parts = rest
+        sent = sock.sendmsg(parts)

@@ -1,0 +1,130 @@
+"""One request: the environ, finding the application, running it (Adapter_run)."""
+
+import itertools
+import os
+import stat
+import time
+
+from .connection import ConnectionLost
+from .filewrapper import FileWrapper, regular_file
+from .loader import LoadError
+from .log import describe, set_remote
+from .request_input import Input
+from .response import Response
+
+# Bodies given as a list or tuple of at most this many items are complete
+# already, so the whole response goes out in one send.
+_FEW_ITEMS = 4
+
+
+class ThreadState:
+    """Per serving thread: mod_wsgi.thread_id and mod_wsgi.thread_requests."""
+
+    def __init__(self, thread_id):
+        self.thread_id = thread_id
+        self.requests = 0
+
+
+class RequestHandler:
+
+    def __init__(self, settings, loader, log, errors):
+        self._loader = loader
+        self._log = log
+        self._errors = errors
+        self._total = itertools.count(1)
+        # The constant part of every environ; the front end's block may
+        # override wsgi.url_scheme.
+        self._base = {
+            'wsgi.version': (1, 0),
+            'wsgi.multithread': settings.multithread,
+            'wsgi.multiprocess': settings.multiprocess,
+            'wsgi.run_once': settings.run_once,
+            'wsgi.url_scheme': 'http',
+            'wsgi.errors': errors,
+            'wsgi.file_wrapper': FileWrapper,
+            'wsgi.input_terminated': True,
+            'mod_wsgi.version': (4, 9, 4),
+        }
+
+    def handle(self, fields, reader, channel, thread):
+        """Serve one request; False when the connection cannot be used again."""
+        start = time.time_ns() // 1000
+        environ = self._base.copy()
+        environ.update(fields)
+        body = Input(reader)
+        environ['wsgi.input'] = body
+        environ['mod_wsgi.thread_id'] = thread.thread_id
+        environ['mod_wsgi.thread_requests'] = thread.requests
+        environ['mod_wsgi.total_requests'] = next(self._total)
+        environ['mod_wsgi.script_start'] = str(start)
+        thread.requests += 1
+        if 'REMOTE_ADDR' in fields:
+            set_remote('%s:%s' % (fields['REMOTE_ADDR'], fields.get('REMOTE_PORT', '')))
+        response = Response(channel)
+        try:
+            self._respond(environ, response)
+        except ConnectionLost:
+            self._log.debug('mod_wsgi (pid=%d): Front end closed connection.' % os.getpid())
+        finally:
+            response.expire()
+            self._errors.flush()
+            set_remote(None)
+        return body.finish() and not channel.broken
+
+    def _respond(self, environ, response):
+        script = environ.get('SCRIPT_FILENAME', '')
+        try:
+            info = os.stat(script)
+        except (OSError, ValueError):
+            self._log.error('Target WSGI script not found or unable to stat: %s' % script)
+            response.send_error_page('404 Not Found', 'Not Found',
+                                     'The requested URL was not found on this server.')
+            return
+        if stat.S_ISDIR(info.st_mode):
+            self._log.error('Attempt to invoke directory as WSGI application: %s' % script)
+            response.send_error_page('403 Forbidden', 'Forbidden',
+                                     "You don't have permission to access this resource.")
+            return
+        try:
+            app = self._loader.application(
+                script, environ.get('mod_wsgi.application_group', ''),
+                environ.get('mod_wsgi.callable_object', 'application'),
+                info.st_mtime_ns // 1000)
+        except LoadError as exc:
+            response.fail(str(exc))
+            return
+        self._run(app, environ, response, script)
+
+    def _run(self, app, environ, response, script):
+        result = None
+        try:
+            result = app(environ, response.start_response)
+            self._output(result, response)
+            response.finish()
+        except ConnectionLost:
+            raise
+        except (Exception, SystemExit) as exc:
+            self._log.script_exception(script, exc)
+            response.fail(describe(exc))
+        finally:
+            close = getattr(result, 'close', None)
+            if close is not None:
+                try:
+                    close()
+                except (Exception, SystemExit) as exc:
+                    self._log.script_exception(script, exc)
+
+    def _output(self, result, response):
+        if isinstance(result, FileWrapper) and not response.head_sent:
+            found = regular_file(result)
+            if found is not None:
+                response.send_file(*found)
+                return
+        if type(result) in (list, tuple) and len(result) <= _FEW_ITEMS:
+            response.collect()
+        for item in result:
+            if not isinstance(item, bytes):
+                raise TypeError('sequence of byte string values expected, '
+                                'value of type %.200s found' % type(item).__name__)
+            if item:
+                response.output(item)

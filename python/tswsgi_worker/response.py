@@ -1,0 +1,145 @@
+"""The response side of one request: start_response, write, and the frames.
+
+Behaviour follows mod_wsgi's Adapter_start_response/Adapter_output: headers go
+out lazily with the first body bytes, each body chunk is sent at once, the
+app's Content-Length caps the body.
+"""
+
+from .framing import encode_frame, encode_head, frame_header
+from .connection import ConnectionLost
+from .validate import check_headers, check_status, parse_content_length
+
+_Z = frame_header('Z', 0)
+
+# Largest D frame that sendfile fills in one go.
+SENDFILE_PIECE = 16 * 1024 * 1024
+
+_ERROR_PAGE = '''<!DOCTYPE HTML PUBLIC "-//IETF//DTD HTML 2.0//EN">
+<html><head>
+<title>%s</title>
+</head><body>
+<h1>%s</h1>
+<p>%s</p>
+</body></html>
+'''
+
+
+class Response:
+
+    def __init__(self, channel):
+        self._channel = channel
+        self._status = None
+        self._headers = None       # checked headers, until they are sent
+        self.head_sent = False
+        self._length = None        # the app's Content-Length
+        self.output_length = 0     # body bytes the app produced
+        self._parts = None         # frames held back by collect()
+        self._expired = False
+
+    def start_response(self, status, headers, exc_info=None):
+        if self._expired:
+            raise RuntimeError('request object has expired')
+        if exc_info is not None:
+            if not isinstance(exc_info, tuple):
+                raise RuntimeError('exception info must be a tuple')
+            if self.head_sent:
+                raise exc_info[1].with_traceback(exc_info[2])
+        elif self.head_sent:
+            raise RuntimeError('headers have already been sent')
+        check_status(status)
+        self._headers = check_headers(headers)
+        self._status = status
+        return self.write
+
+    def write(self, data):
+        if self._expired:
+            raise RuntimeError('request object has expired')
+        if not isinstance(data, bytes):
+            raise TypeError('byte string value expected, value of type %.200s found'
+                            % type(data).__name__)
+        try:
+            self.output(data)
+        except ConnectionLost as exc:
+            raise OSError('tswsgi failed to write response data: %s' % exc.strerror) from exc
+
+    def collect(self):
+        """Hold frames back until finish(): for bodies that are complete already."""
+        self._parts = []
+
+    def output(self, data):
+        parts = [] if self.head_sent else [self._head()]
+        size = len(data)
+        if size:
+            if self._length is not None:
+                room = self._length - self.output_length
+                if size > room:
+                    # Beyond Content-Length: mod_wsgi drops it silently.
+                    data = memoryview(data)[:max(room, 0)]
+            self.output_length += size
+            if len(data):
+                parts.append(frame_header('D', len(data)))
+                parts.append(data)
+        if parts:
+            self._send(parts)
+
+    def send_file(self, fd, offset, size):
+        """Send the head, then the file's bytes as D frames by sendfile."""
+        head = self._head(default_length=size)
+        count = min(size, self._length)
+        self.output_length += size
+        pending = [head]
+        while count:
+            piece = min(count, SENDFILE_PIECE)
+            pending.append(frame_header('D', piece))
+            self._send(pending)
+            pending = []
+            self._channel.sendfile(fd, offset, piece)
+            offset += piece
+            count -= piece
+        if pending:
+            self._send(pending)
+
+    def finish(self):
+        parts = [] if self.head_sent else [self._head()]
+        parts.append(_Z)
+        self._send(parts, final=True)
+
+    def fail(self, message):
+        if not self._channel.broken:
+            self._send([encode_frame('X', message.encode('latin-1', 'replace'))], final=True)
+
+    def send_error_page(self, status, title, text):
+        body = (_ERROR_PAGE % (status, title, text)).encode('latin-1')
+        self._status = status
+        self._headers = [('Content-Length', str(len(body))),
+                         ('Content-Type', 'text/html; charset=iso-8859-1')]
+        self.output(body)
+        self.finish()
+
+    def expire(self):
+        self._expired = True
+
+    def _head(self, default_length=None):
+        if self._status is None:
+            raise RuntimeError('response has not been started')
+        headers = self._headers
+        for index, (name, value) in enumerate(headers):
+            if name.lower() == 'content-length':
+                self._length = parse_content_length(value)
+                # Sent normalised, as Apache's ap_set_content_length does.
+                headers[index] = (name, str(self._length))
+        if self._length is None and default_length is not None:
+            self._length = default_length
+            headers.append(('Content-Length', str(default_length)))
+        self.head_sent = True
+        self._headers = None
+        return encode_frame('H', encode_head(self._status, headers))
+
+    def _send(self, parts, final=False):
+        if self._parts is not None:
+            self._parts.extend(parts)
+            if not final:
+                return
+            parts = self._parts
+            self._parts = None
+        self._channel.send(parts)

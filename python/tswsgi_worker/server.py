@@ -1,0 +1,115 @@
+"""The request socket and the serving threads.
+
+Each of the `threads` threads accepts one connection from the front end and
+serves its requests one after another; a connection is a thread.
+"""
+
+import os
+import socket
+import threading
+import time
+
+from .connection import Channel, FrameReader
+from .framing import ProtocolError, decode_environ
+from .request import ThreadState
+
+
+class Server:
+
+    def __init__(self, settings, handler, log):
+        self._settings = settings
+        self._handler = handler
+        self._log = log
+        self._sock = None
+        self._inode = None
+        self._stopping = False
+        self._busy = 0  # threads inside a request
+        self._idle = threading.Condition()
+
+    def listen(self):
+        path = self._settings.socket
+        try:
+            os.unlink(path)  # left over from a process that died
+        except FileNotFoundError:
+            pass
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.bind(path)
+        sock.listen(max(self._settings.threads, 128))
+        self._inode = os.stat(path).st_ino
+        self._sock = sock
+
+    def start(self):
+        for number in range(1, self._settings.threads + 1):
+            thread = threading.Thread(target=self._accept_loop, args=(ThreadState(number),),
+                                      name='tswsgi-%d' % number, daemon=True)
+            thread.start()
+
+    def stop(self, timeout):
+        """Stop accepting, then wait up to timeout for requests in progress."""
+        self._stopping = True
+        try:
+            # shutdown() wakes the threads blocked in accept(); close() would not.
+            self._sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self._sock.close()
+        self._unlink()
+        with self._idle:
+            self._idle.wait_for(lambda: not self._busy, timeout)
+
+    def _unlink(self):
+        # Only our own socket: a replacement process may have bound the path.
+        path = self._settings.socket
+        try:
+            if os.stat(path).st_ino == self._inode:
+                os.unlink(path)
+        except OSError:
+            pass
+
+    def _accept_loop(self, thread):
+        while not self._stopping:
+            try:
+                conn, _ = self._sock.accept()
+            except OSError as exc:
+                if self._stopping:
+                    return
+                self._log.error('Failed to accept a front end connection: %s' % exc)
+                time.sleep(0.1)  # e.g. out of descriptors: do not spin
+                continue
+            try:
+                self._serve(conn, thread)
+            except ProtocolError as exc:
+                self._log.error('Protocol error on a front end connection, '
+                                'closing it: %s' % exc)
+            except Exception as exc:
+                self._log.error('Closing a front end connection after an '
+                                'internal error: %s' % exc)
+            finally:
+                conn.close()
+
+    def _serve(self, conn, thread):
+        reader = FrameReader(conn)
+        channel = Channel(conn)
+        try:
+            while not self._stopping:
+                header = reader.read_header()
+                if header is None:
+                    return
+                type, length = header
+                if type != 'R':
+                    raise ProtocolError('%s frame where a request should start' % type)
+                try:
+                    fields = decode_environ(reader.read(length))
+                except ValueError as exc:
+                    raise ProtocolError('bad environ block: %s' % exc) from None
+                with self._idle:
+                    self._busy += 1
+                try:
+                    if not self._handler.handle(fields, reader, channel, thread):
+                        return
+                finally:
+                    with self._idle:
+                        self._busy -= 1
+                        self._idle.notify_all()
+        finally:
+            reader.close()

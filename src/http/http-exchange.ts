@@ -1,0 +1,199 @@
+// One HTTP request on its way through a worker: streams the request body to the
+// worker and the response back to the client, each side pausing the other.
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Exchange, RequestChannel } from '../process/exchange';
+import type { ResponseHead } from '../process/framing';
+import type { Dispatcher } from '../process/dispatcher';
+import type { ErrorLog } from '../log/error-log';
+import { ERROR_PAGE_TYPE, errorPage, rawErrorResponse } from './error-page';
+
+/** Hop-by-hop headers belong to one connection; node:http makes its own. */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection', 'te', 'trailer']);
+const MAX_RETRIES = 3;
+
+export interface ExchangeContext {
+  dispatcher: Dispatcher;
+  log: ErrorLog;
+  /** Bytes the body may have; 0 means no limit. */
+  limitRequestBody: number;
+  script: string;
+  /** Called once when the exchange is over, with the status sent and body bytes written. */
+  finished(status: number, bodyBytes: number): void;
+}
+
+export class HttpExchange implements Exchange {
+  bodyConsumed = false;
+  private channel: RequestChannel | null = null;
+  private status = 0;
+  private sent = 0;
+  private expected: number | null = null;
+  private bodyBytes = 0;
+  private bodyDone: boolean;
+  /** The response is no longer ours to write: refused, answered with an error, or the client left. */
+  private over = false;
+  private retries = 0;
+  private listening = false;
+
+  constructor(
+    readonly requestFrame: Buffer,
+    readonly bodyless: boolean,
+    private readonly req: IncomingMessage,
+    private readonly res: ServerResponse,
+    private readonly context: ExchangeContext,
+  ) {
+    this.bodyDone = bodyless;
+    res.on('close', () => this.closed());
+  }
+
+  start(channel: RequestChannel): void {
+    this.channel = channel;
+    if (this.bodyDone) return;
+    if (!this.listening) {
+      this.listening = true;
+      this.req.on('data', (chunk: Buffer) => this.body(chunk));
+      this.req.on('end', () => {
+        this.bodyDone = true;
+        this.channel?.endBody();
+      });
+    }
+    this.req.resume();
+  }
+
+  onDrain(): void {
+    if (!this.bodyDone) this.req.resume();
+  }
+
+  onHead(head: ResponseHead): void {
+    if (this.over) return;
+    const code = Number(head.status.slice(0, 3));
+    const reason = head.status.slice(4);
+    const headers: string[] = [];
+    for (let i = 0; i < head.headers.length; i += 2) {
+      const name = head.headers[i]!;
+      const lower = name.toLowerCase();
+      if (HOP_BY_HOP.has(lower)) continue;
+      if (lower === 'content-length') this.expected = Number(head.headers[i + 1]);
+      headers.push(name, head.headers[i + 1]!);
+    }
+    try {
+      this.res.writeHead(code, reason, headers);
+      this.status = code;
+    } catch (err) {
+      this.context.log.error(`Invalid response head from ${this.channel?.processLabel} for '${this.context.script}': ${(err as Error).message}`);
+      this.respondWithError(500);
+    }
+  }
+
+  onData(chunk: Buffer): void {
+    if (this.over) return;
+    this.sent += chunk.length;
+    if (!this.res.write(chunk)) {
+      this.channel?.pauseResponse();
+      this.res.once('drain', () => this.channel?.resumeResponse());
+    }
+  }
+
+  onEnd(): void {
+    this.channel = null;
+    if (this.over) return;
+    this.over = true;
+    const bodyAllowed = this.req.method !== 'HEAD' && this.status !== 204 && this.status !== 304;
+    const short = bodyAllowed && this.expected !== null && this.sent < this.expected;
+    this.res.end();
+    // A body shorter than its Content-Length: closing is the only way to tell the client.
+    if (short) {
+      this.context.log.info(`Response for '${this.context.script}' was shorter than its Content-Length (${this.sent} of ${this.expected} bytes); closing the connection`);
+      this.res.once('finish', () => this.req.socket.destroySoon());
+    }
+  }
+
+  onFailure(message: string): void {
+    this.channel = null;
+    this.context.log.debug(`Request for '${this.context.script}' failed in the worker: ${message}`);
+    this.fail(500);
+  }
+
+  onLost(reason: string, reachedWorker: boolean): void {
+    const label = this.channel?.processLabel ?? 'the worker';
+    this.channel = null;
+    if (this.over) return;
+    if (!reachedWorker && !this.bodyConsumed && this.retries < MAX_RETRIES) {
+      this.retries++;
+      this.context.log.info(`Request for '${this.context.script}' never reached ${label} (${reason}); sending it to another process`);
+      this.context.dispatcher.dispatch(this);
+      return;
+    }
+    this.context.log.error(`Lost the connection to ${label} during a request for '${this.context.script}' (${reason})`);
+    this.fail(502);
+  }
+
+  /** The front end refuses the request after it was accepted (a malformed body). */
+  refuse(status: number): void {
+    if (this.over) return;
+    this.context.dispatcher.cancel(this);
+    this.abortBody('the request was malformed');
+    if (!this.res.headersSent) {
+      this.over = true;
+      this.status = status;
+      this.req.socket.end(rawErrorResponse(status));
+    }
+    this.req.socket.destroySoon();
+  }
+
+  private body(chunk: Buffer): void {
+    this.bodyConsumed = true;
+    this.bodyBytes += chunk.length;
+    const limit = this.context.limitRequestBody;
+    if (limit > 0 && this.bodyBytes > limit) {
+      this.req.pause();
+      this.abortBody(`the request body exceeds the limit of ${limit} bytes`);
+      this.fail(413);
+      return;
+    }
+    if (this.channel && !this.channel.writeBody(chunk)) this.req.pause();
+  }
+
+  private abortBody(reason: string): void {
+    if (this.bodyDone) return;
+    this.bodyDone = true;
+    this.channel?.abortBody(reason);
+  }
+
+  /** An error status if the head is not out yet; otherwise the only signal left is closing. */
+  private fail(status: number): void {
+    if (this.over) return;
+    if (this.res.headersSent) {
+      // What was written still goes out; the missing end (last chunk or bytes) tells the client.
+      this.over = true;
+      this.req.socket.destroySoon();
+    } else {
+      this.respondWithError(status);
+    }
+  }
+
+  private respondWithError(status: number): void {
+    this.over = true;
+    this.status = status;
+    const page = errorPage(status);
+    this.res.removeHeader('content-length');
+    this.res.writeHead(status, { 'Content-Type': ERROR_PAGE_TYPE, 'Content-Length': page.length });
+    this.res.end(page);
+  }
+
+  private closed(): void {
+    const complete = this.res.writableFinished;
+    if (!complete) {
+      // The client went away: a queued request is dropped; a running one loses its worker connection,
+      // so the application's next read or write fails instead of working for nobody.
+      this.context.dispatcher.cancel(this);
+      this.abortBody('the client closed the connection');
+      if (this.channel && !this.over) {
+        this.over = true;
+        this.channel.close();
+      }
+      this.over = true;
+    }
+    this.context.finished(this.status || (complete ? this.res.statusCode : 0), this.sent);
+  }
+}

@@ -1,0 +1,67 @@
+// What the front end refuses before a request can reach Python, with the status
+// Apache (or RFC 9110/9112 where Apache is vaguer) gives.
+
+import type { IncomingMessage } from 'node:http';
+import type { ServerConfig } from '../config/model';
+
+export interface Refusal {
+  status: number;
+  message: string;
+}
+
+type Limits = Pick<ServerConfig, 'limitRequestBody' | 'limitRequestLine' | 'limitRequestFieldSize' | 'limitRequestFields' | 'chunkedRequest'>;
+
+/** Host as RFC 3986 allows: reg-name or IP literal, optional port. */
+const VALID_HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~!$&'()*+,;=%-]*)(?::[0-9]*)?$/;
+
+export function checkRequest(req: IncomingMessage, limits: Limits): Refusal | null {
+  const requestLine = (req.method?.length ?? 0) + (req.url?.length ?? 0) + 10;
+  if (requestLine > limits.limitRequestLine) {
+    return { status: 414, message: `request line longer than LimitRequestLine (${limits.limitRequestLine})` };
+  }
+  const raw = req.rawHeaders;
+  if (raw.length / 2 > limits.limitRequestFields) {
+    return { status: 431, message: `more than LimitRequestFields (${limits.limitRequestFields}) header fields` };
+  }
+  let hosts = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length + raw[i + 1]!.length + 2 > limits.limitRequestFieldSize) {
+      return { status: 431, message: `header field '${name}' longer than LimitRequestFieldSize (${limits.limitRequestFieldSize})` };
+    }
+    if (name.length === 4 && name.toLowerCase() === 'host') hosts++;
+  }
+  if (hosts > 1) return { status: 400, message: 'more than one Host header' };
+  const host = req.headers.host;
+  if (host !== undefined && !VALID_HOST.test(host)) return { status: 400, message: `malformed Host header '${host}'` };
+
+  const encoding = req.headers['transfer-encoding'];
+  if (encoding !== undefined) {
+    if (encoding.toLowerCase() !== 'chunked') return { status: 400, message: `unsupported Transfer-Encoding '${encoding}'` };
+    if (!limits.chunkedRequest) {
+      return { status: 411, message: 'chunked request body, but WSGIChunkedRequest is Off' };
+    }
+  }
+  const length = req.headers['content-length'];
+  if (length !== undefined && limits.limitRequestBody > 0 && Number(length) > limits.limitRequestBody) {
+    return { status: 413, message: `Content-Length ${length} exceeds LimitRequestBody (${limits.limitRequestBody})` };
+  }
+  return null;
+}
+
+/** The status for a request llhttp could not parse. */
+export function parseErrorStatus(err: NodeJS.ErrnoException & { rawPacket?: Buffer }, limits: Limits): number {
+  switch (err.code) {
+    case 'HPE_HEADER_OVERFLOW': {
+      // The request line is to blame when the packet starts with it and it has no end within the limit.
+      const packet = err.rawPacket?.toString('latin1', 0, limits.limitRequestLine + 2) ?? '';
+      return /^[A-Z]+ /.test(packet) && !packet.includes('\n') ? 414 : 431;
+    }
+    case 'HPE_INVALID_METHOD':
+      return 501;
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return 408;
+    default:
+      return 400;
+  }
+}

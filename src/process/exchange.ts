@@ -1,0 +1,40 @@
+// What a worker connection needs from the request it carries. The HTTP front end
+// implements it; the process side never sees node:http objects.
+
+import type { ResponseHead } from './framing';
+
+/** The worker connection's side, handed to the exchange once it is bound. */
+export interface RequestChannel {
+  /** Sends a piece of the request body; false means wait for onDrain. */
+  writeBody(chunk: Buffer): boolean;
+  endBody(): void;
+  abortBody(reason: string): void;
+  /** Stop and restart reading response frames (back-pressure from a slow client). */
+  pauseResponse(): void;
+  resumeResponse(): void;
+  /** The client is gone: drop the connection so the application's reads and writes fail. */
+  close(): void;
+  readonly processLabel: string;
+}
+
+export interface Exchange {
+  /** The R frame: the environ block, encoded once when the request arrived. */
+  readonly requestFrame: Buffer;
+  /** True when the request has no body: R and E go out in one write. */
+  readonly bodyless: boolean;
+  /** Bound to a worker connection: start sending the body. */
+  start(channel: RequestChannel): void;
+  /** The channel can take more body. */
+  onDrain(): void;
+  onHead(head: ResponseHead): void;
+  onData(chunk: Buffer): void;
+  onEnd(): void;
+  onFailure(message: string): void;
+  /**
+   * The connection to the worker was lost before the response ended. `reachedWorker`
+   * is false when the worker cannot have read the request, so it may be sent again.
+   */
+  onLost(reason: string, reachedWorker: boolean): void;
+  /** True once any of the request body was taken from the client: such a request is never retried. */
+  readonly bodyConsumed: boolean;
+}

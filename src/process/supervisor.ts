@@ -1,0 +1,150 @@
+// Owns every worker process: spawns each group's processes, waits for them to
+// report ready, replaces the ones that die, and stops them all.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { ProcessGroupConfig, ServerConfig } from '../config/model';
+import type { ErrorLog } from '../log/error-log';
+import { Dispatcher } from './dispatcher';
+import { WorkerProcess, type ExitReport, type ImportReport, type ReadyReport } from './worker-process';
+
+export function groupLabel(name: string): string {
+  return name === '' ? "process group '%{GLOBAL}'" : `process group '${name}'`;
+}
+
+const MAX_BACKOFF_MS = 10_000;
+/** A process that served this long before dying is not in a crash loop. */
+const STABLE_MS = 10_000;
+
+export class ProcessGroup {
+  readonly dispatcher: Dispatcher;
+  private readonly slots: Array<WorkerProcess | null>;
+  private readonly backoff: number[];
+  private generation = 0;
+  private stopping = false;
+
+  constructor(
+    readonly config: ProcessGroupConfig,
+    private readonly index: number,
+    private readonly server: ServerConfig,
+    private readonly log: ErrorLog,
+  ) {
+    this.slots = new Array(config.processes).fill(null);
+    this.backoff = new Array(config.processes).fill(0);
+    this.dispatcher = new Dispatcher(() => this.slots.filter((p): p is WorkerProcess => p !== null));
+  }
+
+  get label(): string {
+    return groupLabel(this.config.name);
+  }
+
+  get processes(): WorkerProcess[] {
+    return this.slots.filter((p): p is WorkerProcess => p !== null);
+  }
+
+  start(): void {
+    for (let slot = 0; slot < this.slots.length; slot++) this.spawn(slot);
+  }
+
+  /** Resolves when every process has reported ready (or the group is stopping). */
+  whenReady(): Promise<void> {
+    return new Promise((resolve) => {
+      const check = () => {
+        if (this.stopping || this.slots.every((p) => p?.state === 'ready')) return resolve();
+        setTimeout(check, 20);
+      };
+      check();
+    });
+  }
+
+  async stop(timeoutSeconds: number): Promise<void> {
+    this.stopping = true;
+    await Promise.all(this.processes.map((p) => stopProcess(p, timeoutSeconds)));
+  }
+
+  private spawn(slot: number): void {
+    const config = this.config;
+    const socket = path.join(this.server.runtimeDir, `g${this.index}-p${slot}-${++this.generation}.sock`);
+    fs.rmSync(socket, { force: true });
+    const worker = new WorkerProcess(this.label, config.python, {
+      socket,
+      processGroup: config.name,
+      threads: config.threads,
+      importScripts: config.importScripts,
+      pythonPath: config.pythonPath,
+      home: config.home,
+      logLevel: this.server.logLevel,
+      multiprocess: config.multiprocess,
+      multithread: config.threads !== 1,
+      runOnce: false,
+      scriptReloading: this.server.scriptReloading,
+    }, this.log);
+    this.slots[slot] = worker;
+    this.log.info(`Starting ${worker.label} with ${config.threads} threads (${config.python})`);
+    worker.on('import', (report: ImportReport) => this.logImport(worker, report));
+    worker.on('ready', (report: ReadyReport) => {
+      const seconds = ((worker.readyAt - worker.startedAt) / 1000).toFixed(3);
+      this.log.info(`${worker.label} is ready after ${seconds} s (Python ${report.python}, interpreters: ${report.interpreters})`);
+      this.dispatcher.pump();
+    });
+    worker.on('slot', () => this.dispatcher.pump());
+    worker.on('exit', (exit: ExitReport) => this.exited(slot, worker, exit));
+  }
+
+  private logImport(worker: WorkerProcess, report: ImportReport): void {
+    const where = `into application group '${report.applicationGroup === '' ? '%{GLOBAL}' : report.applicationGroup}' of ${worker.label}`;
+    if (report.ok) {
+      this.log.info(`Loaded import script '${report.script}' ${where} in ${report.seconds.toFixed(3)} s`);
+    } else {
+      this.log.error(`Import script '${report.script}' failed ${where} after ${report.seconds.toFixed(3)} s: ${report.error ?? 'see the traceback above'}`);
+    }
+  }
+
+  private exited(slot: number, worker: WorkerProcess, exit: ExitReport): void {
+    fs.rmSync(worker.settings.socket, { force: true });
+    if (this.slots[slot] !== worker) return;
+    if (exit.expected || this.stopping) {
+      this.slots[slot] = null;
+      return;
+    }
+    const how = exit.signal ? `was killed by signal ${exit.signal}` : `exited with code ${exit.code}`;
+    const lived = Date.now() - worker.startedAt;
+    this.backoff[slot] = lived > STABLE_MS ? 0 : Math.min(MAX_BACKOFF_MS, Math.max(250, this.backoff[slot]! * 2));
+    const delay = this.backoff[slot]!;
+    this.log.error(`${worker.label} ${how}; starting a replacement${delay ? ` in ${delay} ms` : ''}`);
+    this.slots[slot] = null;
+    setTimeout(() => { if (!this.stopping) this.spawn(slot); }, delay).unref();
+  }
+}
+
+function stopProcess(worker: WorkerProcess, timeoutSeconds: number): Promise<void> {
+  if (worker.state === 'exited') return Promise.resolve();
+  return new Promise((resolve) => {
+    worker.once('exit', () => resolve());
+    worker.stop(timeoutSeconds);
+  });
+}
+
+export class Supervisor {
+  readonly groups = new Map<string, ProcessGroup>();
+
+  constructor(private readonly server: ServerConfig, log: ErrorLog) {
+    server.processGroups.forEach((config, index) => {
+      this.groups.set(config.name, new ProcessGroup(config, index, server, log));
+    });
+  }
+
+  async start(): Promise<void> {
+    fs.mkdirSync(this.server.runtimeDir, { recursive: true, mode: 0o700 });
+    for (const group of this.groups.values()) group.start();
+    await Promise.all([...this.groups.values()].map((g) => g.whenReady()));
+  }
+
+  async stop(timeoutSeconds: number): Promise<void> {
+    await Promise.all([...this.groups.values()].map((g) => g.stop(timeoutSeconds)));
+  }
+
+  killAll(): void {
+    for (const group of this.groups.values()) for (const worker of group.processes) worker.kill();
+  }
+}

@@ -1,0 +1,161 @@
+// One stream socket to a worker process, which a single worker thread serves.
+// It carries one exchange at a time and is reused for the next (keep-alive).
+
+import * as net from 'node:net';
+import { decodeHead, encodeFrame, FrameDecoder, FrameType, frameHeader, type Frame } from './framing';
+import type { Exchange, RequestChannel } from './exchange';
+
+const BODY_END = encodeFrame(FrameType.BodyEnd);
+
+export interface ConnectionOwner {
+  readonly label: string;
+  /** The exchange finished and the connection can carry another one. */
+  released(connection: WorkerConnection): void;
+  /** The connection is gone, with or without an exchange on it. */
+  closed(connection: WorkerConnection): void;
+}
+
+export class WorkerConnection implements RequestChannel {
+  private readonly socket: net.Socket;
+  private readonly decoder = new FrameDecoder();
+  private exchange: Exchange | null = null;
+  private headSeen = false;
+  private bodyClosed = false;
+  /** No byte of the current exchange's response has arrived yet. */
+  private silent = true;
+  private connected = false;
+  private writeFailed = false;
+  private dead = false;
+
+  constructor(path: string, private readonly owner: ConnectionOwner) {
+    this.socket = net.connect(path);
+    this.socket.setNoDelay?.(true);
+    this.socket.on('connect', () => { this.connected = true; });
+    this.socket.on('data', (chunk: Buffer) => this.received(chunk));
+    this.socket.on('drain', () => this.exchange?.onDrain());
+    this.socket.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE' || !this.connected) this.writeFailed = true;
+      this.lose(`${err.code ?? 'error'}: ${err.message}`);
+    });
+    this.socket.on('close', () => this.lose('worker closed the connection'));
+  }
+
+  get processLabel(): string {
+    return this.owner.label;
+  }
+
+  get busy(): boolean {
+    return this.exchange !== null;
+  }
+
+  run(exchange: Exchange): void {
+    this.exchange = exchange;
+    this.headSeen = false;
+    this.silent = true;
+    this.bodyClosed = exchange.bodyless;
+    this.socket.write(exchange.bodyless ? Buffer.concat([exchange.requestFrame, BODY_END]) : exchange.requestFrame);
+    exchange.start(this);
+  }
+
+  writeBody(chunk: Buffer): boolean {
+    if (this.bodyClosed || this.dead) return true;
+    this.socket.cork();
+    this.socket.write(frameHeader(FrameType.Body, chunk.length));
+    const more = this.socket.write(chunk);
+    this.socket.uncork();
+    return more;
+  }
+
+  endBody(): void {
+    if (this.bodyClosed || this.dead) return;
+    this.bodyClosed = true;
+    this.socket.write(BODY_END);
+  }
+
+  abortBody(reason: string): void {
+    if (this.bodyClosed || this.dead) return;
+    this.bodyClosed = true;
+    this.socket.write(encodeFrame(FrameType.Abort, Buffer.from(reason, 'latin1')));
+  }
+
+  pauseResponse(): void {
+    this.socket.pause();
+  }
+
+  resumeResponse(): void {
+    this.socket.resume();
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+
+  private received(chunk: Buffer): void {
+    let frames: Frame[];
+    try {
+      frames = this.decoder.feed(chunk);
+    } catch (err) {
+      this.lose(`protocol error from worker: ${(err as Error).message}`);
+      return;
+    }
+    for (const frame of frames) {
+      if (!this.handle(frame)) return;
+    }
+  }
+
+  /** Returns false when the connection can no longer be used. */
+  private handle(frame: Frame): boolean {
+    const exchange = this.exchange;
+    if (exchange === null) {
+      this.lose('protocol error from worker: frame without a request');
+      return false;
+    }
+    this.silent = false;
+    switch (frame.type) {
+      case FrameType.Head:
+        if (this.headSeen) return this.lose('protocol error from worker: second response head');
+        this.headSeen = true;
+        try {
+          exchange.onHead(decodeHead(frame.payload));
+        } catch (err) {
+          return this.lose(`protocol error from worker: ${(err as Error).message}`);
+        }
+        return true;
+      case FrameType.Data:
+        if (!this.headSeen) return this.lose('protocol error from worker: body before head');
+        exchange.onData(frame.payload);
+        return true;
+      case FrameType.End:
+        if (!this.headSeen) return this.lose('protocol error from worker: end without head');
+        this.finish();
+        exchange.onEnd();
+        return true;
+      case FrameType.Failure:
+        this.finish();
+        exchange.onFailure(frame.payload.toString('latin1'));
+        return true;
+      default:
+        return this.lose(`protocol error from worker: unexpected frame '${String.fromCharCode(frame.type)}'`);
+    }
+  }
+
+  /** The response is over: close the request body so the worker can read the next request. */
+  private finish(): void {
+    this.endBody();
+    this.exchange = null;
+    this.socket.resume();
+    this.owner.released(this);
+  }
+
+  private lose(reason: string): false {
+    if (this.dead) return false;
+    this.dead = true;
+    this.socket.destroy();
+    const exchange = this.exchange;
+    this.owner.closed(this);
+    this.exchange = null;
+    // A write that failed, or a connect that never completed, means the worker never read the request.
+    if (exchange) exchange.onLost(reason, !(this.silent && this.writeFailed));
+    return false;
+  }
+}

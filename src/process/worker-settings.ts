@@ -1,0 +1,27 @@
+// What the supervisor tells a worker process at spawn, as JSON in TSWSGI_WORKER.
+// The Python side reads the same keys (python/tswsgi_worker/settings.py).
+
+export interface ImportScriptSetting {
+  path: string;
+  /** "" is the main interpreter (%{GLOBAL}). */
+  applicationGroup: string;
+}
+
+export interface WorkerSettings {
+  /** UNIX socket path the worker binds for request connections. */
+  socket: string;
+  /** "" is the server's own pool (%{GLOBAL}); otherwise a WSGIDaemonProcess name. */
+  processGroup: string;
+  threads: number;
+  /** Scripts loaded, in order, before the worker reports ready. */
+  importScripts: ImportScriptSetting[];
+  /** Directories put at the front of sys.path, in order (site.addsitedir semantics). */
+  pythonPath: string[];
+  /** Working directory; also sys.path[0] when set (mod_wsgi's home=). */
+  home: string | null;
+  logLevel: string;
+  multiprocess: boolean;
+  multithread: boolean;
+  runOnce: boolean;
+  scriptReloading: boolean;
+}

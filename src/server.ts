@@ -1,0 +1,64 @@
+// The running server: one supervisor for the Python processes, one front end for
+// HTTP, and the signals that start and stop them (as gunicorn's arbiter owns its loop).
+
+import * as fs from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import type { ServerConfig } from './config/model';
+import { ErrorLog } from './log/error-log';
+import { FrontEnd } from './http/front-end';
+import { Supervisor } from './process/supervisor';
+
+export class Server {
+  readonly log: ErrorLog;
+  readonly supervisor: Supervisor;
+  private readonly frontEnd: FrontEnd;
+  private stopping: Promise<void> | null = null;
+
+  constructor(readonly config: ServerConfig) {
+    this.log = new ErrorLog(config.logLevel);
+    this.supervisor = new Supervisor(config, this.log);
+    const accessLog = config.accessLog ? (line: string) => process.stdout.write(line) : null;
+    this.frontEnd = new FrontEnd(config, this.supervisor, this.log, accessLog);
+  }
+
+  /**
+   * Listens first, so that requests arriving during preload wait in the queue instead of being
+   * refused, then resolves once every process has loaded its scripts and reported ready.
+   */
+  async start(): Promise<AddressInfo[]> {
+    const addresses = await this.frontEnd.listen();
+    await this.supervisor.start();
+    return addresses;
+  }
+
+  /** Drains: no new connections, in-flight requests finish (bounded), then the workers stop. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      const timeout = this.config.shutdownTimeout;
+      await this.frontEnd.close(timeout);
+      await this.supervisor.stop(timeout);
+      fs.rmSync(this.config.runtimeDir, { recursive: true, force: true });
+    })();
+    return this.stopping;
+  }
+
+  /** SIGTERM and SIGINT drain and exit 0; a second one exits at once. */
+  handleSignals(): void {
+    let received = 0;
+    const onSignal = (signal: NodeJS.Signals) => {
+      received++;
+      if (received > 1) {
+        this.log.notice(`${signal} received again; exiting without waiting`);
+        this.supervisor.killAll();
+        process.exit(1);
+      }
+      this.log.notice(`${signal} received; finishing in-flight requests, then exiting`);
+      this.stop().then(() => process.exit(0), (err) => {
+        this.log.error(`Error while stopping: ${(err as Error).stack}`);
+        process.exit(1);
+      });
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  }
+}

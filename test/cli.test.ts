@@ -1,0 +1,40 @@
+// The command line itself: help text, option errors, the ready line.
+
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import { BIN, ROOT, request, startServer } from './helpers/tswsgi';
+
+const run = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8' });
+
+test('start-server --help describes every option', () => {
+  const help = run('start-server', '--help');
+  assert.equal(help.status, 0);
+  for (const option of ['--host', '--port', '--processes', '--threads', '--mount-point', '--callable-object', '--python ',
+    '--python-path', '--working-directory', '--import-script', '--limit-request-body', '--log-level', '--access-log']) {
+    assert.ok(help.stdout.includes(option), `help mentions ${option}`);
+  }
+});
+
+test('a bad option value is refused with a clear message', () => {
+  const bad = run('start-server', 'examples/hello.wsgi', '--threads', 'many');
+  assert.notEqual(bad.status, 0);
+  assert.match(bad.stderr, /--threads.*expected a whole number/);
+  const level = run('start-server', 'examples/hello.wsgi', '--log-level', 'loud');
+  assert.notEqual(level.status, 0);
+  assert.match(level.stderr, /log level must be one of/);
+});
+
+test('the ready line names the URL, and --access-log writes combined lines to stdout', async () => {
+  const server = await startServer(path.join(ROOT, 'examples/hello.wsgi'), ['--access-log']);
+  try {
+    assert.match(server.stdout(), /^tswsgi: serving .*hello\.wsgi at http:\/\/127\.0\.0\.1:\d+\/ \(pid \d+, 1 process x 5 threads\)$/m);
+    const reply = await request(server.url + '/greet?x=1', { headers: { 'User-Agent': 'test-agent', Referer: 'http://ref/' } });
+    assert.equal(reply.body.toString(), 'Hello, world!\n');
+    await new Promise((r) => setTimeout(r, 100));
+    assert.match(server.stdout(), /^127\.0\.0\.1 - - \[\d{2}\/\w{3}\/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4}\] "GET \/greet\?x=1 HTTP\/1\.1" 200 14 "http:\/\/ref\/" "test-agent"$/m);
+  } finally {
+    await server.stop();
+  }
+});

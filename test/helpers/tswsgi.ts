@@ -1,0 +1,141 @@
+// Starts the real `tswsgi` command for a test and talks to it over loopback.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+export const ROOT = path.resolve(__dirname, '../../..');
+export const APPS = path.join(ROOT, 'test/apps');
+export const BIN = path.join(ROOT, 'bin/tswsgi.js');
+/** Debian's interpreter, which has python3-flask and python3-django; tests of those apps use it. */
+export const DEBIAN_PYTHON = '/usr/bin/python3';
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  child: ChildProcess;
+  /** Everything the server wrote to stderr so far (its error log). */
+  errorLog(): string;
+  stdout(): string;
+  /** Resolves when the error log contains `text` (or rejects after `ms`). */
+  waitForLog(text: string | RegExp, ms?: number): Promise<void>;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export async function startServer(script: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<RunningServer> {
+  const child = spawn(process.execPath, [BIN, 'start-server', script, '--port', '0', '--host', '127.0.0.1', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
+  child.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not become ready:\n${out}\n${err}`)), 20_000);
+    const check = () => {
+      const m = /tswsgi: serving .* at http:\/\/[^:]+:(\d+)\//.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        child.stdout!.off('data', check);
+        resolve(Number(m[1]));
+      }
+    };
+    child.stdout!.on('data', check);
+    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`server exited with ${code}:\n${out}\n${err}`)); });
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    child,
+    errorLog: () => err,
+    stdout: () => out,
+    waitForLog: (text, ms = 10_000) => new Promise((resolve, reject) => {
+      const started = Date.now();
+      const poll = () => {
+        if (typeof text === 'string' ? err.includes(text) : text.test(err)) return resolve();
+        if (Date.now() - started > ms) return reject(new Error(`log never showed ${text}:\n${err}`));
+        setTimeout(poll, 25);
+      };
+      poll();
+    }),
+    stop: async (signal = 'SIGTERM') => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+export interface RawResponse {
+  /** Everything the server sent before it closed the connection or the time ran out. */
+  text: string;
+  bytes: Buffer;
+  closed: boolean;
+}
+
+/** Sends bytes exactly as given, for requests node's own client refuses to make. */
+export function rawRequest(port: number, data: string | Buffer | Array<string | Buffer>, waitMs = 1500): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1');
+    const chunks: Buffer[] = [];
+    let closed = false;
+    const finish = () => {
+      clearTimeout(timer);
+      socket.destroy();
+      const bytes = Buffer.concat(chunks);
+      resolve({ text: bytes.toString('latin1'), bytes, closed });
+    };
+    const timer = setTimeout(finish, waitMs);
+    socket.on('data', (d) => chunks.push(d));
+    socket.on('close', () => { closed = true; finish(); });
+    socket.on('error', (e: NodeJS.ErrnoException) => { if (e.code !== 'ECONNRESET' && e.code !== 'EPIPE') reject(e); });
+    socket.on('connect', () => {
+      for (const part of Array.isArray(data) ? data : [data]) socket.write(part);
+    });
+  });
+}
+
+export function statusOf(raw: RawResponse): number {
+  const m = /^HTTP\/1\.[01] (\d{3})/.exec(raw.text);
+  return m ? Number(m[1]) : 0;
+}
+
+export function tempDir(prefix = 'tswsgi-test-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** Writes a WSGI script into a fresh temp dir and returns its path. */
+export function writeScript(source: string, name = 'app.wsgi'): string {
+  const file = path.join(tempDir(), name);
+  fs.writeFileSync(file, source);
+  return file;
+}
+
+export interface Reply {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+  json<T = any>(): T;
+}
+
+/** One request on a fresh connection with node's client. */
+export function request(url: string, options: { method?: string; headers?: Record<string, string | string[]>; body?: string | Buffer } = {}): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: options.method ?? 'GET', headers: options.headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (d: Buffer) => chunks.push(d));
+      res.on('end', () => {
+        const body = Buffer.concat(chunks);
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body, json: () => JSON.parse(body.toString('utf8')) });
+      });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}
