@@ -23,12 +23,12 @@ export class Server {
 
   /**
    * Listens first, so that requests arriving during preload wait in the queue instead of being
-   * refused, then resolves once every process has loaded its scripts and reported ready.
+   * refused, then resolves once every process has loaded its scripts and reported ready
+   * (null when the server was stopped before that).
    */
-  async start(): Promise<AddressInfo[]> {
+  async start(): Promise<AddressInfo[] | null> {
     const addresses = await this.frontEnd.listen();
-    await this.supervisor.start();
-    return addresses;
+    return (await this.supervisor.start()) ? addresses : null;
   }
 
   /** Drains: no new connections, in-flight requests finish (bounded), then the workers stop. */

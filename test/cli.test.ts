@@ -26,6 +26,12 @@ test('a bad option value is refused with a clear message', () => {
   assert.match(level.stderr, /log level must be one of/);
 });
 
+test('a Python that cannot run is one clear error at start, not a respawn loop', () => {
+  const missing = run('start-server', 'examples/hello.wsgi', '--python', '/nonexistent/python3');
+  assert.equal(missing.status, 1);
+  assert.match(missing.stderr, /Python interpreter '\/nonexistent\/python3' could not be run/);
+});
+
 test('the ready line names the URL, and --access-log writes combined lines to stdout', async () => {
   const server = await startServer(path.join(ROOT, 'examples/hello.wsgi'), ['--access-log']);
   try {

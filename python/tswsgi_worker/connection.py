@@ -2,7 +2,7 @@
 
 import os
 
-from .framing import HEADER_SIZE, ProtocolError, frame_header, parse_header
+from .framing import HEADER_SIZE, ProtocolError, parse_header
 
 # Big enough that a request's R and E frames usually come in with one recv.
 _READ_BUFFER = 65536
@@ -73,9 +73,6 @@ class Channel:
         except OSError as exc:
             self.broken = True
             raise ConnectionLost(exc.errno, exc.strerror) from exc
-
-    def send_frame(self, type, payload=b''):
-        self.send([frame_header(type, len(payload)), payload])
 
     def sendfile(self, fd, offset, count):
         """Send count bytes of the file at offset; the kernel copies them."""

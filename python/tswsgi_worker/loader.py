@@ -14,7 +14,6 @@ import threading
 import time
 import types
 
-
 from .log import describe, errno_prefix
 
 
@@ -25,10 +24,6 @@ class LoadError(Exception):
 def module_name(path):
     digest = hashlib.md5(path.encode('utf-8', 'surrogateescape'), usedforsecurity=False)
     return '_mod_wsgi_' + digest.hexdigest()
-
-
-def mtime_of(path):
-    return os.stat(path).st_mtime_ns // 1000
 
 
 class ScriptLoader:
@@ -83,7 +78,7 @@ class ScriptLoader:
                     source = file.read()
                 code = compile(source, path, 'exec', dont_inherit=True)
                 if mtime is None:
-                    mtime = mtime_of(path)
+                    mtime = os.stat(path).st_mtime_ns // 1000
             except Exception as exc:
                 self._log.error(errno_prefix(exc) + where
                                 + "Could not read/compile source file '%s'." % path)

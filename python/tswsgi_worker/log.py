@@ -29,8 +29,8 @@ def level_number(name):
     return LEVELS[name]
 
 
-# Frames of the worker itself are left out of tracebacks: mod_wsgi calls the
-# app from C, so its tracebacks start in the app.
+# Frames of the worker itself are left out of tracebacks: mod_wsgi is C, so
+# its tracebacks show only the app's frames.
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 # The client address of the request this thread is serving, for [remote ...].
@@ -94,10 +94,10 @@ class ErrorLog:
             head = "SystemExit exception raised by WSGI script '%s' ignored." % script
         else:
             head = "Exception occurred processing WSGI script '%s'." % script
-        tb = exc.__traceback__
-        while tb is not None and tb.tb_frame.f_code.co_filename.startswith(_PACKAGE_DIR):
-            tb = tb.tb_next
-        text = ''.join(traceback.format_exception(type(exc), exc, tb))
+        report = traceback.TracebackException(type(exc), exc, exc.__traceback__)
+        report.stack = traceback.StackSummary.from_list(
+            [frame for frame in report.stack if not frame.filename.startswith(_PACKAGE_DIR)])
+        text = ''.join(report.format())
         self.log('error', 'mod_wsgi (pid=%d): %s\n%s' % (self._pid, head, text.rstrip('\n')))
 
 

@@ -35,6 +35,13 @@ def _setup_path(settings):
     sys.path[:] = front + rest
 
 
+class _RestrictedStdin:
+    """mod_wsgi's default WSGIRestrictStdin: stdin is the supervisor's."""
+
+    def __getattr__(self, name):
+        raise OSError('sys.stdin access restricted by mod_wsgi')
+
+
 def _exit_now(signum, frame):
     for stream in (sys.stdout, sys.stderr):
         stream.flush()
@@ -55,15 +62,18 @@ def main():
     control = Control()
     _setup_path(settings)
     sys.argv = ['mod_wsgi']
+    sys.stdin = _RestrictedStdin()
     sys.stdout = LogStream(log, '<stdout>')
     sys.stderr = LogStream(log, '<stderr>')
 
     loader = ScriptLoader(settings, log)
     for script in settings.import_scripts:
         ok, seconds, error = loader.import_script(script)
-        control.send('import', script=script.path,
-                     applicationGroup=script.application_group,
-                     ok=ok, seconds=seconds, error=error)
+        report = dict(script=script.path, applicationGroup=script.application_group,
+                      ok=ok, seconds=seconds)
+        if error is not None:
+            report['error'] = error  # optional in ImportReport: left out on success
+        control.send('import', **report)
 
     handler = RequestHandler(settings, loader, log, LogStream(log, '<wsgi.errors>'))
     server = Server(settings, handler, log)

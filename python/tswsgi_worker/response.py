@@ -32,7 +32,7 @@ class Response:
         self._headers = None       # checked headers, until they are sent
         self.head_sent = False
         self._length = None        # the app's Content-Length
-        self.output_length = 0     # body bytes the app produced
+        self._output_length = 0    # body bytes the app produced
         self._parts = None         # frames held back by collect()
         self._expired = False
 
@@ -71,11 +71,11 @@ class Response:
         size = len(data)
         if size:
             if self._length is not None:
-                room = self._length - self.output_length
+                room = self._length - self._output_length
                 if size > room:
                     # Beyond Content-Length: mod_wsgi drops it silently.
                     data = memoryview(data)[:max(room, 0)]
-            self.output_length += size
+            self._output_length += size
             if len(data):
                 parts.append(frame_header('D', len(data)))
                 parts.append(data)
@@ -86,7 +86,6 @@ class Response:
         """Send the head, then the file's bytes as D frames by sendfile."""
         head = self._head(default_length=size)
         count = min(size, self._length)
-        self.output_length += size
         pending = [head]
         while count:
             piece = min(count, SENDFILE_PIECE)

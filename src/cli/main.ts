@@ -1,7 +1,9 @@
 // The `tswsgi` command line.
 
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { APACHE_DEFAULTS, OptionError, startServerConfig, type StartServerOptions } from '../config/start-server';
+import { checkPython } from '../process/python-check';
+import { APACHE_DEFAULTS, startServerConfig, type StartServerOptions } from '../config/start-server';
+import type { ServerConfig } from '../config/model';
 import { Server } from '../server';
 
 function wholeNumber(value: string): number {
@@ -35,16 +37,18 @@ export function buildProgram(): Command {
     .option('--access-log', 'write an access log line (Apache combined format) to stdout for each request', false)
     .option('--shutdown-timeout <seconds>', 'how long SIGTERM waits for in-flight requests', wholeNumber, 30)
     .action(async (script: string, options: StartServerOptions) => {
-      let config;
+      let config: ServerConfig;
       try {
         config = startServerConfig(script, options);
+        for (const group of config.processGroups) checkPython(group.python);
       } catch (err) {
-        if (err instanceof OptionError || err instanceof Error) program.error(`tswsgi: ${err.message}`);
-        throw err;
+        return program.error(`tswsgi: ${(err as Error).message}`);
       }
       const server = new Server(config);
       server.handleSignals();
-      const [address] = await server.start();
+      const addresses = await server.start();
+      if (!addresses) return;
+      const address = addresses[0];
       const host = options.host.includes(':') ? `[${options.host}]` : options.host;
       const mount = config.mounts[0]!.mountPoint;
       process.stdout.write(`tswsgi: serving ${config.mounts[0]!.script} at http://${host}:${address!.port}${mount === '/' ? '/' : mount + '/'}` +

@@ -1,6 +1,7 @@
 // Owns every worker process: spawns each group's processes, waits for them to
 // report ready, replaces the ones that die, and stops them all.
 
+import { EventEmitter } from 'node:events';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ProcessGroupConfig, ServerConfig } from '../config/model';
@@ -16,7 +17,8 @@ const MAX_BACKOFF_MS = 10_000;
 /** A process that served this long before dying is not in a crash loop. */
 const STABLE_MS = 10_000;
 
-export class ProcessGroup {
+/** Emits 'changed' whenever a process becomes ready or the group starts stopping. */
+export class ProcessGroup extends EventEmitter {
   readonly dispatcher: Dispatcher;
   private readonly slots: Array<WorkerProcess | null>;
   private readonly backoff: number[];
@@ -29,6 +31,7 @@ export class ProcessGroup {
     private readonly server: ServerConfig,
     private readonly log: ErrorLog,
   ) {
+    super();
     this.slots = new Array(config.processes).fill(null);
     this.backoff = new Array(config.processes).fill(0);
     this.dispatcher = new Dispatcher(() => this.slots.filter((p): p is WorkerProcess => p !== null));
@@ -46,19 +49,23 @@ export class ProcessGroup {
     for (let slot = 0; slot < this.slots.length; slot++) this.spawn(slot);
   }
 
-  /** Resolves when every process has reported ready (or the group is stopping). */
-  whenReady(): Promise<void> {
+  /** Resolves true when every process has reported ready, false if the group stops first. */
+  whenReady(): Promise<boolean> {
     return new Promise((resolve) => {
       const check = () => {
-        if (this.stopping || this.slots.every((p) => p?.state === 'ready')) return resolve();
-        setTimeout(check, 20);
+        const ready = this.slots.every((p) => p?.state === 'ready');
+        if (!ready && !this.stopping) return;
+        this.off('changed', check);
+        resolve(ready);
       };
+      this.on('changed', check);
       check();
     });
   }
 
   async stop(timeoutSeconds: number): Promise<void> {
     this.stopping = true;
+    this.emit('changed');
     await Promise.all(this.processes.map((p) => stopProcess(p, timeoutSeconds)));
   }
 
@@ -86,6 +93,7 @@ export class ProcessGroup {
       const seconds = ((worker.readyAt - worker.startedAt) / 1000).toFixed(3);
       this.log.info(`${worker.label} is ready after ${seconds} s (Python ${report.python}, interpreters: ${report.interpreters})`);
       this.dispatcher.pump();
+      this.emit('changed');
     });
     worker.on('slot', () => this.dispatcher.pump());
     worker.on('exit', (exit: ExitReport) => this.exited(slot, worker, exit));
@@ -134,10 +142,12 @@ export class Supervisor {
     });
   }
 
-  async start(): Promise<void> {
+  /** Resolves true once every process of every group is ready; false if stopped before that. */
+  async start(): Promise<boolean> {
     fs.mkdirSync(this.server.runtimeDir, { recursive: true, mode: 0o700 });
     for (const group of this.groups.values()) group.start();
-    await Promise.all([...this.groups.values()].map((g) => g.whenReady()));
+    const ready = await Promise.all([...this.groups.values()].map((g) => g.whenReady()));
+    return ready.every(Boolean);
   }
 
   async stop(timeoutSeconds: number): Promise<void> {

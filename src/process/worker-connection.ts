@@ -24,7 +24,8 @@ export class WorkerConnection implements RequestChannel {
   /** No byte of the current exchange's response has arrived yet. */
   private silent = true;
   private connected = false;
-  private writeFailed = false;
+  /** The worker cannot have read the current request: the connect or the write failed. */
+  private unread = false;
   private dead = false;
 
   constructor(path: string, private readonly owner: ConnectionOwner) {
@@ -34,7 +35,9 @@ export class WorkerConnection implements RequestChannel {
     this.socket.on('data', (chunk: Buffer) => this.received(chunk));
     this.socket.on('drain', () => this.exchange?.onDrain());
     this.socket.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'EPIPE' || !this.connected) this.writeFailed = true;
+      // Linux resets a UNIX stream socket whose peer closed with bytes still unread: the
+      // worker died before taking the request, which is safe to send elsewhere.
+      if (err.code === 'EPIPE' || err.code === 'ECONNRESET' || !this.connected) this.unread = true;
       this.lose(`${err.code ?? 'error'}: ${err.message}`);
     });
     this.socket.on('close', () => this.lose('worker closed the connection'));
@@ -154,8 +157,7 @@ export class WorkerConnection implements RequestChannel {
     const exchange = this.exchange;
     this.owner.closed(this);
     this.exchange = null;
-    // A write that failed, or a connect that never completed, means the worker never read the request.
-    if (exchange) exchange.onLost(reason, !(this.silent && this.writeFailed));
+    if (exchange) exchange.onLost(reason, !(this.silent && this.unread));
     return false;
   }
 }

@@ -63,6 +63,8 @@ export class WorkerProcess extends EventEmitter implements ConnectionOwner {
     });
     this.child.on('error', (err) => {
       this.log.error(`Unable to start Python worker '${python}' for ${groupLabel}: ${err.message}`);
+      // A process that never started emits no 'exit'.
+      if (this.child.pid === undefined) this.exited(null, null);
     });
     readline.createInterface({ input: this.child.stderr as Readable }).on('line', (line) => this.log.passthrough(line));
     readline.createInterface({ input: this.child.stdio[3] as Readable }).on('line', (line) => this.control(line));

@@ -1,0 +1,169 @@
+// The servers compared, as one table of definitions, and the code that starts and stops any of them.
+
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { join, resolve } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { exited, spawnGroup, stop } from './procs';
+
+export const ROOT = resolve(__dirname, '..', '..'); // dist/bench -> the repository
+export const PYTHON = '/usr/bin/python3'; // Debian's, the one mod_wsgi embeds
+export const PROCESSES = 2;
+export const THREADS = 8;
+
+/** The application, copied into a directory www-data can read: `hello.wsgi` and an importable `hello.py`. */
+export interface App {
+  dir: string;
+  wsgi: string;
+  py: string;
+}
+
+export interface ServerDef {
+  name: string;
+  /** Files that must exist for the server to run. */
+  requires: string[];
+  /** How to get it when they do not. */
+  install: string;
+  /** argv to start it on `port`, writing any config file it needs under app.dir (`log`: its error log). */
+  command(app: App, port: number, log: string): string[];
+  /** Signal that makes the (foreground) leader shut down. */
+  stopSignal: NodeJS.Signals;
+  /** Printed under the table when the server is measured. */
+  note?: string;
+}
+
+function apacheConfig(app: App, port: number, log: string): string {
+  const modules = '/usr/lib/apache2/modules';
+  const run = join(app.dir, 'apache');
+  return `ServerRoot ${run}
+PidFile ${run}/apache2.pid
+ErrorLog ${log}
+LogLevel warn
+DefaultRuntimeDir ${run}
+Mutex file:${run}
+Listen 127.0.0.1:${port}
+ServerName 127.0.0.1
+User www-data
+Group www-data
+
+LoadModule mpm_event_module ${modules}/mod_mpm_event.so
+LoadModule authz_core_module ${modules}/mod_authz_core.so
+LoadModule mime_module ${modules}/mod_mime.so
+LoadModule alias_module ${modules}/mod_alias.so
+LoadModule env_module ${modules}/mod_env.so
+LoadModule wsgi_module ${modules}/mod_wsgi.so
+<IfModule !log_config_module>
+  LoadModule log_config_module ${modules}/mod_log_config.so
+</IfModule>
+TypesConfig /etc/mime.types
+
+StartServers 2
+ServerLimit 2
+ThreadsPerChild 25
+MaxRequestWorkers 50
+
+WSGISocketPrefix ${run}/wsgi
+WSGIDaemonProcess hello processes=${PROCESSES} threads=${THREADS}
+WSGIProcessGroup hello
+WSGIApplicationGroup %{GLOBAL}
+WSGIScriptAlias / ${app.wsgi}
+<Directory ${app.dir}>
+  Require all granted
+</Directory>
+`;
+}
+
+export const SERVERS: ServerDef[] = [
+  {
+    name: 'tswsgi',
+    requires: [join(ROOT, 'dist/src/cli/main.js'), PYTHON],
+    install: 'npm run build; apt-get install python3',
+    command: (app, port) => [process.execPath, join(ROOT, 'bin/tswsgi.js'), 'start-server', app.wsgi,
+      '--host', '127.0.0.1', '--port', String(port),
+      '--processes', String(PROCESSES), '--threads', String(THREADS), '--python', PYTHON],
+    stopSignal: 'SIGTERM',
+  },
+  {
+    name: 'Apache mod_wsgi daemon',
+    requires: ['/usr/sbin/apache2', '/usr/lib/apache2/modules/mod_wsgi.so'],
+    install: 'apt-get install apache2 libapache2-mod-wsgi-py3',
+    command: (app, port, log) => {
+      mkdirSync(join(app.dir, 'apache'), { recursive: true });
+      const conf = join(app.dir, 'apache', 'apache2.conf');
+      writeFileSync(conf, apacheConfig(app, port, log));
+      return ['/usr/sbin/apache2', '-f', conf, '-DFOREGROUND'];
+    },
+    stopSignal: 'SIGTERM',
+  },
+  {
+    name: 'gunicorn gthread',
+    requires: ['/usr/bin/gunicorn'],
+    install: 'apt-get install gunicorn',
+    command: (app, port) => ['/usr/bin/gunicorn', '-k', 'gthread', '-w', String(PROCESSES), '--threads', String(THREADS),
+      '-b', `127.0.0.1:${port}`, '--chdir', app.dir, 'hello:application'],
+    stopSignal: 'SIGTERM',
+  },
+  {
+    name: 'uWSGI',
+    requires: ['/usr/bin/uwsgi', '/usr/lib/uwsgi/plugins/python3_plugin.so'],
+    install: 'apt-get install uwsgi uwsgi-plugin-python3',
+    command: (app, port) => ['/usr/bin/uwsgi', '--plugin', 'python3', '--http-socket', `127.0.0.1:${port}`,
+      '--master', '--processes', String(PROCESSES), '--threads', String(THREADS), '--wsgi-file', app.py,
+      '--need-app', '--disable-logging'],
+    stopSignal: 'SIGINT', // uWSGI 2.0 reloads on SIGTERM; SIGINT shuts it down
+    note: '--http-socket closes the connection after every response (no keep-alive); wrk counts each close ' +
+      'as a socket read error, so its read errors are reconnections, not failed requests.',
+  },
+];
+
+export function missing(def: ServerDef): string[] {
+  return def.requires.filter((file) => !existsSync(file));
+}
+
+/** One GET; resolves with the status code, or 0 when the connection fails. */
+function get(url: string): Promise<number> {
+  return new Promise((done) => {
+    const req = request(url, { agent: false, timeout: 2000 }, (res) => {
+      res.resume();
+      res.on('end', () => done(res.statusCode ?? 0));
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => done(0));
+    req.end();
+  });
+}
+
+export interface Running {
+  child: ChildProcess;
+  url: string;
+  log: string;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Starts `def` and resolves once `/` answers 200; throws (with the server's log) if it never does. */
+export async function startServer(def: ServerDef, app: App, port: number, timeoutMs = 30_000): Promise<Running> {
+  const log = join(app.dir, `${def.name.replace(/\W+/g, '-')}.log`);
+  const [cmd, ...args] = def.command(app, port, log);
+  const fd = openSync(log, 'a');
+  const child = spawnGroup(cmd!, args, { cwd: app.dir, stdio: ['ignore', fd, fd] });
+  closeSync(fd);
+  const url = `http://127.0.0.1:${port}/`;
+  const tail = () => readFileSync(log, 'utf8').split('\n').slice(-20).join('\n');
+  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await sleep(100)) {
+    if (exited(child)) throw new Error(`${def.name} exited (${child.exitCode ?? child.signalCode}):\n${tail()}`);
+    const status = await get(url);
+    if (status === 200) return { child, url, log };
+    if (status !== 0) {
+      await stopServer(def, { child, url, log });
+      throw new Error(`${def.name} answered ${status} on /:\n${tail()}`);
+    }
+  }
+  await stopServer(def, { child, url, log });
+  throw new Error(`${def.name} did not answer within ${timeoutMs / 1000} s:\n${tail()}`);
+}
+
+/** Stops the server and everything it forked; mod_wsgi daemons can take ~5 s to stop. */
+export function stopServer(def: ServerDef, running: Running): Promise<void> {
+  return stop(running.child, def.stopSignal, 20_000);
+}

@@ -1,0 +1,534 @@
+"""The real worker process, driven over its socket with frames."""
+
+import json
+import os
+import select
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import textwrap
+import threading
+import time
+import unittest
+
+from tswsgi_worker.framing import FrameDecoder, decode_head, encode_block, encode_frame
+
+PYTHON_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+LAUNCH = ("import sys; sys.path.insert(0, %r); import tswsgi_worker.main as m; "
+          "sys.path.remove(%r); m.main()" % (PYTHON_DIR, PYTHON_DIR))
+
+APPS = '''
+import os, sys, time
+
+def hello(environ, start_response):
+    start_response('200 OK', [('Content-Type', 'text/plain')])
+    return [b'Hello World!']
+
+def echo_environ(environ, start_response):
+    keys = ['wsgi.version', 'mod_wsgi.thread_id', 'wsgi.url_scheme',
+            'wsgi.input_terminated', 'mod_wsgi.total_requests',
+            'mod_wsgi.thread_requests', 'mod_wsgi.script_start', 'mod_wsgi.version',
+            'wsgi.multithread', 'wsgi.run_once', 'REQUEST_METHOD']
+    values = {key: repr(environ.get(key)) for key in keys}
+    values['cwd'] = os.getcwd()
+    values['argv'] = repr(sys.argv)
+    values['name'] = __name__
+    values['imported'] = repr(sys.modules.get('good_import_marker'))
+    start_response('200 OK', [])
+    return [repr(values).encode()]
+
+def read_pieces(environ, start_response):
+    body = environ['wsgi.input']
+    pieces = []
+    while True:
+        piece = body.read(3)
+        if not piece:
+            break
+        pieces.append(piece)
+    start_response('200 OK', [])
+    return [b'|'.join(pieces)]
+
+def read_all(environ, start_response):
+    data = environ['wsgi.input'].read()
+    start_response('200 OK', [])
+    return [data, b'/', environ['wsgi.input'].read()]
+
+def read_lines(environ, start_response):
+    body = environ['wsgi.input']
+    first = body.readline()
+    short = body.readline(2)
+    rest = list(body)
+    start_response('200 OK', [])
+    return [repr([first, short] + rest).encode()]
+
+def read_error(environ, start_response):
+    messages = []
+    for _ in range(2):
+        try:
+            environ['wsgi.input'].read()
+        except OSError as exc:
+            messages.append(str(exc))
+    start_response('200 OK', [])
+    return ['\\n'.join(messages).encode()]
+
+def bad_status(environ, start_response):
+    start_response('200', [])
+    return [b'x']
+
+def crlf_header(environ, start_response):
+    start_response('200 OK', [('X-Bad', 'a\\r\\nb')])
+    return [b'x']
+
+def str_body(environ, start_response):
+    start_response('200 OK', [])
+    return ['text']
+
+def truncated(environ, start_response):
+    start_response('200 OK', [('Content-Length', '3')])
+    return [b'abcdef', b'ghi']
+
+def writer(environ, start_response):
+    write = start_response('200 OK', [])
+    write(b'one ')
+    write(b'two ')
+    return [b'three']
+
+class Closing:
+    closed = 0
+    def __init__(self):
+        self.items = [b'a', b'b']
+    def __iter__(self):
+        return iter(self.items)
+    def close(self):
+        Closing.closed += 1
+
+def closing(environ, start_response):
+    start_response('200 OK', [])
+    return Closing()
+
+def close_count(environ, start_response):
+    start_response('200 OK', [])
+    return [str(Closing.closed).encode()]
+
+def exc_info_after_body(environ, start_response):
+    write = start_response('200 OK', [])
+    write(b'partial')
+    try:
+        raise KeyError('late failure')
+    except KeyError:
+        start_response('500 Oops', [], sys.exc_info())
+    return [b'never']
+
+def exc_info_before_body(environ, start_response):
+    start_response('200 OK', [('X-First', '1')])
+    try:
+        raise KeyError('early failure')
+    except KeyError:
+        start_response('503 Service Unavailable', [('X-Second', '2')], sys.exc_info())
+    return [b'replaced']
+
+def file_wrapper(environ, start_response):
+    start_response('200 OK', [])
+    return environ['wsgi.file_wrapper'](open(environ['DATA_FILE'], 'rb'), 4096)
+
+def file_wrapper_offset(environ, start_response):
+    handle = open(environ['DATA_FILE'], 'rb')
+    handle.seek(10)
+    start_response('200 OK', [('Content-Length', '20')])
+    return environ['wsgi.file_wrapper'](handle)
+
+def slow(environ, start_response):
+    time.sleep(1.0)
+    start_response('200 OK', [])
+    return [b'slow']
+
+def print_to_log(environ, start_response):
+    print('printed to stdout')
+    environ['wsgi.errors'].write('to wsgi.errors\\n')
+    start_response('200 OK', [])
+    return [b'']
+'''
+
+GOOD_IMPORT = '''
+import sys, types
+sys.modules['good_import_marker'] = types.ModuleType('good_import_marker')
+'''
+
+BAD_IMPORT = '''
+def broken():
+    raise ZeroDivisionError('import script failed')
+broken()
+'''
+
+
+class Worker:
+    """A worker subprocess with its control pipe, stdin and captured stderr."""
+
+    def __init__(self, directory, **overrides):
+        self.socket_path = os.path.join(directory, 'worker-%d.sock' % id(self))
+        self.log_path = os.path.join(directory, 'worker-%d.log' % id(self))
+        settings = dict(socket=self.socket_path, processGroup='test', threads=1,
+                        importScripts=[], pythonPath=[], home=directory,
+                        logLevel='info', multiprocess=False, multithread=False,
+                        runOnce=False, scriptReloading=True)
+        settings.update(overrides)
+        control_read, control_write = os.pipe()
+        self._log_file = open(self.log_path, 'wb')
+        # The control pipe must be fd 3 in the worker: dup2 it there after the
+        # fork; close_fds=False keeps it (our own pipe ends are not inheritable).
+        self.process = subprocess.Popen(
+            [sys.executable, '-u', '-c', LAUNCH],
+            env=dict(os.environ, TSWSGI_WORKER=json.dumps(settings)),
+            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._log_file,
+            close_fds=False, preexec_fn=lambda: os.dup2(control_write, 3))
+        os.close(control_write)
+        self.control = os.fdopen(control_read, 'r', encoding='utf-8')
+        self.events = []
+        while True:
+            ready, _, _ = select.select([self.control], [], [], 20)
+            if not ready:
+                raise AssertionError('worker not ready; log:\n' + self.log())
+            line = self.control.readline()
+            if not line:
+                raise AssertionError('worker exited; log:\n' + self.log())
+            self.events.append(json.loads(line))
+            if self.events[-1]['event'] == 'ready':
+                break
+
+    def connect(self):
+        conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        conn.settimeout(20)
+        conn.connect(self.socket_path)
+        return conn
+
+    def log(self):
+        with open(self.log_path, encoding='utf-8', errors='replace') as file:
+            return file.read()
+
+    def wait_for_log(self, text, timeout=5):
+        deadline = time.monotonic() + timeout
+        while text not in self.log():
+            if time.monotonic() > deadline:
+                raise AssertionError('%r not in log:\n%s' % (text, self.log()))
+            time.sleep(0.02)
+
+    def stop(self):
+        if not self.process.stdin.closed:
+            self.process.stdin.close()
+        code = self.process.wait(10)
+        self.control.close()
+        self._log_file.close()
+        return code
+
+
+def exchange(conn, environ, body_frames=(('E', b''),)):
+    """Send one request, return its response frames up to Z or X."""
+    frames = [encode_frame('R', encode_block([s for pair in environ.items() for s in pair]))]
+    frames += [encode_frame(type, payload) for type, payload in body_frames]
+    conn.sendall(b''.join(frames))
+    decoder = FrameDecoder()
+    received = []
+    while not received or received[-1][0] not in 'ZX':
+        data = conn.recv(65536)
+        if not data:
+            raise AssertionError('connection closed after %r' % received)
+        received.extend(decoder.feed(data))
+    return received
+
+
+def body_of(frames):
+    return b''.join(payload for type, payload in frames if type == 'D')
+
+
+class WorkerTest(unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        cls.directory = tempfile.mkdtemp(prefix='tswsgi-test-')
+        cls.script = os.path.join(cls.directory, 'apps.wsgi')
+        cls.data_file = os.path.join(cls.directory, 'data.bin')
+        cls.bad_import = os.path.join(cls.directory, 'bad_import.py')
+        cls.missing_import = os.path.join(cls.directory, 'missing_import.py')
+        cls.good_import = os.path.join(cls.directory, 'good_import.py')
+        files = {cls.script: APPS, cls.bad_import: BAD_IMPORT, cls.good_import: GOOD_IMPORT}
+        for path, text in files.items():
+            with open(path, 'w') as file:
+                file.write(textwrap.dedent(text))
+        with open(cls.data_file, 'wb') as file:
+            file.write(bytes(range(256)) * 100)
+        cls.worker = Worker(cls.directory, threads=2, multithread=True, importScripts=[
+            {'path': cls.bad_import, 'applicationGroup': ''},
+            {'path': cls.missing_import, 'applicationGroup': ''},
+            {'path': cls.good_import, 'applicationGroup': ''},
+            {'path': cls.script, 'applicationGroup': ''},
+        ])
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            cls.exit_code = cls.worker.stop()
+        finally:
+            shutil.rmtree(cls.directory)
+
+    def setUp(self):
+        self.conn = self.worker.connect()
+        self.addCleanup(self.conn.close)
+
+    def environ(self, callable_object, **extra):
+        environ = {'REQUEST_METHOD': 'GET', 'SCRIPT_FILENAME': self.script,
+                   'mod_wsgi.application_group': '', 'mod_wsgi.callable_object': callable_object,
+                   'REMOTE_ADDR': '127.0.0.1', 'REMOTE_PORT': '4242'}
+        environ.update(extra)
+        return environ
+
+    def call(self, callable_object, body_frames=(('E', b''),), **extra):
+        return exchange(self.conn, self.environ(callable_object, **extra), body_frames)
+
+    def assertFailed(self, frames):
+        self.assertEqual([type for type, _ in frames], ['X'])
+
+    def test_hello(self):
+        frames = self.call('hello')
+        self.assertEqual(frames[0][0], 'H')
+        self.assertEqual(decode_head(frames[0][1]),
+                         ('200 OK', [('Content-Type', 'text/plain')]))
+        self.assertEqual(frames[1:], [('D', b'Hello World!'), ('Z', b'')])
+
+    def test_environ(self):
+        values = eval(body_of(self.call('echo_environ', **{'wsgi.url_scheme': 'https'})))
+        self.assertEqual(values['wsgi.version'], '(1, 0)')
+        self.assertIn(values['mod_wsgi.thread_id'], ('1', '2'))
+        self.assertEqual(values['wsgi.url_scheme'], "'https'")
+        self.assertEqual(values['wsgi.input_terminated'], 'True')
+        self.assertEqual(values['mod_wsgi.version'], '(4, 9, 4)')
+        self.assertEqual(values['wsgi.multithread'], 'True')
+        self.assertEqual(values['wsgi.run_once'], 'False')
+        self.assertTrue(eval(values['mod_wsgi.script_start']).isdigit())
+        self.assertIsInstance(eval(values['mod_wsgi.total_requests']), int)
+        self.assertEqual(values['cwd'], os.path.realpath(self.directory))
+        self.assertEqual(values['argv'], "['mod_wsgi']")
+        self.assertTrue(values['name'].startswith('_mod_wsgi_'))
+        # The import script ran in the same interpreter.
+        self.assertNotEqual(values['imported'], 'None')
+        plain = eval(body_of(self.call('echo_environ')))
+        self.assertEqual(plain['wsgi.url_scheme'], "'http'")
+
+    def test_post_body_in_pieces(self):
+        frames = self.call('read_pieces', body_frames=[('B', b'hello'), ('B', b' wor'),
+                                                      ('B', b'ld'), ('E', b'')],
+                           REQUEST_METHOD='POST', CONTENT_LENGTH='11')
+        self.assertEqual(body_of(frames), b'hel|lo |wor|ld')
+
+    def test_read_all(self):
+        frames = self.call('read_all', body_frames=[('B', b'abc'), ('B', b'def'), ('E', b'')])
+        self.assertEqual(body_of(frames), b'abcdef/')
+
+    def test_readline(self):
+        frames = self.call('read_lines', body_frames=[('B', b'first\nse'), ('B', b'cond\nthi'),
+                                                     ('B', b'rd\nlast'), ('E', b'')])
+        self.assertEqual(eval(body_of(frames)),
+                         [b'first\n', b'se', b'cond\n', b'third\n', b'last'])
+
+    def test_abort_frame(self):
+        frames = self.call('read_error', body_frames=[('B', b'abc'), ('A', b'client gone')])
+        self.assertEqual(body_of(frames).decode().split('\n'), [
+            'tswsgi request data read error: client gone',
+            'tswsgi request data read error: Input is already in error state.'])
+
+    def test_bad_status(self):
+        self.assertFailed(self.call('bad_status'))
+        self.worker.wait_for_log('ValueError: no space following status code')
+        self.worker.wait_for_log("Exception occurred processing WSGI script '%s'." % self.script)
+
+    def test_crlf_in_header_value(self):
+        self.assertFailed(self.call('crlf_header'))
+        self.worker.wait_for_log(
+            'ValueError: carriage return/line feed character present in header value')
+
+    def test_str_body(self):
+        self.assertFailed(self.call('str_body'))
+        self.worker.wait_for_log('TypeError: sequence of byte string values expected, '
+                                 'value of type str found')
+
+    def test_content_length_truncates(self):
+        frames = self.call('truncated')
+        self.assertEqual(decode_head(frames[0][1]), ('200 OK', [('Content-Length', '3')]))
+        self.assertEqual(body_of(frames), b'abc')
+        self.assertEqual(frames[-1], ('Z', b''))
+
+    def test_write_callable(self):
+        frames = self.call('writer')
+        self.assertEqual([type for type, _ in frames], ['H', 'D', 'D', 'D', 'Z'])
+        self.assertEqual(body_of(frames), b'one two three')
+
+    def test_close_called_once(self):
+        before = int(body_of(self.call('close_count')))
+        self.assertEqual(body_of(self.call('closing')), b'ab')
+        self.assertEqual(int(body_of(self.call('close_count'))), before + 1)
+
+    def test_exc_info_after_body_reraises(self):
+        frames = self.call('exc_info_after_body')
+        self.assertEqual([type for type, _ in frames], ['H', 'D', 'X'])
+        self.assertEqual(decode_head(frames[0][1])[0], '200 OK')
+        self.worker.wait_for_log("KeyError: 'late failure'")
+
+    def test_exc_info_before_body_replaces(self):
+        frames = self.call('exc_info_before_body')
+        self.assertEqual(decode_head(frames[0][1]),
+                         ('503 Service Unavailable', [('X-Second', '2')]))
+        self.assertEqual(body_of(frames), b'replaced')
+
+    def test_file_wrapper(self):
+        with open(self.data_file, 'rb') as file:
+            expected = file.read()
+        frames = self.call('file_wrapper', DATA_FILE=self.data_file)
+        self.assertEqual(decode_head(frames[0][1]),
+                         ('200 OK', [('Content-Length', str(len(expected)))]))
+        self.assertEqual(body_of(frames), expected)
+        frames = self.call('file_wrapper_offset', DATA_FILE=self.data_file)
+        self.assertEqual(body_of(frames), expected[10:30])
+
+    def test_missing_script(self):
+        missing = os.path.join(self.directory, 'nothing.wsgi')
+        frames = self.call('hello', SCRIPT_FILENAME=missing)
+        status, headers = decode_head(frames[0][1])
+        self.assertEqual(status, '404 Not Found')
+        self.assertIn(('Content-Type', 'text/html; charset=iso-8859-1'), headers)
+        self.assertIn(b'<title>404 Not Found</title>', body_of(frames))
+        self.assertEqual(frames[-1], ('Z', b''))
+        self.worker.wait_for_log('Target WSGI script not found or unable to stat: ' + missing)
+
+    def test_missing_callable(self):
+        self.assertFailed(self.call('no_such_app'))
+        self.worker.wait_for_log("Target WSGI script '%s' does not contain WSGI "
+                                 "application 'no_such_app'." % self.script)
+
+    def test_import_scripts(self):
+        events = self.worker.events
+        self.assertEqual([e['event'] for e in events], ['import'] * 4 + ['ready'])
+        self.assertEqual([e['ok'] for e in events[:4]], [False, False, True, True])
+        self.assertIn('ZeroDivisionError: import script failed', events[0]['error'])
+        self.assertIn('FileNotFoundError', events[1]['error'])
+        self.assertNotIn('error', events[2])
+        self.assertEqual(events[4]['interpreters'], 'main')
+        self.assertEqual(events[4]['pid'], self.worker.process.pid)
+        self.worker.wait_for_log(
+            "mod_wsgi (pid=%d, process='test', application=''): Loading Python script "
+            "file '%s'." % (self.worker.process.pid, self.bad_import))
+        self.worker.wait_for_log("Failed to exec Python script file '%s'." % self.bad_import)
+        self.worker.wait_for_log("Exception occurred processing WSGI script '%s'."
+                                 % self.bad_import)
+        self.worker.wait_for_log('ZeroDivisionError: import script failed')
+        self.worker.wait_for_log('in broken')  # the traceback
+        self.worker.wait_for_log("Could not read/compile source file '%s'." % self.missing_import)
+        self.worker.wait_for_log('FileNotFoundError')
+        # Requests are still served afterwards.
+        self.assertEqual(body_of(self.call('hello')), b'Hello World!')
+
+    def test_script_raising_at_load(self):
+        self.assertFailed(self.call('application', SCRIPT_FILENAME=self.bad_import))
+        self.worker.wait_for_log("Failed to exec Python script file '%s'." % self.bad_import)
+
+    def test_keep_alive(self):
+        self.assertEqual(body_of(self.call('hello')), b'Hello World!')
+        # A body the app never reads is skipped before the next request.
+        self.call('hello', body_frames=[('B', b'unread'), ('E', b'')])
+        self.assertEqual(body_of(self.call('read_all', body_frames=[('B', b'x'), ('E', b'')])),
+                         b'x/')
+
+    def test_log_streams(self):
+        self.call('print_to_log')
+        self.worker.wait_for_log('[remote 127.0.0.1:4242] printed to stdout')
+        self.worker.wait_for_log('[wsgi:error]')
+        self.worker.wait_for_log('to wsgi.errors')
+
+    def test_two_threads_serve_at_once(self):
+        other = self.worker.connect()
+        self.addCleanup(other.close)
+        results = []
+        started = time.monotonic()
+        thread = threading.Thread(target=lambda: results.append(
+            exchange(other, self.environ('slow'))))
+        thread.start()
+        results.append(self.call('slow'))
+        thread.join()
+        elapsed = time.monotonic() - started
+        self.assertEqual([body_of(frames) for frames in results], [b'slow', b'slow'])
+        self.assertLess(elapsed, 1.8)
+
+    def test_protocol_error_closes_connection(self):
+        self.conn.sendall(encode_frame('D', b'not from the front end'))
+        self.assertEqual(self.conn.recv(100), b'')
+        self.worker.wait_for_log('Protocol error')
+        conn = self.worker.connect()
+        self.addCleanup(conn.close)
+        self.assertEqual(body_of(exchange(conn, self.environ('hello'))), b'Hello World!')
+
+
+class LifecycleTest(unittest.TestCase):
+
+    def setUp(self):
+        self.directory = tempfile.mkdtemp(prefix='tswsgi-test-')
+        self.addCleanup(shutil.rmtree, self.directory)
+        self.script = os.path.join(self.directory, 'apps.wsgi')
+        with open(self.script, 'w') as file:
+            file.write(textwrap.dedent(APPS))
+
+    def environ(self, callable_object, **extra):
+        environ = {'SCRIPT_FILENAME': self.script, 'mod_wsgi.application_group': '',
+                   'mod_wsgi.callable_object': callable_object}
+        environ.update(extra)
+        return environ
+
+    def test_stdin_eof_waits_for_requests_in_progress(self):
+        worker = Worker(self.directory)
+        conn = worker.connect()
+        self.addCleanup(conn.close)
+        self.assertEqual(body_of(exchange(conn, self.environ('hello'))), b'Hello World!')
+        results = []
+        thread = threading.Thread(target=lambda: results.append(
+            exchange(conn, self.environ('slow'))))
+        thread.start()
+        time.sleep(0.3)
+        self.assertEqual(worker.stop(), 0)
+        thread.join()
+        self.assertEqual(body_of(results[0]), b'slow')
+
+    def test_sigterm_exits_at_once(self):
+        worker = Worker(self.directory)
+        started = time.monotonic()
+        worker.process.terminate()
+        self.assertEqual(worker.process.wait(10), 0)
+        self.assertLess(time.monotonic() - started, 2)
+        worker.stop()
+
+    def test_script_reloading(self):
+        worker = Worker(self.directory)
+        self.addCleanup(worker.stop)
+        conn = worker.connect()
+        self.addCleanup(conn.close)
+        self.assertEqual(body_of(exchange(conn, self.environ('hello'))), b'Hello World!')
+        with open(self.script, 'a') as file:
+            file.write('\ndef hello(environ, start_response):\n'
+                       '    start_response("200 OK", [])\n'
+                       '    return [b"reloaded"]\n')
+        stat = os.stat(self.script)
+        os.utime(self.script, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+        self.assertEqual(body_of(exchange(conn, self.environ('hello'))), b'reloaded')
+        worker.wait_for_log("Reloading WSGI script '%s'." % self.script)
+
+    def test_application_group_needs_sub_interpreter(self):
+        worker = Worker(self.directory)
+        self.addCleanup(worker.stop)
+        conn = worker.connect()
+        self.addCleanup(conn.close)
+        frames = exchange(conn, self.environ('hello', **{'mod_wsgi.application_group': 'other'}))
+        self.assertEqual([type for type, _ in frames], ['X'])
+        worker.wait_for_log("Application group 'other' needs a sub-interpreter, which this "
+                            "version of tswsgi does not provide yet; use %{GLOBAL}.")
+
+
+if __name__ == '__main__':
+    unittest.main()
