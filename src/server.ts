@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { ServerConfig } from './config/model';
 import { ErrorLog } from './log/error-log';
+import { AccessLog } from './http/access-log';
 import { FrontEnd } from './http/front-end';
 import { Supervisor } from './process/supervisor';
 
@@ -15,10 +16,10 @@ export class Server {
   private stopping: Promise<void> | null = null;
 
   constructor(readonly config: ServerConfig) {
-    this.log = new ErrorLog(config.logLevel);
+    const errorFile = config.errorLog === null ? null : fs.createWriteStream(config.errorLog, { flags: 'a' });
+    this.log = new ErrorLog(config.logLevel, errorFile ? { write: (line) => errorFile.write(line) } : undefined);
     this.supervisor = new Supervisor(config, this.log);
-    const accessLog = config.accessLog ? (line: string) => process.stdout.write(line) : null;
-    this.frontEnd = new FrontEnd(config, this.supervisor, this.log, accessLog);
+    this.frontEnd = new FrontEnd(config, this.supervisor, this.log, new AccessLog(config.accessLogs));
   }
 
   /**

@@ -35,7 +35,7 @@ test('a Python that cannot run is one clear error at start, not a respawn loop',
 test('the ready line names the URL, and --access-log writes combined lines to stdout', async () => {
   const server = await startServer(path.join(ROOT, 'examples/hello.wsgi'), ['--access-log']);
   try {
-    assert.match(server.stdout(), /^tswsgi: serving .*hello\.wsgi at http:\/\/127\.0\.0\.1:\d+\/ \(pid \d+, 1 process x 5 threads\)$/m);
+    assert.match(server.stdout(), /^tswsgi: serving .*hello\.wsgi at http:\/\/127\.0\.0\.1:\d+\/, 1 process x 5 threads \(pid \d+\)$/m);
     const reply = await request(server.url + '/greet?x=1', { headers: { 'User-Agent': 'test-agent', Referer: 'http://ref/' } });
     assert.equal(reply.body.toString(), 'Hello, world!\n');
     await new Promise((r) => setTimeout(r, 100));

@@ -172,7 +172,7 @@ class Worker:
         settings = dict(socket=self.socket_path, processGroup='test', threads=1,
                         importScripts=[], pythonPath=[], home=directory,
                         logLevel='info', multiprocess=False, multithread=False,
-                        runOnce=False, scriptReloading=True)
+                        runOnce=False)
         settings.update(overrides)
         control_read, control_write = os.pipe()
         self._log_file = open(self.log_path, 'wb')
@@ -516,6 +516,8 @@ class LifecycleTest(unittest.TestCase):
                        '    return [b"reloaded"]\n')
         stat = os.stat(self.script)
         os.utime(self.script, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+        # A scope with WSGIScriptReloading Off keeps the loaded module.
+        self.assertEqual(body_of(exchange(conn, self.environ('hello', **{'mod_wsgi.script_reloading': '0'}))), b'Hello World!')
         self.assertEqual(body_of(exchange(conn, self.environ('hello'))), b'reloaded')
         worker.wait_for_log("Reloading WSGI script '%s'." % self.script)
 

@@ -40,7 +40,10 @@ class ScriptLoader:
             os.getpid(), self._settings.process_group, group)
 
     def application(self, path, group, name, mtime):
-        """The WSGI callable `name` of the script, loading it when needed."""
+        """The WSGI callable `name` of the script, loading it when needed.
+
+        mtime is None when the request's scope has WSGIScriptReloading Off.
+        """
         module = self._modules.get((group, path))
         if module is None or self._stale(module, mtime):
             with self._lock:
@@ -54,8 +57,9 @@ class ScriptLoader:
             raise LoadError("no WSGI application '%s'" % name)
         return app
 
-    def _stale(self, module, mtime):
-        return self._settings.script_reloading and module.__mtime__ != mtime
+    @staticmethod
+    def _stale(module, mtime):
+        return mtime is not None and module.__mtime__ != mtime
 
     def load(self, path, group, mtime=None, reload=False):
         """Execute the script as a fresh module; log and raise LoadError on failure."""

@@ -89,7 +89,7 @@ class RequestHandler:
             app = self._loader.application(
                 script, environ.get('mod_wsgi.application_group', ''),
                 environ.get('mod_wsgi.callable_object', 'application'),
-                info.st_mtime_ns // 1000)
+                info.st_mtime_ns // 1000 if environ.get('mod_wsgi.script_reloading') != '0' else None)
         except LoadError as exc:
             response.fail(str(exc))
             return

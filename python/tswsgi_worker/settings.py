@@ -12,7 +12,6 @@ ImportScript = collections.namedtuple('ImportScript', 'path application_group')
 Settings = collections.namedtuple('Settings', [
     'socket', 'process_group', 'threads', 'import_scripts', 'python_path',
     'home', 'log_level', 'multiprocess', 'multithread', 'run_once',
-    'script_reloading',
 ])
 
 
@@ -32,7 +31,6 @@ def parse(text):
             multiprocess=bool(data['multiprocess']),
             multithread=bool(data['multithread']),
             run_once=bool(data['runOnce']),
-            script_reloading=bool(data['scriptReloading']),
         )
     except KeyError as exc:
         raise ValueError('TSWSGI_WORKER: missing key %s' % exc) from None

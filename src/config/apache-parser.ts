@@ -43,24 +43,29 @@ interface Line {
   line: number;
 }
 
-/** Joins continuation lines (a backslash at the very end) and drops comments and blank lines. */
+/**
+ * Joins continuation lines (a backslash at the very end) and drops comments and blank lines.
+ * A continued line counts as its last physical line, the one Apache names in its messages.
+ */
 export function logicalLines(source: string): Line[] {
   const physical = source.split(/\r?\n/);
   const lines: Line[] = [];
   for (let i = 0; i < physical.length; i++) {
-    const start = i;
     let text = physical[i]!;
     while (text.endsWith('\\') && i + 1 < physical.length) {
       text = text.slice(0, -1) + physical[++i]!;
     }
     text = text.trim();
     if (text === '' || text.startsWith('#')) continue;
-    lines.push({ text, line: start + 1 });
+    lines.push({ text, line: i + 1 });
   }
   return lines;
 }
 
-/** Splits arguments as Apache's ap_getword_conf: whitespace-separated, "double" or 'single' quoted, \" inside quotes. */
+/**
+ * Splits arguments as Apache's ap_getword_conf: whitespace-separated, "double" or 'single' quoted;
+ * \\ stands for a backslash anywhere, and \" (\') for the quote inside "..." ('...').
+ */
 export function splitArgs(text: string): string[] {
   const args: string[] = [];
   let i = 0;
@@ -72,7 +77,7 @@ export function splitArgs(text: string): string[] {
       let word = '';
       i++;
       while (i < text.length && text[i] !== quote) {
-        if (text[i] === '\\' && text[i + 1] === quote) i++;
+        if (text[i] === '\\' && (text[i + 1] === quote || text[i + 1] === '\\')) i++;
         word += text[i++];
       }
       i++;
@@ -80,19 +85,23 @@ export function splitArgs(text: string): string[] {
     } else {
       const start = i;
       while (i < text.length && !/\s/.test(text[i]!)) i++;
-      args.push(text.slice(start, i));
+      args.push(text.slice(start, i).replace(/\\\\/g, '\\'));
     }
   }
   return args;
 }
 
-/** ${NAME} from Define, then from the environment; an unknown name stays as written, with a warning. */
+/**
+ * ${NAME} from Define, then from the environment; an unknown name stays as written, with a
+ * warning. As in Apache, a Define without a value (or with "") gives ${NAME} no value, and a
+ * name with ':' (RewriteMap's ${map:key}) is left alone without a warning.
+ */
 function substitute(text: string, state: ParseState, where: string): string {
   if (!text.includes('${')) return text;
-  return text.replace(/\$\{([A-Za-z0-9_.:-]+)\}/g, (whole, name: string) => {
-    const value = state.defines.get(name) ?? state.env[name];
+  return text.replace(/\$\{([^}]*)\}/g, (whole, name: string) => {
+    const value = state.defines.get(name) || state.env[name];
     if (value === undefined) {
-      state.warnings.push(`${where}: Config variable \${${name}} is not defined`);
+      if (!name.includes(':')) state.warnings.push(`${where}: Config variable \${${name}} is not defined`);
       return whole;
     }
     return value;
@@ -123,9 +132,13 @@ function parseLines(lines: Line[], file: string, state: ParseState, depth: numbe
   const fail = (line: number, detail: string) => state.errors.push(new ConfigError(file, line, detail));
 
   for (const { text: raw, line } of lines) {
-    const text = substitute(raw, state, `${file}:${line}`);
+    // Apache does not even substitute inside a false <IfDefine>/<IfModule>: it only looks for the end.
+    const text = active() ? substitute(raw, state, `${file}:${line}`) : raw;
     if (text.startsWith('</')) {
-      const name = text.slice(2).replace(/>\s*$/, '').trim();
+      // The first word must be the whole </Name>; anything after it is ignored.
+      const word = text.split(/\s/)[0]!;
+      if (!word.endsWith('>')) fail(line, `${word}> directive missing closing '>'`);
+      const name = word.slice(2).replace(/>$/, '');
       const open = stack.pop();
       if (!open) {
         fail(line, `</${name}> without matching <${name}> section`);
@@ -135,19 +148,22 @@ function parseLines(lines: Line[], file: string, state: ParseState, depth: numbe
       continue;
     }
     if (text.startsWith('<')) {
-      if (!text.endsWith('>')) {
+      // The arguments end at the last '>' on the line; what follows it is ignored, as in Apache.
+      const end = text.lastIndexOf('>');
+      if (end < 0 && active()) {
         fail(line, `${text.split(/\s/)[0]}> directive missing closing '>'`);
         continue;
       }
-      const inner = text.slice(1, -1).trim();
+      const inner = text.slice(1, end < 0 ? undefined : end).trim();
       const name = inner.split(/\s/)[0]!;
       const directive: Directive = { name, key: name.toLowerCase(), args: splitArgs(inner.slice(name.length)), file, line, children: [] };
       const enabled = active() && sectionCondition(directive, state, fail);
       // Conditional sections vanish from the tree: their contents are spliced in, or skipped.
       const conditional = directive.key === 'ifmodule' || directive.key === 'ifdefine';
-      if (!conditional && active()) sink().push(directive);
+      const parent = sink();
+      if (!conditional && active()) parent.push(directive);
+      if (conditional) directive.children = parent;
       stack.push({ directive, active: enabled });
-      if (conditional) directive.children = sink() === directive.children ? [] : sink();
       continue;
     }
     if (!active()) continue;
@@ -156,19 +172,26 @@ function parseLines(lines: Line[], file: string, state: ParseState, depth: numbe
     const directive: Directive = { name, key: name.toLowerCase(), args, file, line, children: null };
     if (!readTimeDirective(directive, state, depth, sink(), fail)) sink().push(directive);
   }
-  for (const open of stack) fail(open.directive.line, `<${open.directive.name}> was not closed.`);
+  for (const open of stack) {
+    const { key, name, line } = open.directive;
+    // Apache reads a true <IfDefine>/<IfModule> to the end of the file without complaint; a false one fails.
+    if (key !== 'ifmodule' && key !== 'ifdefine') fail(line, `<${name}> was not closed.`);
+    else if (!open.active) fail(line, `Expected </${name}> before end of configuration`);
+  }
   return top;
 }
 
 /** IfModule / IfDefine decide whether their contents count; other sections always do. */
 function sectionCondition(directive: Directive, state: ParseState, fail: (line: number, detail: string) => void): boolean {
   if (directive.key !== 'ifmodule' && directive.key !== 'ifdefine') return true;
-  if (directive.args.length !== 1) {
-    fail(directive.line, `<${directive.name}> takes one argument, ${directive.key === 'ifmodule' ? 'a module name (wsgi_module or mod_wsgi.c)' : 'a parameter name'} with an optional '!'`);
+  // As Apache: the first word counts ('!' may stand apart from the name), further words are ignored.
+  const [first = '', second = ''] = directive.args;
+  const negated = first.startsWith('!');
+  const subject = negated ? first.slice(1) || second : first;
+  if (!subject) {
+    fail(directive.line, `<${directive.name}> directive requires additional arguments`);
     return false;
   }
-  const negated = directive.args[0]!.startsWith('!');
-  const subject = negated ? directive.args[0]!.slice(1) : directive.args[0]!;
   const holds = directive.key === 'ifmodule' ? isModuleLoaded(state.modules, subject) : state.defines.has(subject);
   return holds !== negated;
 }
@@ -185,20 +208,24 @@ function readTimeDirective(d: Directive, state: ParseState, depth: number, sink:
       if (d.args.length !== 1) fail(d.line, 'UnDefine takes one argument, a variable name');
       else state.defines.delete(d.args[0]!);
       return true;
-    case 'serverroot':
+    case 'serverroot': {
+      // A relative ServerRoot is taken from the one before it, as Apache does.
+      const root = path.resolve(state.serverRoot, d.args[0] ?? '');
       if (d.args.length !== 1) {
         fail(d.line, 'ServerRoot takes one argument, a directory');
-      } else if (!fs.existsSync(d.args[0]!) || !fs.statSync(d.args[0]!).isDirectory()) {
+      } else if (!fs.existsSync(root) || !fs.statSync(root).isDirectory()) {
         fail(d.line, 'ServerRoot must be a valid directory');
       } else {
-        state.serverRoot = path.resolve(d.args[0]!);
+        state.serverRoot = root;
       }
       return false;
+    }
     case 'loadmodule':
       if (d.args.length !== 2) {
         fail(d.line, 'LoadModule takes two arguments, a module name and the name of a shared object file to load it from');
         return true;
       }
+      state.modules.explicit = true;
       if (!state.modules.loaded.has(d.args[0]!)) {
         if (moduleByName(d.args[0]!)?.builtIn) {
           fail(d.line, `module ${d.args[0]} is built-in and can't be loaded`);
@@ -214,7 +241,7 @@ function readTimeDirective(d: Directive, state: ParseState, depth: number, sink:
       if (d.args.length !== 1) {
         fail(d.line, `${d.name} takes one argument, a file name or wildcard pattern`);
       } else if (depth >= MAX_INCLUDE_DEPTH) {
-        fail(d.line, `Exceeded the maximum include directory nesting level of ${MAX_INCLUDE_DEPTH}; check for a recursive Include`);
+        fail(d.line, `Exceeded maximum include depth of ${MAX_INCLUDE_DEPTH}, There appears to be a recursion.`);
       } else {
         include(d, state, depth, sink, fail);
       }
@@ -225,15 +252,11 @@ function readTimeDirective(d: Directive, state: ParseState, depth: number, sink:
 }
 
 function include(d: Directive, state: ParseState, depth: number, sink: Directive[], fail: (line: number, detail: string) => void): void {
-  const optional = d.key === 'includeoptional';
-  const pattern = path.resolve(state.serverRoot, d.args[0]!);
-  const files = expandInclude(pattern);
-  if (files.length === 0 && !optional && /[*?[]/.test(path.basename(pattern)) === false && !fs.existsSync(pattern)) {
-    fail(d.line, `Include: could not open ${pattern}: No such file or directory`);
-    return;
-  }
-  if (files.length === 0 && !optional && /[*?[]/.test(pattern)) {
-    fail(d.line, `No matches for the wildcard '${path.basename(pattern)}' in '${path.dirname(pattern)}', failing (use IncludeOptional if required)`);
+  let files: string[];
+  try {
+    files = expandInclude(path.resolve(state.serverRoot, d.args[0]!), d.key === 'includeoptional');
+  } catch (err) {
+    fail(d.line, (err as Error).message);
     return;
   }
   for (const file of files) {
@@ -245,19 +268,58 @@ function include(d: Directive, state: ParseState, depth: number, sink: Directive
   }
 }
 
-/** A file, a directory (its files, sorted), or a wildcard in the last component, as Apache expands them. */
-function expandInclude(pattern: string): string[] {
-  const dir = path.dirname(pattern);
-  const base = path.basename(pattern);
-  if (!/[*?[]/.test(base)) {
-    if (!fs.existsSync(pattern)) return [];
-    if (fs.statSync(pattern).isDirectory()) {
-      return fs.readdirSync(pattern).sort().map((f) => path.join(pattern, f)).filter((f) => fs.statSync(f).isFile());
-    }
-    return [pattern];
+const WILDCARD = /[*?[]/;
+
+/** Apache's words for the errors an Include can meet. */
+function strerror(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  const known: Record<string, string> = { ENOENT: 'No such file or directory', ENOTDIR: 'Not a directory', EACCES: 'Permission denied' };
+  return (code && known[code]) || (err as Error).message;
+}
+
+/**
+ * The files an Include names, in the order Apache reads them: a file; a directory, meaning
+ * every file under it, dotfiles too, sorted, subdirectories in their place; or a pattern with
+ * wildcards in any component (they do not match a leading '.'), each match expanded the same
+ * way. IncludeOptional skips what is missing; Include fails with Apache's message.
+ */
+function expandInclude(target: string, optional: boolean): string[] {
+  if (WILDCARD.test(target)) return expandWildcard('/', target.split('/').slice(1), optional);
+  if (optional && !fs.existsSync(target)) return [];
+  try {
+    return configFiles(target);
+  } catch (err) {
+    throw new Error(`Could not open configuration file ${target}: ${strerror(err)}`);
   }
-  if (!fs.existsSync(dir)) return [];
-  const matcher = new RegExp('^' + base.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$');
-  return fs.readdirSync(dir).filter((f) => matcher.test(f) && !f.startsWith('.')).sort()
-    .map((f) => path.join(dir, f)).filter((f) => fs.statSync(f).isFile());
+}
+
+function configFiles(file: string): string[] {
+  if (!fs.statSync(file).isDirectory()) return [file];
+  return fs.readdirSync(file).sort().flatMap((name) => configFiles(path.join(file, name)));
+}
+
+function expandWildcard(dir: string, parts: string[], optional: boolean): string[] {
+  const [part, ...rest] = parts as [string, ...string[]];
+  if (!WILDCARD.test(part)) {
+    const next = path.join(dir, part);
+    return rest.length ? expandWildcard(next, rest, optional) : expandInclude(next, optional);
+  }
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch (err) {
+    if (optional && (err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw new Error(`Include/IncludeOptional: Could not open directory ${dir}: ${strerror(err)}`);
+  }
+  const source = part.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.').replace(/\[!/g, '[^');
+  const matcher = new RegExp(`^${source}$`);
+  const matches = names.filter((name) => matcher.test(name) && (part.startsWith('.') || !name.startsWith('.'))).sort()
+    .map((name) => path.join(dir, name))
+    // Inside the path only directories lead anywhere.
+    .filter((match) => !rest.length || fs.statSync(match).isDirectory());
+  if (matches.length === 0) {
+    if (optional) return [];
+    throw new Error(`Include/IncludeOptional: No matches for the wildcard '${part}' in '${dir}', failing`);
+  }
+  return matches.flatMap((match) => (rest.length ? expandWildcard(match, rest, optional) : configFiles(match)));
 }

@@ -1,5 +1,5 @@
-// The typed model every way of configuring tswsgi produces (start-server options
-// now, Apache config files later) and the rest of the server reads.
+// The typed model that every way of configuring tswsgi produces (start-server
+// options, Apache config files) and the rest of the server reads.
 
 import type { ImportScriptSetting } from '../process/worker-settings';
 import type { LogLevel } from '../log/error-log';
@@ -19,22 +19,84 @@ export interface ProcessGroupConfig {
   importScripts: ImportScriptSetting[];
   /** wsgi.multiprocess, which mod_wsgi ties to how the group was declared. */
   multiprocess: boolean;
-  /** Seconds a starting process may take to report ready. */
+  /** Seconds a starting process may take to report ready (0: no limit). */
   startupTimeout: number;
   /** Seconds a stopping process may take before it is killed. */
   shutdownTimeout: number;
+  /** Every WSGIDaemonProcess option as given, for the behaviour later work builds. */
+  options: Record<string, number | string | boolean>;
+  /** ServerName of the vhost that declared it; null at server level (usable everywhere). */
+  vhostServerName: string | null;
+  /** Where it was declared, for messages. */
+  source: string;
 }
 
-export interface MountConfig {
-  /** URL prefix, "/" or "/app" (no trailing slash except the root). */
-  mountPoint: string;
-  /** Absolute path of the WSGI script file. */
-  script: string;
-  processGroup: string;
-  applicationGroup: string;
-  callableObject: string;
-  /** WSGIPassAuthorization: pass the Authorization header to the application. */
-  passAuthorization: boolean;
+export type MapHeadToGet = 'on' | 'off' | 'auto';
+
+export type AccessRule =
+  | { kind: 'all'; granted: boolean }
+  | { kind: 'ip'; networks: string[] };
+
+/** Settings that Directory, Location and Files sections, vhosts and the server can each set. */
+export interface DirConfig {
+  processGroup?: string;
+  applicationGroup?: string;
+  callableObject?: string;
+  passAuthorization?: boolean;
+  scriptReloading?: boolean;
+  chunkedRequest?: boolean;
+  mapHeadToGet?: MapHeadToGet;
+  restrictProcess?: string[];
+  /** Require lines of one section: the request is allowed when any of them allows it. */
+  require?: AccessRule[];
+  setEnv?: Array<[string, string]>;
+  directoryIndex?: string[];
+  /** AddType: extension (without dot, lowercase) to content type. */
+  addType?: Array<[string, string]>;
+}
+
+export type SectionKind = 'directory' | 'directorymatch' | 'files' | 'filesmatch' | 'location' | 'locationmatch';
+
+export interface Section {
+  kind: SectionKind;
+  pattern: string;
+  /** Set for the *Match kinds and for `~` patterns. */
+  regex: RegExp | null;
+  config: DirConfig;
+}
+
+/** Alias, AliasMatch, WSGIScriptAlias and WSGIScriptAliasMatch, in declaration order. */
+export interface AliasRule {
+  handler: 'wsgi-script' | 'static';
+  /** The URL prefix (normalised: no trailing slash but for "/"), or the regex source. */
+  pattern: string;
+  regex: RegExp | null;
+  /** File or directory; with a regex, may hold $1..$9. */
+  target: string;
+  /** The options of WSGIScriptAlias (process-group=, application-group=, ...). */
+  options: DirConfig;
+  source: string;
+}
+
+export interface HostPort {
+  /** "*" or an address. */
+  host: string;
+  /** null for "*" or no port given. */
+  port: number | null;
+}
+
+export interface VirtualHost {
+  /** Empty for the main server. */
+  addresses: HostPort[];
+  serverName: string;
+  /** Port from ServerName host:port, else the listener's; used by %{SERVER} and %{RESOURCE}. */
+  serverPort: number | null;
+  serverAliases: string[];
+  documentRoot: string;
+  aliases: AliasRule[];
+  dir: DirConfig;
+  sections: Section[];
+  source: string;
 }
 
 export interface ListenAddress {
@@ -42,25 +104,51 @@ export interface ListenAddress {
   port: number;
 }
 
+export interface AccessLogConfig {
+  /** A file path, or "-" for stdout. */
+  target: string;
+  format: string;
+}
+
 export interface ServerConfig {
+  serverRoot: string;
   listen: ListenAddress[];
-  serverName: string;
-  documentRoot: string;
-  mounts: MountConfig[];
+  main: VirtualHost;
+  vhosts: VirtualHost[];
   processGroups: ProcessGroupConfig[];
   /** Bytes; 0 means no limit (Apache's LimitRequestBody). */
   limitRequestBody: number;
   limitRequestLine: number;
   limitRequestFieldSize: number;
   limitRequestFields: number;
-  /** mod_wsgi's WSGIChunkedRequest: accept Transfer-Encoding: chunked request bodies. */
-  chunkedRequest: boolean;
-  scriptReloading: boolean;
+  keepAlive: boolean;
   keepAliveTimeout: number;
+  maxKeepAliveRequests: number;
+  /** Apache's Timeout: seconds to wait for a client. */
+  timeout: number;
   /** Seconds SIGTERM waits for in-flight requests before stopping anyway. */
   shutdownTimeout: number;
+  /** WSGIRestrictEmbedded: requests may not run in the %{GLOBAL} pool. */
+  restrictEmbedded: boolean;
   logLevel: LogLevel;
-  accessLog: boolean;
+  /** null: stderr. */
+  errorLog: string | null;
+  accessLogs: AccessLogConfig[];
+  serverTokens: string;
   /** Where worker sockets live. */
   runtimeDir: string;
+  /** Content types by extension (from TypesConfig), for static files. */
+  mimeTypes: Map<string, string>;
 }
+
+/** Per-directory defaults, as mod_wsgi and Apache have them when nothing is set. */
+export const DIR_DEFAULTS: Required<Pick<DirConfig,
+  'processGroup' | 'applicationGroup' | 'callableObject' | 'passAuthorization' | 'scriptReloading' | 'chunkedRequest' | 'mapHeadToGet'>> = {
+  processGroup: GLOBAL,
+  applicationGroup: '%{RESOURCE}',
+  callableObject: 'application',
+  passAuthorization: false,
+  scriptReloading: true,
+  chunkedRequest: false,
+  mapHeadToGet: 'off',
+};

@@ -10,29 +10,30 @@ export interface ModuleInfo {
   builtIn: boolean;
 }
 
-const module = (name: string, source: string, builtIn = false): ModuleInfo => ({ name, source, builtIn });
+// Not `module`: in the CommonJS output that name is the wrapper's own parameter.
+const info = (name: string, source: string, builtIn = false): ModuleInfo => ({ name, source, builtIn });
 
 /** Modules whose directives tswsgi implements (the ones a mod_wsgi config uses). */
 export const IMPLEMENTED_MODULES: readonly ModuleInfo[] = [
-  module('core_module', 'core.c', true),
-  module('so_module', 'mod_so.c', true),
-  module('http_module', 'http_core.c', true),
-  module('log_config_module', 'mod_log_config.c', true),
-  module('logio_module', 'mod_logio.c', true),
-  module('version_module', 'mod_version.c', true),
-  module('unixd_module', 'mod_unixd.c', true),
-  module('watchdog_module', 'mod_watchdog.c', true),
-  module('mpm_event_module', 'event.c'),
-  module('mpm_worker_module', 'worker.c'),
-  module('mpm_prefork_module', 'prefork.c'),
-  module('authz_core_module', 'mod_authz_core.c'),
-  module('authz_host_module', 'mod_authz_host.c'),
-  module('alias_module', 'mod_alias.c'),
-  module('mime_module', 'mod_mime.c'),
-  module('env_module', 'mod_env.c'),
-  module('setenvif_module', 'mod_setenvif.c'),
-  module('dir_module', 'mod_dir.c'),
-  module('wsgi_module', 'mod_wsgi.c'),
+  info('core_module', 'core.c', true),
+  info('so_module', 'mod_so.c', true),
+  info('http_module', 'http_core.c', true),
+  info('log_config_module', 'mod_log_config.c', true),
+  info('logio_module', 'mod_logio.c', true),
+  info('version_module', 'mod_version.c', true),
+  info('unixd_module', 'mod_unixd.c', true),
+  info('watchdog_module', 'mod_watchdog.c', true),
+  info('mpm_event_module', 'event.c'),
+  info('mpm_worker_module', 'worker.c'),
+  info('mpm_prefork_module', 'prefork.c'),
+  info('authz_core_module', 'mod_authz_core.c'),
+  info('authz_host_module', 'mod_authz_host.c'),
+  info('alias_module', 'mod_alias.c'),
+  info('mime_module', 'mod_mime.c'),
+  info('env_module', 'mod_env.c'),
+  info('setenvif_module', 'mod_setenvif.c'),
+  info('dir_module', 'mod_dir.c'),
+  info('wsgi_module', 'mod_wsgi.c'),
 ];
 
 export function moduleByName(name: string): ModuleInfo | undefined {
@@ -42,19 +43,25 @@ export function moduleByName(name: string): ModuleInfo | undefined {
 export interface ModuleRegistry {
   /** Names given to LoadModule so far, implemented or not. */
   loaded: Set<string>;
+  /**
+   * False until the first LoadModule: a config written for tswsgi alone needs no LoadModule
+   * lines, and then every implemented module counts as loaded. One written for Apache lists its
+   * modules, and from then on only those count, as in Apache.
+   */
+  explicit: boolean;
 }
 
 export function newModuleRegistry(): ModuleRegistry {
-  return { loaded: new Set() };
+  return { loaded: new Set(), explicit: false };
 }
 
 /**
- * <IfModule NAME>: true for built-in modules and for implemented ones that were
- * LoadModule'd. A module tswsgi does not implement never counts as loaded, so its
+ * <IfModule NAME>, and whether a module's directives may be used: true for built-in
+ * modules and for implemented ones that were LoadModule'd (or all, before any LoadModule). A module tswsgi does not implement never counts as loaded, so its
  * directives inside <IfModule> are skipped, as Apache skips them when it is absent.
  */
 export function isModuleLoaded(registry: ModuleRegistry, name: string): boolean {
   const info = moduleByName(name);
   if (!info) return false;
-  return info.builtIn || registry.loaded.has(info.name);
+  return info.builtIn || !registry.explicit || registry.loaded.has(info.name);
 }

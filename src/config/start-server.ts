@@ -5,6 +5,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { GLOBAL, type ServerConfig } from './model';
+import { APACHE_DEFAULTS } from './defaults';
+import { DEFAULT_LOG_FORMATS } from './directives';
+import { newVirtualHost } from './load';
 import { parseLogLevel } from '../log/error-log';
 
 export interface StartServerOptions {
@@ -26,14 +29,7 @@ export interface StartServerOptions {
 
 export class OptionError extends Error {}
 
-/** Apache's core defaults, which mod_wsgi users' clients already live with. */
-export const APACHE_DEFAULTS = {
-  limitRequestBody: 1024 * 1024 * 1024,
-  limitRequestLine: 8190,
-  limitRequestFieldSize: 8190,
-  limitRequestFields: 100,
-  keepAliveTimeout: 5,
-} as const;
+const COMBINED = new Map(DEFAULT_LOG_FORMATS).get('combined')!;
 
 function normalizeMountPoint(mountPoint: string): string {
   if (!mountPoint.startsWith('/')) throw new OptionError(`--mount-point must start with '/': '${mountPoint}'`);
@@ -49,19 +45,24 @@ export function startServerConfig(script: string, options: StartServerOptions): 
   for (const [name, value] of [['--processes', options.processes], ['--threads', options.threads]] as const) {
     if (!Number.isInteger(value) || value < 1) throw new OptionError(`${name} must be a whole number of at least 1, got ${value}`);
   }
-  const applicationGroup = GLOBAL;
+  const main = newVirtualHost('start-server');
+  main.serverName = options.host;
+  main.documentRoot = workingDirectory;
+  // As mod_wsgi-express: the main interpreter, and chunked request bodies accepted.
+  main.dir.chunkedRequest = true;
+  main.aliases.push({
+    handler: 'wsgi-script',
+    pattern: normalizeMountPoint(options.mountPoint),
+    regex: null,
+    target: scriptPath,
+    options: { processGroup: GLOBAL, applicationGroup: GLOBAL, callableObject: options.callableObject },
+    source: 'start-server',
+  });
   return {
+    serverRoot: workingDirectory,
     listen: [{ host: options.host, port: options.port }],
-    serverName: options.host,
-    documentRoot: workingDirectory,
-    mounts: [{
-      mountPoint: normalizeMountPoint(options.mountPoint),
-      script: scriptPath,
-      processGroup: GLOBAL,
-      applicationGroup,
-      callableObject: options.callableObject,
-      passAuthorization: false,
-    }],
+    main,
+    vhosts: [],
     processGroups: [{
       name: GLOBAL,
       processes: options.processes,
@@ -71,23 +72,31 @@ export function startServerConfig(script: string, options: StartServerOptions): 
       home: workingDirectory,
       // The script itself is preloaded too, as mod_wsgi-express does, so no request waits for its import.
       importScripts: [
-        ...options.importScript.map((p) => ({ path: path.resolve(workingDirectory, p), applicationGroup })),
-        { path: scriptPath, applicationGroup },
+        ...options.importScript.map((p) => ({ path: path.resolve(workingDirectory, p), applicationGroup: GLOBAL })),
+        { path: scriptPath, applicationGroup: GLOBAL },
       ],
       multiprocess: options.processes > 1,
       startupTimeout: 0,
       shutdownTimeout: options.shutdownTimeout,
+      options: {},
+      vhostServerName: null,
+      source: 'start-server',
     }],
     limitRequestBody: options.limitRequestBody,
     limitRequestLine: APACHE_DEFAULTS.limitRequestLine,
     limitRequestFieldSize: APACHE_DEFAULTS.limitRequestFieldSize,
     limitRequestFields: APACHE_DEFAULTS.limitRequestFields,
-    chunkedRequest: true,
-    scriptReloading: true,
+    keepAlive: true,
     keepAliveTimeout: APACHE_DEFAULTS.keepAliveTimeout,
+    maxKeepAliveRequests: 0,
+    timeout: 60,
     shutdownTimeout: options.shutdownTimeout,
+    restrictEmbedded: false,
     logLevel: parseLogLevel(options.logLevel),
-    accessLog: options.accessLog,
+    errorLog: null,
+    accessLogs: options.accessLog ? [{ target: '-', format: COMBINED }] : [],
+    serverTokens: 'Full',
     runtimeDir: path.join(os.tmpdir(), `tswsgi-${process.pid}`),
+    mimeTypes: new Map(),
   };
 }

@@ -3,7 +3,6 @@
 // holding the request's bytes unchanged.
 
 import type { IncomingMessage } from 'node:http';
-import type { MountConfig, ServerConfig } from '../config/model';
 import { FrameType, encodeBlockFrame } from '../process/framing';
 
 export const SERVER_SOFTWARE = 'tswsgi/0.1.0';
@@ -28,40 +27,60 @@ function cgiName(header: string): string | null {
   return name;
 }
 
-/** The per-mount part, computed once: it is the same for every request to the mount. */
-export function mountEnviron(mount: MountConfig, server: ServerConfig): string[] {
-  const reloading = server.scriptReloading ? '1' : '0';
-  return [
-    'GATEWAY_INTERFACE', 'CGI/1.1',
-    'SERVER_SOFTWARE', SERVER_SOFTWARE,
-    'SERVER_SIGNATURE', '',
-    'SERVER_ADMIN', '[no address given]',
-    'REQUEST_SCHEME', 'http',
-    'wsgi.url_scheme', 'http',
-    'DOCUMENT_ROOT', asBytes(server.documentRoot),
-    'CONTEXT_DOCUMENT_ROOT', asBytes(server.documentRoot),
-    'CONTEXT_PREFIX', '',
-    'SCRIPT_FILENAME', asBytes(mount.script),
-    'mod_wsgi.process_group', asBytes(mount.processGroup),
-    'mod_wsgi.application_group', asBytes(mount.applicationGroup),
-    'mod_wsgi.callable_object', asBytes(mount.callableObject),
-    'mod_wsgi.request_handler', 'wsgi-script',
-    'mod_wsgi.handler_script', '',
-    'mod_wsgi.script_reloading', reloading,
-    'mod_wsgi.enable_sendfile', '0',
-    'mod_wsgi.ignore_activity', '0',
-  ];
+/** What is the same for every request to one script in one scope. */
+export interface ScriptFacts {
+  script: string;
+  documentRoot: string;
+  processGroup: string;
+  applicationGroup: string;
+  callableObject: string;
+  scriptReloading: boolean;
+}
+
+const constantParts = new Map<string, string[]>();
+
+/** The constant part, computed once per script and scope rather than per request. */
+function constantPart(facts: ScriptFacts): string[] {
+  const key = `${facts.script}\0${facts.documentRoot}\0${facts.processGroup}\0${facts.applicationGroup}\0${facts.callableObject}\0${facts.scriptReloading}`;
+  let part = constantParts.get(key);
+  if (!part) {
+    part = [
+      'GATEWAY_INTERFACE', 'CGI/1.1',
+      'SERVER_SOFTWARE', SERVER_SOFTWARE,
+      'SERVER_SIGNATURE', '',
+      'SERVER_ADMIN', '[no address given]',
+      'REQUEST_SCHEME', 'http',
+      'wsgi.url_scheme', 'http',
+      'DOCUMENT_ROOT', asBytes(facts.documentRoot),
+      'CONTEXT_DOCUMENT_ROOT', asBytes(facts.documentRoot),
+      'CONTEXT_PREFIX', '',
+      'SCRIPT_FILENAME', asBytes(facts.script),
+      'mod_wsgi.process_group', asBytes(facts.processGroup),
+      'mod_wsgi.application_group', asBytes(facts.applicationGroup),
+      'mod_wsgi.callable_object', asBytes(facts.callableObject),
+      'mod_wsgi.request_handler', 'wsgi-script',
+      'mod_wsgi.handler_script', '',
+      'mod_wsgi.script_reloading', facts.scriptReloading ? '1' : '0',
+      'mod_wsgi.enable_sendfile', '0',
+      'mod_wsgi.ignore_activity', '0',
+    ];
+    if (constantParts.size < 1024) constantParts.set(key, part);
+  }
+  return part;
 }
 
 export interface RequestFacts {
-  mount: MountConfig;
-  mountEnviron: string[];
+  script: ScriptFacts;
+  method: string;
   scriptName: string;
   pathInfo: string;
   query: string;
+  /** The vhost's ServerName, for requests without a Host header. */
   serverName: string;
   listenerHost: string;
   listenerPort: number;
+  passAuthorization: boolean;
+  setEnv: ReadonlyArray<[string, string]>;
   /** Microseconds since the epoch, when the request arrived. */
   startMicros: number;
   requestId: string;
@@ -75,16 +94,16 @@ export function parseHost(host: string): { name: string; port: string | null } {
   return { name: host.slice(0, colon).toLowerCase(), port: host.slice(colon + 1) };
 }
 
-const plainAddress = (address: string | undefined): string =>
+export const plainAddress = (address: string | undefined): string =>
   address?.startsWith('::ffff:') ? address.slice(7) : (address ?? '');
 
 export function buildEnviron(req: IncomingMessage, facts: RequestFacts): string[] {
-  const env: string[] = facts.mountEnviron.slice();
+  const env: string[] = constantPart(facts.script).slice();
   const socket = req.socket;
   const host = req.headers.host;
   const parsedHost = host ? parseHost(host) : null;
   env.push(
-    'REQUEST_METHOD', req.method ?? 'GET',
+    'REQUEST_METHOD', facts.method,
     'REQUEST_URI', req.url ?? '/',
     'QUERY_STRING', facts.query,
     'SCRIPT_NAME', facts.scriptName,
@@ -102,15 +121,15 @@ export function buildEnviron(req: IncomingMessage, facts: RequestFacts): string[
     'mod_wsgi.request_start', String(facts.startMicros),
     'mod_wsgi.request_id', facts.requestId,
   );
+  for (const [name, value] of facts.setEnv) env.push(asBytes(name), asBytes(value));
   // Repeated headers are merged with ", " as Apache merges them into one table entry.
   const raw = req.rawHeaders;
   const seen = new Map<string, number>();
-  const passAuthorization = facts.mount.passAuthorization;
   for (let i = 0; i < raw.length; i += 2) {
     const name = cgiName(raw[i]!);
     if (name === null) continue;
     // Credentials stay out of the environ unless WSGIPassAuthorization says otherwise, as in Apache.
-    if (name === 'HTTP_PROXY_AUTHORIZATION' || (name === 'HTTP_AUTHORIZATION' && !passAuthorization)) continue;
+    if (name === 'HTTP_PROXY_AUTHORIZATION' || (name === 'HTTP_AUTHORIZATION' && !facts.passAuthorization)) continue;
     const at = seen.get(name);
     if (at === undefined) {
       seen.set(name, env.length + 1);
@@ -124,4 +143,37 @@ export function buildEnviron(req: IncomingMessage, facts: RequestFacts): string[
 
 export function environFrame(env: string[]): Buffer {
   return encodeBlockFrame(FrameType.Request, env);
+}
+
+export interface ExpansionFacts {
+  serverName: string;
+  port: number;
+  scriptName: string;
+  hostHeader: string | undefined;
+  setEnv: ReadonlyArray<[string, string]>;
+}
+
+/** mod_wsgi's %{...} names for process and application groups (inventory §4.1). */
+export function expandGroupName(value: string, facts: ExpansionFacts, depth = 0): string {
+  if (!value.startsWith('%{')) return value;
+  const withPort = (name: string) => (facts.port === 80 || facts.port === 443 ? name : `${name}:${facts.port}`);
+  switch (value) {
+    case '%{GLOBAL}':
+      return '';
+    case '%{SERVER}':
+      return withPort(facts.serverName);
+    case '%{RESOURCE}':
+      return `${withPort(facts.serverName)}|${facts.scriptName.toLowerCase()}`;
+    case '%{HOST}':
+      return withPort(facts.hostHeader ? parseHost(facts.hostHeader).name : facts.serverName);
+  }
+  const env = /^%\{ENV:([^}]+)\}$/.exec(value);
+  if (env) {
+    const found = [...facts.setEnv].reverse().find(([name]) => name === env[1]);
+    const resolved = found?.[1] ?? process.env[env[1]!];
+    if (resolved === undefined) return value;
+    // A variable may itself hold a %{...} name, expanded once more.
+    return resolved.startsWith('%{') && !resolved.startsWith('%{ENV:') && depth === 0 ? expandGroupName(resolved, facts, 1) : resolved;
+  }
+  return value;
 }

@@ -1,33 +1,30 @@
 // The HTTP front end: node:http (llhttp) parses, this module refuses what Apache
-// would refuse, maps the request to a mount, builds the environ and hands the
-// request to its process group's dispatcher.
+// would refuse, routes the request, builds the environ and hands the request to
+// its process group's dispatcher (or serves a static file).
 
 import * as http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import type { ListenAddress, MountConfig, ServerConfig } from '../config/model';
+import type { ListenAddress, ServerConfig } from '../config/model';
 import type { ErrorLog } from '../log/error-log';
 import type { Supervisor } from '../process/supervisor';
-import type { Dispatcher } from '../process/dispatcher';
-import { combinedLine } from './access-log';
-import { buildEnviron, environFrame, mountEnviron } from './environ';
+import type { AccessLog } from './access-log';
+import { buildEnviron, environFrame, expandGroupName, plainAddress } from './environ';
 import { ERROR_PAGE_TYPE, errorPage, rawErrorResponse } from './error-page';
 import { HttpExchange } from './http-exchange';
-import { parseTarget, splitAtMount, TargetError } from './request-target';
+import { parseTarget, TargetError } from './request-target';
 import { checkRequest, parseErrorStatus } from './request-checks';
+import { accessAllowed, Router, type Route } from './router';
+import { serveStatic } from './static-files';
 
 /** Statuses after which Apache closes the connection (its ap_status_drops_connection). */
 const DROPS_CONNECTION = new Set([400, 408, 411, 413, 414, 431, 500, 501, 503]);
 
-interface Mount {
-  config: MountConfig;
-  environ: string[];
-  dispatcher: Dispatcher;
-}
+type WsgiRoute = Extract<Route, { kind: 'wsgi' }>;
 
 export class FrontEnd {
   private readonly servers: http.Server[] = [];
-  private readonly mounts: Mount[];
+  private readonly router: Router;
   private readonly active = new WeakMap<Socket, HttpExchange>();
   private inFlight = 0;
   private idleWaiters: Array<() => void> = [];
@@ -35,15 +32,11 @@ export class FrontEnd {
 
   constructor(
     private readonly config: ServerConfig,
-    supervisor: Supervisor,
+    private readonly supervisor: Supervisor,
     private readonly log: ErrorLog,
-    private readonly accessLog: ((line: string) => void) | null,
+    private readonly accessLog: AccessLog,
   ) {
-    this.mounts = config.mounts.map((mount) => {
-      const group = supervisor.groups.get(mount.processGroup);
-      if (!group) throw new Error(`No WSGI daemon process called '${mount.processGroup}' has been configured: ${mount.script}`);
-      return { config: mount, environ: mountEnviron(mount, config), dispatcher: group.dispatcher };
-    });
+    this.router = new Router(config);
   }
 
   /** Starts listening on every address; resolves with the bound addresses. */
@@ -71,12 +64,13 @@ export class FrontEnd {
     const server = http.createServer({
       maxHeaderSize: Math.min(1 << 20, limits.limitRequestLine + limits.limitRequestFields * (limits.limitRequestFieldSize + 2) + 4),
       requireHostHeader: true,
-      keepAliveTimeout: limits.keepAliveTimeout * 1000,
-      // Long uploads are fine; the header read is bounded instead (slow clients).
+      keepAliveTimeout: limits.keepAlive ? limits.keepAliveTimeout * 1000 : 0,
+      // Long uploads are fine; the request head is bounded instead (slow clients).
       requestTimeout: 0,
-      headersTimeout: 60_000,
+      headersTimeout: limits.timeout * 1000,
     });
     server.maxHeadersCount = Math.max(2000, limits.limitRequestFields + 1);
+    if (limits.maxKeepAliveRequests > 0) server.maxRequestsPerSocket = limits.maxKeepAliveRequests;
     server.on('request', (req, res) => this.handle(req, res, address));
     // Answering 100 Continue only once the request is known to be acceptable saves the client a refused upload.
     server.on('checkContinue', (req, res) => this.handle(req, res, address));
@@ -94,62 +88,112 @@ export class FrontEnd {
   private handle(req: http.IncomingMessage, res: http.ServerResponse, listener: ListenAddress): void {
     const startMicros = Math.round((performance.timeOrigin + performance.now()) * 1000);
     this.inFlight++;
-    res.on('close', () => this.requestDone());
+    const record = { bytes: 0 };
+    res.on('close', () => {
+      this.accessLog.write(req, res.statusCode, record.bytes, startMicros);
+      this.requestDone();
+    });
+    if (!this.config.keepAlive) res.shouldKeepAlive = false;
     const problem = checkRequest(req, this.config);
-    if (problem) return this.refuse(req, res, problem.status, problem.message);
+    if (problem) return this.refuse(req, res, record, problem.status, problem.message);
     let target;
     try {
       target = parseTarget(req.url ?? '/');
     } catch (err) {
-      if (err instanceof TargetError) return this.refuse(req, res, err.status, err.message);
+      if (err instanceof TargetError) return this.refuse(req, res, record, err.status, err.message);
       throw err;
     }
-    let mount: Mount | undefined;
-    let split: { scriptName: string; pathInfo: string } | null = null;
-    for (const candidate of this.mounts) {
-      split = splitAtMount(target.path, candidate.config.mountPoint);
-      if (split) {
-        mount = candidate;
-        break;
-      }
+    const hostName = req.headers.host?.replace(/:\d*$/, '').toLowerCase() ?? null;
+    const localPort = req.socket.localPort ?? listener.port;
+    const vhost = this.router.selectVhost(plainAddress(req.socket.localAddress), localPort, hostName);
+    const route = this.router.route(vhost, target.path);
+    if (route.kind === 'refuse') return this.refuse(req, res, record, route.status, route.message, route.status === 404 ? 'info' : 'error');
+    if (!accessAllowed(route.dir.require, req.socket.remoteAddress ?? '')) {
+      return this.refuse(req, res, record, 403, `client denied by server configuration: ${route.kind === 'wsgi' ? route.script : route.file}`, 'error');
     }
-    if (!mount || !split) return this.refuse(req, res, 404, `No mount point matches '${target.path}'`, 'info');
+    if (route.kind === 'static') {
+      serveStatic(req, res, route, this.config, (status, message) => this.refuse(req, res, record, status, message));
+      res.on('finish', () => { record.bytes ||= Number(res.getHeader('content-length') ?? 0); });
+      return;
+    }
+    this.runScript(req, res, listener, route, target.query, startMicros, record);
+  }
 
+  private runScript(req: http.IncomingMessage, res: http.ServerResponse, listener: ListenAddress, route: WsgiRoute,
+    query: string, startMicros: number, record: { bytes: number }): void {
+    const { dir, vhost } = route;
+    if (req.headers['transfer-encoding'] !== undefined && !dir.chunkedRequest) {
+      return this.refuse(req, res, record, 411, 'Received request requiring chunked transfer encoding, but optional support for chunked transfer encoding has not been enabled.', 'error');
+    }
+    const expansion = {
+      serverName: vhost.serverName,
+      port: vhost.serverPort ?? req.socket.localPort ?? listener.port,
+      scriptName: route.scriptName,
+      hostHeader: req.headers.host,
+      setEnv: dir.setEnv ?? [],
+    };
+    const processGroup = expandGroupName(dir.processGroup, expansion);
+    const applicationGroup = expandGroupName(dir.applicationGroup, expansion);
+    const callableObject = /^%\{ENV:[^}]+\}$/.test(dir.callableObject) ? (expandGroupName(dir.callableObject, expansion).replace(/^%.*/, 'application')) : dir.callableObject;
+    const refusal = this.groupRefusal(processGroup, route);
+    if (refusal) return this.refuse(req, res, record, 500, refusal, 'error');
+    const group = this.supervisor.groups.get(processGroup)!;
+
+    const method = req.method === 'HEAD' && dir.mapHeadToGet === 'on' ? 'GET' : (req.method ?? 'GET');
     const environ = buildEnviron(req, {
-      mount: mount.config,
-      mountEnviron: mount.environ,
-      scriptName: split.scriptName,
-      pathInfo: split.pathInfo,
-      query: target.query,
-      serverName: this.config.serverName,
+      script: { script: route.script, documentRoot: vhost.documentRoot, processGroup, applicationGroup, callableObject, scriptReloading: dir.scriptReloading },
+      method,
+      scriptName: route.scriptName,
+      pathInfo: route.pathInfo,
+      query,
+      serverName: vhost.serverName,
       listenerHost: listener.host,
       listenerPort: listener.port,
+      passAuthorization: dir.passAuthorization,
+      setEnv: dir.setEnv ?? [],
       startMicros,
       requestId: `${process.pid.toString(36)}-${(++this.requestCounter).toString(36)}`,
     });
     const length = req.headers['content-length'];
     const bodyless = req.headers['transfer-encoding'] === undefined && (length === undefined || length === '0');
     const exchange = new HttpExchange(environFrame(environ), bodyless, req, res, {
-      dispatcher: mount.dispatcher,
+      dispatcher: group.dispatcher,
       log: this.log,
       limitRequestBody: this.config.limitRequestBody,
-      script: mount.config.script,
-      finished: (status, bytes) => this.accessLog?.(combinedLine(req, status, bytes)),
+      script: route.script,
+      finished: (bytes) => { record.bytes = bytes; },
     });
     if (req.headers.expect?.toLowerCase() === '100-continue') res.writeContinue();
     if (bodyless) {
-      mount.dispatcher.dispatch(exchange);
+      group.dispatcher.dispatch(exchange);
       return;
     }
     // A body that fails to parse in the same packet as the head is refused before Python sees the request.
     this.active.set(req.socket, exchange);
     res.on('close', () => this.active.delete(req.socket));
     queueMicrotask(() => {
-      if (this.active.get(req.socket) === exchange && !res.writableEnded) mount.dispatcher.dispatch(exchange);
+      if (this.active.get(req.socket) === exchange && !res.writableEnded) group.dispatcher.dispatch(exchange);
     });
   }
 
-  private refuse(req: http.IncomingMessage, res: http.ServerResponse, status: number, message: string, level: 'info' | 'error' = 'info'): void {
+  /** mod_wsgi's checks on the process group a request resolved to, with its messages. */
+  private groupRefusal(name: string, route: WsgiRoute): string | null {
+    const restrict = route.dir.restrictProcess;
+    if (restrict && !restrict.includes(name)) {
+      return `Daemon process called '${name}' cannot be accessed by this WSGI application as not a member of allowed groups: ${route.script}`;
+    }
+    if (name === '' && this.config.restrictEmbedded) return `Embedded mode of mod_wsgi disabled by runtime configuration: ${route.script}`;
+    const group = this.supervisor.groups.get(name);
+    if (!group) return `No WSGI daemon process called '${name}' has been configured: ${route.script}`;
+    const owner = group.config.vhostServerName;
+    if (owner !== null && owner !== route.vhost.serverName) {
+      return `Daemon process called '${name}' cannot be accessed by this WSGI application: ${route.script}`;
+    }
+    return null;
+  }
+
+  private refuse(req: http.IncomingMessage, res: http.ServerResponse, record: { bytes: number }, status: number, message: string,
+    level: 'info' | 'error' = 'info'): void {
     this.log.log(level, `Refused ${req.method} ${req.url} from ${req.socket.remoteAddress} with ${status}: ${message}`);
     const page = errorPage(status);
     const hasBody = req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
@@ -159,7 +203,7 @@ export class FrontEnd {
     if (hasBody || DROPS_CONNECTION.has(status)) headers.Connection = 'close';
     res.writeHead(status, headers);
     res.end(page);
-    this.accessLog?.(combinedLine(req, status, page.length));
+    record.bytes = page.length;
   }
 
   private clientError(err: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Socket): void {

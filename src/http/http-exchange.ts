@@ -18,8 +18,8 @@ export interface ExchangeContext {
   /** Bytes the body may have; 0 means no limit. */
   limitRequestBody: number;
   script: string;
-  /** Called once when the exchange is over, with the status sent and body bytes written. */
-  finished(status: number, bodyBytes: number): void;
+  /** Called once when the exchange is over, with the body bytes written. */
+  finished(bodyBytes: number): void;
 }
 
 export class HttpExchange implements Exchange {
@@ -136,6 +136,7 @@ export class HttpExchange implements Exchange {
     if (!this.res.headersSent) {
       this.over = true;
       this.status = status;
+      this.res.statusCode = status;
       this.req.socket.end(rawErrorResponse(status));
     }
     this.req.socket.destroySoon();
@@ -194,6 +195,6 @@ export class HttpExchange implements Exchange {
       }
       this.over = true;
     }
-    this.context.finished(this.status || (complete ? this.res.statusCode : 0), this.sent);
+    this.context.finished(this.sent);
   }
 }

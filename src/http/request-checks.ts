@@ -9,7 +9,7 @@ export interface Refusal {
   message: string;
 }
 
-type Limits = Pick<ServerConfig, 'limitRequestBody' | 'limitRequestLine' | 'limitRequestFieldSize' | 'limitRequestFields' | 'chunkedRequest'>;
+type Limits = Pick<ServerConfig, 'limitRequestBody' | 'limitRequestLine' | 'limitRequestFieldSize' | 'limitRequestFields'>;
 
 /** Host as RFC 3986 allows: reg-name or IP literal, optional port. */
 const VALID_HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~!$&'()*+,;=%-]*)(?::[0-9]*)?$/;
@@ -36,11 +36,8 @@ export function checkRequest(req: IncomingMessage, limits: Limits): Refusal | nu
   if (host !== undefined && !VALID_HOST.test(host)) return { status: 400, message: `malformed Host header '${host}'` };
 
   const encoding = req.headers['transfer-encoding'];
-  if (encoding !== undefined) {
-    if (encoding.toLowerCase() !== 'chunked') return { status: 400, message: `unsupported Transfer-Encoding '${encoding}'` };
-    if (!limits.chunkedRequest) {
-      return { status: 411, message: 'chunked request body, but WSGIChunkedRequest is Off' };
-    }
+  if (encoding !== undefined && encoding.toLowerCase() !== 'chunked') {
+    return { status: 400, message: `unsupported Transfer-Encoding '${encoding}'` };
   }
   const length = req.headers['content-length'];
   if (length !== undefined && limits.limitRequestBody > 0 && Number(length) > limits.limitRequestBody) {

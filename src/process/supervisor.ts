@@ -84,7 +84,6 @@ export class ProcessGroup extends EventEmitter {
       multiprocess: config.multiprocess,
       multithread: config.threads !== 1,
       runOnce: false,
-      scriptReloading: this.server.scriptReloading,
     }, this.log);
     this.slots[slot] = worker;
     this.log.info(`Starting ${worker.label} with ${config.threads} threads (${config.python})`);

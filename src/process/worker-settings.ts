@@ -23,5 +23,4 @@ export interface WorkerSettings {
   multiprocess: boolean;
   multithread: boolean;
   runOnce: boolean;
-  scriptReloading: boolean;
 }

@@ -1,0 +1,617 @@
+// The one directive table: for each directive tswsgi reads, its module, where it
+// may appear, its arguments, its default, and the handler that fills the model.
+// It drives parsing, validation, `tswsgi help directives` and docs/directives.md.
+
+import * as path from 'node:path';
+import type { Directive } from './apache-parser';
+import { DAEMON_OPTIONS, parseDaemonOption } from './daemon-options';
+import { GLOBAL, type AccessRule, type DirConfig, type MapHeadToGet, type ProcessGroupConfig, type ServerConfig, type VirtualHost } from './model';
+import { parseLogLevel } from '../log/error-log';
+
+/** Where a directive may stand: the main server, a <VirtualHost>, a Directory/Location/Files section. */
+export type Context = 'server' | 'vhost' | 'directory';
+
+export class DirectiveError extends Error {}
+
+export interface MpmSizing {
+  startServers: number;
+  serverLimit: number;
+  threadsPerChild: number;
+  maxRequestWorkers: number | null;
+}
+
+export interface PendingImport {
+  path: string;
+  processGroup: string;
+  applicationGroup: string;
+  source: string;
+  /** The vhost's ServerName where it was declared (null at server level). */
+  vhostServerName: string | null;
+}
+
+/** What handlers read and write while the tree is walked. */
+export interface BuildContext {
+  config: ServerConfig;
+  vhost: VirtualHost;
+  inVhost: boolean;
+  /** The settings the current scope writes to: the vhost's or the section's. */
+  dir: DirConfig;
+  /** The section being read, for context errors ("Directory"). */
+  sectionName: string | null;
+  groups: Map<string, ProcessGroupConfig>;
+  imports: PendingImport[];
+  mpm: MpmSizing;
+  python: { home: string | null; path: string[]; optimize: number };
+  /** The python3 tswsgi runs when nothing else names one. */
+  defaultPython: string;
+  typesConfig: string | null;
+  /** LogFormat nicknames. */
+  formats: Map<string, string>;
+}
+
+export interface DirectiveSpec {
+  name: string;
+  module: string;
+  contexts: readonly Context[];
+  /** Fewest and most arguments; max -1 for no limit. */
+  args: [number, number];
+  syntax: string;
+  default: string;
+  description: string;
+  example: string;
+  /** Apache's words after "takes N arguments, ...". */
+  argHelp: string;
+  apply(d: Directive, ctx: BuildContext): void;
+}
+
+const RSRC: readonly Context[] = ['server', 'vhost'];
+const GLOBAL_ONLY: readonly Context[] = ['server'];
+const EVERYWHERE: readonly Context[] = ['server', 'vhost', 'directory'];
+
+function flag(d: Directive, wsgiStyle: boolean): boolean {
+  const value = d.args[0]!.toLowerCase();
+  if (value === 'on') return true;
+  if (value === 'off') return false;
+  throw new DirectiveError(wsgiStyle ? `${d.name} must be one of: Off | On` : `${d.name} must be On or Off`);
+}
+
+function wholeNumber(d: Directive, value: string, what: string): number {
+  if (!/^\d+$/.test(value)) throw new DirectiveError(`${d.name} ${what} must be a whole number, got '${value}'`);
+  return Number(value);
+}
+
+/** mod_wsgi option syntax: name=value tokens, the value maybe quoted (already unquoted by the parser). */
+export function parseOptions(tokens: string[], invalid: string): Map<string, string> {
+  const options = new Map<string, string>();
+  for (const token of tokens) {
+    const eq = token.indexOf('=');
+    if (eq <= 0) throw new DirectiveError(invalid);
+    options.set(token.slice(0, eq), token.slice(eq + 1));
+  }
+  return options;
+}
+
+/** %{GLOBAL} means "" (the server's pool, the main interpreter); empty names are refused. */
+function groupOption(value: string, what: 'process' | 'application'): string {
+  if (value === '') throw new DirectiveError(`Invalid name for WSGI ${what} group.`);
+  return value === '%{GLOBAL}' ? GLOBAL : value;
+}
+
+function resolvePath(ctx: BuildContext, value: string): string {
+  return path.resolve(ctx.config.serverRoot, value);
+}
+
+/** A named group must be declared earlier, and be visible from where it is named (mod_wsgi's checks). */
+function checkGroupDeclared(ctx: BuildContext, name: string): void {
+  if (name === GLOBAL) return;
+  const group = ctx.groups.get(name);
+  if (!group) throw new DirectiveError('WSGI process group not yet configured.');
+  if (group.vhostServerName !== null && (!ctx.inVhost || group.vhostServerName !== ctx.vhost.serverName)) {
+    throw new DirectiveError('WSGI process group not accessible.');
+  }
+}
+
+function scriptAlias(d: Directive, ctx: BuildContext, regex: boolean): void {
+  if (d.args.length < 2) {
+    throw new DirectiveError(`${d.name} requires at least two arguments, Map location to target WSGI script file.`);
+  }
+  const [pattern, target, ...rest] = d.args as [string, string, ...string[]];
+  const options = parseOptions(rest, 'Invalid option to WSGI script alias definition.');
+  const dir: DirConfig = {};
+  for (const [name, value] of options) {
+    if (name === 'process-group') dir.processGroup = groupOption(value, 'process');
+    else if (name === 'application-group') dir.applicationGroup = groupOption(value, 'application');
+    else if (name === 'callable-object') {
+      if (value === '') throw new DirectiveError('Invalid name for WSGI callable object.');
+      dir.callableObject = value;
+    } else if (name === 'pass-authorization') {
+      if (!/^(on|off)$/i.test(value)) throw new DirectiveError('Invalid value for authorization flag.');
+      dir.passAuthorization = /^on$/i.test(value);
+    } else {
+      throw new DirectiveError('Invalid option to WSGI script alias definition.');
+    }
+  }
+  const file = resolvePath(ctx, target);
+  ctx.vhost.aliases.push({
+    handler: 'wsgi-script',
+    pattern: regex ? pattern : pattern.replace(/\/+/g, '/'),
+    regex: regex ? compileRegex(pattern) : null,
+    target: file,
+    options: dir,
+    source: `${d.file}:${d.line}`,
+  });
+  // Both group options, literal names and a fixed target: the script is preloaded, as by WSGIImportScript.
+  const { processGroup, applicationGroup } = dir;
+  if (processGroup !== undefined && applicationGroup !== undefined && !processGroup.includes('%{') &&
+      !applicationGroup.includes('%{') && !(regex && target.includes('$'))) {
+    checkGroupDeclared(ctx, processGroup);
+    ctx.imports.push({ path: file, processGroup, applicationGroup, source: `${d.file}:${d.line}`, vhostServerName: ctx.inVhost ? ctx.vhost.serverName : null });
+  }
+}
+
+function compileRegex(source: string): RegExp {
+  try {
+    return new RegExp(source);
+  } catch (err) {
+    throw new DirectiveError(`Regular expression could not be compiled: ${(err as Error).message}`);
+  }
+}
+
+function alias(d: Directive, ctx: BuildContext, regex: boolean): void {
+  const [pattern, target] = d.args as [string, string];
+  ctx.vhost.aliases.push({
+    handler: 'static',
+    pattern: regex ? pattern : pattern.replace(/\/+/g, '/'),
+    regex: regex ? compileRegex(pattern) : null,
+    target: resolvePath(ctx, target),
+    options: {},
+    source: `${d.file}:${d.line}`,
+  });
+}
+
+function requireRule(d: Directive): AccessRule {
+  const [kind, ...rest] = d.args.map((a) => a.toLowerCase()) as [string, ...string[]];
+  if (kind === 'all') {
+    if (rest.length !== 1 || (rest[0] !== 'granted' && rest[0] !== 'denied')) {
+      throw new DirectiveError("'Require all' accepts 'granted' or 'denied'");
+    }
+    return { kind: 'all', granted: rest[0] === 'granted' };
+  }
+  if (kind === 'ip') {
+    if (rest.length === 0) throw new DirectiveError("'Require ip' needs at least one address or network");
+    for (const network of d.args.slice(1)) {
+      if (!/^[0-9a-fA-F:.]+(\/\d+)?$/.test(network)) throw new DirectiveError(`ip address '${network}' appears to be invalid`);
+    }
+    return { kind: 'ip', networks: d.args.slice(1) };
+  }
+  throw new DirectiveError(`Unknown Authz provider: ${d.args[0]} (tswsgi implements 'Require all' and 'Require ip')`);
+}
+
+const noop = () => {};
+
+/** Accepted for compatibility; the behaviour is Apache's and needs nothing from tswsgi. */
+function accepted(name: string, module: string, contexts: readonly Context[], args: [number, number], description: string, example: string): DirectiveSpec {
+  return { name, module, contexts, args, syntax: `${name} ...`, default: '-', description, example, argHelp: description, apply: noop };
+}
+
+function wsgiFlag(name: string, contexts: readonly Context[], def: string, description: string, set: (ctx: BuildContext, on: boolean) => void): DirectiveSpec {
+  return {
+    name, module: 'wsgi_module', contexts, args: [1, 1], syntax: `${name} On|Off`, default: def, description,
+    example: `${name} ${def === 'On' ? 'Off' : 'On'}`, argHelp: 'On or Off',
+    apply: (d, ctx) => set(ctx, flag(d, true)),
+  };
+}
+
+export const DIRECTIVES: readonly DirectiveSpec[] = [
+  // mod_wsgi: mounting and dispatch
+  {
+    name: 'WSGIScriptAlias', module: 'wsgi_module', contexts: RSRC, args: [2, -1],
+    syntax: 'WSGIScriptAlias URL-path file-or-directory [process-group=G] [application-group=A] [callable-object=NAME] [pass-authorization=On|Off]',
+    default: 'none', argHelp: 'Map location to target WSGI script file.',
+    description: 'Mounts a WSGI script (or a directory of them) at a URL path. With both process-group= and application-group= (no %{...}), the script is preloaded like WSGIImportScript.',
+    example: 'WSGIScriptAlias /app /srv/app/app.wsgi process-group=app application-group=%{GLOBAL}',
+    apply: (d, ctx) => scriptAlias(d, ctx, false),
+  },
+  {
+    name: 'WSGIScriptAliasMatch', module: 'wsgi_module', contexts: RSRC, args: [2, -1],
+    syntax: 'WSGIScriptAliasMatch regex file-path [options as WSGIScriptAlias]',
+    default: 'none', argHelp: 'Map location to target WSGI script file.',
+    description: 'Like WSGIScriptAlias, with a regular expression on the URL path; $1..$9 in the target take the groups.',
+    example: 'WSGIScriptAliasMatch ^/sites/([^/]+) /srv/sites/$1/app.wsgi',
+    apply: (d, ctx) => scriptAlias(d, ctx, true),
+  },
+  {
+    name: 'WSGIDaemonProcess', module: 'wsgi_module', contexts: RSRC, args: [1, -1],
+    syntax: 'WSGIDaemonProcess name [option=value ...]',
+    default: 'none', argHelp: 'a process group name and options',
+    description: 'Declares a process group: a named set of Python worker processes. Options: ' + DAEMON_OPTIONS.map((o) => o.name).join(', ') + '.',
+    example: 'WSGIDaemonProcess app processes=2 threads=8 python-path=/srv/app display-name=%{GROUP}',
+    apply: (d, ctx) => {
+      const name = d.args[0]!;
+      if (name === '') throw new DirectiveError('Name of WSGI daemon process not supplied.');
+      if (ctx.groups.has(name)) throw new DirectiveError('Name duplicates previous WSGI daemon definition.');
+      const options: Record<string, number | string | boolean> = {};
+      for (const [option, value] of parseOptions(d.args.slice(1), 'Invalid option to WSGI daemon process definition.')) {
+        const spec = DAEMON_OPTIONS.find((o) => o.name === option);
+        if (!spec) throw new DirectiveError('Invalid option to WSGI daemon process definition.');
+        const parsed = parseDaemonOption(spec, value);
+        if (typeof parsed === 'object') throw new DirectiveError(parsed.error);
+        options[option] = parsed;
+      }
+      if (options.user === 'root' || options.user === '#0') throw new DirectiveError('WSGI process blocked from running as root.');
+      if (options['script-user'] !== undefined && options['script-group'] !== undefined) {
+        throw new DirectiveError('Only one of script-user and script-group allowed.');
+      }
+      const pythonHome = (options['python-home'] as string | undefined) ?? ctx.python.home;
+      ctx.groups.set(name, {
+        name,
+        processes: (options.processes as number | undefined) ?? 1,
+        threads: (options.threads as number | undefined) ?? 15,
+        python: pythonHome ? path.join(pythonHome, 'bin/python3') : ctx.defaultPython,
+        pythonPath: typeof options['python-path'] === 'string' ? options['python-path'].split(':').filter(Boolean) : [],
+        home: (options.home as string | undefined) ?? null,
+        importScripts: [],
+        multiprocess: options.processes !== undefined,
+        startupTimeout: (options['startup-timeout'] as number | undefined) ?? 0,
+        shutdownTimeout: (options['shutdown-timeout'] as number | undefined) ?? 5,
+        options,
+        vhostServerName: ctx.inVhost ? ctx.vhost.serverName : null,
+        source: `${d.file}:${d.line}`,
+      });
+    },
+  },
+  {
+    name: 'WSGIProcessGroup', module: 'wsgi_module', contexts: EVERYWHERE, args: [1, 1],
+    syntax: 'WSGIProcessGroup %{GLOBAL}|%{ENV:var}|%{HOST}|name', default: '%{GLOBAL}', argHelp: 'Name of the WSGI process group',
+    description: 'Picks the process group that runs requests in this scope; %{GLOBAL} is the server\'s own pool.',
+    example: 'WSGIProcessGroup app',
+    apply: (d, ctx) => { ctx.dir.processGroup = groupOption(d.args[0]!, 'process'); },
+  },
+  {
+    name: 'WSGIApplicationGroup', module: 'wsgi_module', contexts: EVERYWHERE, args: [1, 1],
+    syntax: 'WSGIApplicationGroup %{GLOBAL}|%{SERVER}|%{RESOURCE}|%{HOST}|%{ENV:var}|name', default: '%{RESOURCE}', argHelp: 'Name of the WSGI application group',
+    description: 'Picks the Python interpreter inside the process; %{GLOBAL} is the main interpreter, the only one where every C extension is safe.',
+    example: 'WSGIApplicationGroup %{GLOBAL}',
+    apply: (d, ctx) => { ctx.dir.applicationGroup = groupOption(d.args[0]!, 'application'); },
+  },
+  {
+    name: 'WSGIImportScript', module: 'wsgi_module', contexts: RSRC, args: [1, -1],
+    syntax: 'WSGIImportScript path process-group=G application-group=A', default: 'none', argHelp: 'a script path and its options',
+    description: 'Loads a script into interpreter A of every process of group G when the process starts, before it takes a request. Both options are required.',
+    example: 'WSGIImportScript /srv/app/app.wsgi process-group=app application-group=%{GLOBAL}',
+    apply: (d, ctx) => {
+      const [script, ...rest] = d.args as [string, ...string[]];
+      if (script === '') throw new DirectiveError('Location of import script not supplied.');
+      const options = parseOptions(rest, 'Invalid option to WSGI import script definition.');
+      let processGroup: string | undefined;
+      let applicationGroup: string | undefined;
+      for (const [name, value] of options) {
+        if (name === 'process-group') processGroup = groupOption(value, 'process');
+        else if (name === 'application-group') applicationGroup = groupOption(value, 'application');
+        else throw new DirectiveError('Invalid option to WSGI import script definition.');
+      }
+      if (applicationGroup === undefined) throw new DirectiveError('Name of WSGI application group required.');
+      if (processGroup === undefined) throw new DirectiveError('Name of WSGI process group required.');
+      checkGroupDeclared(ctx, processGroup);
+      ctx.imports.push({ path: resolvePath(ctx, script), processGroup, applicationGroup, source: `${d.file}:${d.line}`, vhostServerName: ctx.inVhost ? ctx.vhost.serverName : null });
+    },
+  },
+  {
+    name: 'WSGICallableObject', module: 'wsgi_module', contexts: EVERYWHERE, args: [1, 1],
+    syntax: 'WSGICallableObject name|%{ENV:var}', default: 'application', argHelp: 'Name of entry point in WSGI script file',
+    description: 'Name of the WSGI callable in the script.',
+    example: 'WSGICallableObject app',
+    apply: (d, ctx) => { ctx.dir.callableObject = d.args[0]!; },
+  },
+  wsgiFlag('WSGIPassAuthorization', EVERYWHERE, 'Off', 'Passes the Authorization header to the application as HTTP_AUTHORIZATION.', (ctx, on) => { ctx.dir.passAuthorization = on; }),
+  wsgiFlag('WSGIScriptReloading', EVERYWHERE, 'On', 'Reloads (restarts the processes of) a WSGI script whose file changed.', (ctx, on) => { ctx.dir.scriptReloading = on; }),
+  wsgiFlag('WSGIChunkedRequest', EVERYWHERE, 'Off', 'Accepts request bodies with Transfer-Encoding: chunked; otherwise they get 411.', (ctx, on) => { ctx.dir.chunkedRequest = on; }),
+  wsgiFlag('WSGIRestrictEmbedded', GLOBAL_ONLY, 'Off', 'Refuses requests that would run in the server\'s own pool (%{GLOBAL}) with a 500.', (ctx, on) => { ctx.config.restrictEmbedded = on; }),
+  {
+    name: 'WSGIMapHEADToGET', module: 'wsgi_module', contexts: EVERYWHERE, args: [1, 1],
+    syntax: 'WSGIMapHEADToGET On|Off|Auto', default: 'Auto (as mod_wsgi 6; tswsgi has no output filters, so Auto is Off)', argHelp: 'On, Off or Auto',
+    description: 'On: the application sees HEAD requests as GET.',
+    example: 'WSGIMapHEADToGET On',
+    apply: (d, ctx) => {
+      const value = d.args[0]!.toLowerCase();
+      if (value !== 'on' && value !== 'off' && value !== 'auto') throw new DirectiveError('WSGIMapHEADToGET must be one of: Off | On | Auto');
+      ctx.dir.mapHeadToGet = value as MapHeadToGet;
+    },
+  },
+  {
+    name: 'WSGIRestrictProcess', module: 'wsgi_module', contexts: EVERYWHERE, args: [1, -1],
+    syntax: 'WSGIRestrictProcess group ...', default: 'unrestricted', argHelp: 'the process groups requests in this scope may use',
+    description: 'Only these process groups may run requests in this scope; others get a 500.',
+    example: 'WSGIRestrictProcess app %{GLOBAL}',
+    apply: (d, ctx) => { ctx.dir.restrictProcess = d.args.map((g) => (g === '%{GLOBAL}' ? GLOBAL : g)); },
+  },
+  {
+    name: 'WSGIPythonHome', module: 'wsgi_module', contexts: GLOBAL_ONLY, args: [1, 1],
+    syntax: 'WSGIPythonHome directory', default: 'none', argHelp: 'Python prefix directory',
+    description: 'Python prefix or virtual environment whose interpreter runs the workers (a group\'s python-home= overrides it).',
+    example: 'WSGIPythonHome /srv/venv',
+    apply: (d, ctx) => { ctx.python.home = d.args[0]!; },
+  },
+  {
+    name: 'WSGIPythonPath', module: 'wsgi_module', contexts: GLOBAL_ONLY, args: [1, 1],
+    syntax: 'WSGIPythonPath dir[:dir...]', default: 'none', argHelp: 'Python module search path',
+    description: 'Directories at the front of sys.path in the server\'s own pool (daemon groups use python-path=).',
+    example: 'WSGIPythonPath /srv/app:/srv/lib',
+    apply: (d, ctx) => { ctx.python.path = d.args[0]!.split(':').filter(Boolean); },
+  },
+  {
+    name: 'WSGIPythonOptimize', module: 'wsgi_module', contexts: GLOBAL_ONLY, args: [1, 1],
+    syntax: 'WSGIPythonOptimize 0|1|2', default: '0', argHelp: 'Set level of Python compiler optimisations',
+    description: 'Python\'s -O level.',
+    example: 'WSGIPythonOptimize 1',
+    apply: (d, ctx) => { ctx.python.optimize = wholeNumber(d, d.args[0]!, 'level'); },
+  },
+  {
+    name: 'WSGISocketPrefix', module: 'wsgi_module', contexts: GLOBAL_ONLY, args: [1, 1],
+    syntax: 'WSGISocketPrefix prefix', default: 'DefaultRuntimeDir/wsgi', argHelp: 'Path prefix for the daemon process sockets',
+    description: 'Where the worker sockets go (relative to ServerRoot).',
+    example: 'WSGISocketPrefix /var/run/wsgi',
+    apply: (d, ctx) => { ctx.config.runtimeDir = resolvePath(ctx, d.args[0]!) + '-tswsgi'; },
+  },
+  {
+    name: 'WSGITrustedProxyHeaders', module: 'wsgi_module', contexts: EVERYWHERE, args: [1, -1],
+    syntax: 'WSGITrustedProxyHeaders header ...', default: 'none', argHelp: 'Specify a list of trusted proxy headers',
+    description: 'Proxy headers (X-Forwarded-For, ...) to honour. Accepted; applied in a later release.',
+    example: 'WSGITrustedProxyHeaders X-Forwarded-For X-Forwarded-Proto',
+    apply: noop,
+  },
+  {
+    name: 'WSGITrustedProxies', module: 'wsgi_module', contexts: EVERYWHERE, args: [1, -1],
+    syntax: 'WSGITrustedProxies ip[/mask] ...', default: 'none', argHelp: 'Specify a list of trusted proxies',
+    description: 'Peers trusted to send proxy headers. Accepted; applied in a later release.',
+    example: 'WSGITrustedProxies 127.0.0.1 10.0.0.0/8',
+    apply: (d) => {
+      for (const proxy of d.args) {
+        if (!/^[0-9a-fA-F:.]+(\/\d+)?$/.test(proxy)) throw new DirectiveError(`Unable to parse trusted proxy IP address/subnet of "${proxy}".`);
+      }
+    },
+  },
+  wsgiFlag('WSGILazyInitialization', GLOBAL_ONLY, 'On', 'Accepted: tswsgi never runs Python in its own process.', noop),
+
+  // httpd core
+  {
+    name: 'Listen', module: 'core_module', contexts: GLOBAL_ONLY, args: [1, 2],
+    syntax: 'Listen [address:]port', default: 'none', argHelp: 'A port number or a numeric IP address and a port number, and an optional protocol',
+    description: 'An address and port to accept connections on.',
+    example: 'Listen 127.0.0.1:8080',
+    apply: (d, ctx) => {
+      const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$|^(\d+)$/.exec(d.args[0]!);
+      if (!m) throw new DirectiveError(`Invalid address or port '${d.args[0]}'`);
+      const port = Number(m[3] ?? m[4]);
+      if (port < 0 || port > 65535) throw new DirectiveError('Port must be specified');
+      ctx.config.listen.push({ host: m[1] ?? m[2] ?? '0.0.0.0', port });
+    },
+  },
+  {
+    name: 'ServerName', module: 'core_module', contexts: RSRC, args: [1, 1],
+    syntax: 'ServerName host[:port]', default: 'the machine\'s host name', argHelp: 'The hostname and port of the server',
+    description: 'The name (and port) of this server or virtual host, for vhost matching and %{SERVER}.',
+    example: 'ServerName www.example.com:80',
+    apply: (d, ctx) => {
+      const m = /^(?:[a-z][a-z0-9+.-]*:\/\/)?(\[[^\]]+\]|[^:]+)(?::(\d+))?$/i.exec(d.args[0]!);
+      if (!m) throw new DirectiveError(`ServerName: invalid value '${d.args[0]}'`);
+      ctx.vhost.serverName = m[1]!.toLowerCase();
+      ctx.vhost.serverPort = m[2] ? Number(m[2]) : null;
+    },
+  },
+  {
+    name: 'ServerAlias', module: 'core_module', contexts: ['vhost'], args: [1, -1],
+    syntax: 'ServerAlias host ...', default: 'none', argHelp: 'a list of hostnames',
+    description: 'Other names (wildcards * and ? allowed) this virtual host answers to.',
+    example: 'ServerAlias example.com *.example.com',
+    apply: (d, ctx) => { ctx.vhost.serverAliases.push(...d.args.map((a) => a.toLowerCase())); },
+  },
+  {
+    name: 'ServerRoot', module: 'core_module', contexts: GLOBAL_ONLY, args: [1, 1],
+    syntax: 'ServerRoot directory', default: 'the directory of the config file', argHelp: 'a directory',
+    description: 'Base for relative paths in the configuration.',
+    example: 'ServerRoot /srv/www',
+    apply: noop,
+  },
+  {
+    name: 'DocumentRoot', module: 'core_module', contexts: RSRC, args: [1, 1],
+    syntax: 'DocumentRoot directory', default: '/var/www/html', argHelp: 'Root directory of the document tree',
+    description: 'Where URLs that no alias claims are served from, as static files.',
+    example: 'DocumentRoot /srv/www/htdocs',
+    apply: (d, ctx) => { ctx.vhost.documentRoot = resolvePath(ctx, d.args[0]!); },
+  },
+  {
+    name: 'Alias', module: 'alias_module', contexts: RSRC, args: [2, 2],
+    syntax: 'Alias URL-path file-or-directory', default: 'none', argHelp: 'a fakename and a realname',
+    description: 'Serves files from a directory (or one file) at a URL path; checked before WSGIScriptAlias.',
+    example: 'Alias /static /srv/app/static',
+    apply: (d, ctx) => alias(d, ctx, false),
+  },
+  {
+    name: 'AliasMatch', module: 'alias_module', contexts: RSRC, args: [2, 2],
+    syntax: 'AliasMatch regex file-path', default: 'none', argHelp: 'a regular expression and a filename',
+    description: 'Like Alias, with a regular expression and $1..$9.',
+    example: 'AliasMatch ^/icons/(.*)$ /srv/icons/$1',
+    apply: (d, ctx) => alias(d, ctx, true),
+  },
+  {
+    name: 'Require', module: 'authz_core_module', contexts: ['directory'], args: [1, -1],
+    syntax: 'Require all granted|all denied|ip address...', default: 'all granted', argHelp: 'specifies authorization directives which one must pass (or not) for a request to suceeed',
+    description: 'Who may make requests in this section; several Require lines allow a request if any allows it.',
+    example: 'Require ip 127.0.0.1 192.168.0.0/16',
+    apply: (d, ctx) => { ctx.dir.require = [...(ctx.dir.require ?? []), requireRule(d)]; },
+  },
+  {
+    name: 'SetEnv', module: 'env_module', contexts: EVERYWHERE, args: [1, 2],
+    syntax: 'SetEnv name [value]', default: 'none', argHelp: 'an environment variable name and optional value to pass to CGI.',
+    description: 'Adds a variable to the environ of requests in this scope (and to %{ENV:name}).',
+    example: 'SetEnv APP_MODE production',
+    apply: (d, ctx) => { ctx.dir.setEnv = [...(ctx.dir.setEnv ?? []), [d.args[0]!, d.args[1] ?? '']]; },
+  },
+  {
+    name: 'DirectoryIndex', module: 'dir_module', contexts: EVERYWHERE, args: [1, -1],
+    syntax: 'DirectoryIndex file ...', default: 'index.html', argHelp: 'a list of file names',
+    description: 'Files served for a request that names a directory.',
+    example: 'DirectoryIndex index.html index.htm',
+    apply: (d, ctx) => { ctx.dir.directoryIndex = d.args; },
+  },
+  {
+    name: 'AddType', module: 'mime_module', contexts: EVERYWHERE, args: [2, -1],
+    syntax: 'AddType media-type extension ...', default: 'none', argHelp: 'a mime type followed by one or more file extensions',
+    description: 'Content type of static files with these extensions.',
+    example: 'AddType application/wasm .wasm',
+    apply: (d, ctx) => {
+      const [type, ...extensions] = d.args as [string, ...string[]];
+      ctx.dir.addType = [...(ctx.dir.addType ?? []), ...extensions.map((e): [string, string] => [e.replace(/^\./, '').toLowerCase(), type])];
+    },
+  },
+  {
+    name: 'TypesConfig', module: 'mime_module', contexts: GLOBAL_ONLY, args: [1, 1],
+    syntax: 'TypesConfig file', default: '/etc/mime.types', argHelp: 'the MIME types config file',
+    description: 'The file of content types by extension, for static files.',
+    example: 'TypesConfig /etc/mime.types',
+    apply: (d, ctx) => { ctx.typesConfig = resolvePath(ctx, d.args[0]!); },
+  },
+  {
+    name: 'LogLevel', module: 'core_module', contexts: RSRC, args: [1, -1],
+    syntax: 'LogLevel level', default: 'warn', argHelp: 'Level of verbosity in error logging',
+    description: 'How much the error log says: emerg, alert, crit, error, warn, notice, info, debug (trace1..8 count as debug). Per-module levels (wsgi:info) are accepted; the first plain level counts.',
+    example: 'LogLevel info',
+    apply: (d, ctx) => {
+      if (ctx.inVhost) return;
+      const plain = d.args.find((a) => !a.includes(':'));
+      if (plain === undefined) return;
+      try {
+        ctx.config.logLevel = parseLogLevel(plain);
+      } catch (err) {
+        throw new DirectiveError((err as Error).message);
+      }
+    },
+  },
+  {
+    name: 'ErrorLog', module: 'core_module', contexts: RSRC, args: [1, 1],
+    syntax: 'ErrorLog file|/dev/stderr', default: 'stderr', argHelp: 'The filename of the error log',
+    description: 'Where the error log goes (the main server\'s; per-vhost error logs are accepted and go there too).',
+    example: 'ErrorLog /var/log/tswsgi/error.log',
+    apply: (d, ctx) => { if (!ctx.inVhost) ctx.config.errorLog = d.args[0]!.startsWith('|') ? null : resolvePath(ctx, d.args[0]!); },
+  },
+  {
+    name: 'LogFormat', module: 'log_config_module', contexts: RSRC, args: [1, 2],
+    syntax: 'LogFormat format [nickname]', default: '"%h %l %u %t \\"%r\\" %>s %b"', argHelp: 'a log format string (see docs) and an optional format name',
+    description: 'Defines an access log format, optionally under a nickname for CustomLog.',
+    example: 'LogFormat "%h %l %u %t \\"%r\\" %>s %b" common',
+    apply: (d, ctx) => { ctx.formats.set(d.args[1] ?? 'default', d.args[0]!); },
+  },
+  {
+    name: 'CustomLog', module: 'log_config_module', contexts: RSRC, args: [2, 3],
+    syntax: 'CustomLog file|"|command" format-or-nickname', default: 'none', argHelp: 'a file name, a custom log format string or format name, and an optional "env=" or "expr=" clause (see docs)',
+    description: 'Writes an access log line per request, in a format or a LogFormat nickname.',
+    example: 'CustomLog logs/access.log combined',
+    apply: (d, ctx) => {
+      const format = ctx.formats.get(d.args[1]!) ?? d.args[1]!;
+      ctx.config.accessLogs.push({ target: d.args[0] === '/dev/stdout' ? '-' : resolvePath(ctx, d.args[0]!), format });
+    },
+  },
+  {
+    name: 'Timeout', module: 'core_module', contexts: RSRC, args: [1, 1],
+    syntax: 'Timeout seconds', default: '60', argHelp: 'timeout duration (sec)',
+    description: 'Seconds to wait for a client to send its request head.',
+    example: 'Timeout 30',
+    apply: (d, ctx) => { ctx.config.timeout = wholeNumber(d, d.args[0]!, 'value'); },
+  },
+  {
+    name: 'KeepAlive', module: 'core_module', contexts: RSRC, args: [1, 1],
+    syntax: 'KeepAlive On|Off', default: 'On', argHelp: 'Whether persistent connections are allowed',
+    description: 'Whether client connections stay open between requests.',
+    example: 'KeepAlive Off',
+    apply: (d, ctx) => { ctx.config.keepAlive = flag(d, false); },
+  },
+  {
+    name: 'KeepAliveTimeout', module: 'core_module', contexts: RSRC, args: [1, 1],
+    syntax: 'KeepAliveTimeout seconds', default: '5', argHelp: 'Keep-Alive timeout duration (sec)',
+    description: 'Seconds an idle client connection stays open.',
+    example: 'KeepAliveTimeout 15',
+    apply: (d, ctx) => { ctx.config.keepAliveTimeout = wholeNumber(d, d.args[0]!, 'value'); },
+  },
+  {
+    name: 'MaxKeepAliveRequests', module: 'core_module', contexts: RSRC, args: [1, 1],
+    syntax: 'MaxKeepAliveRequests n', default: '100', argHelp: 'Maximum number of Keep-Alive requests per connection, or 0 for infinite',
+    description: 'Requests one client connection may carry (0: no limit).',
+    example: 'MaxKeepAliveRequests 500',
+    apply: (d, ctx) => { ctx.config.maxKeepAliveRequests = wholeNumber(d, d.args[0]!, 'value'); },
+  },
+  ...(['LimitRequestBody', 'LimitRequestFields', 'LimitRequestFieldSize', 'LimitRequestLine'] as const).map((name): DirectiveSpec => ({
+    name, module: 'core_module', contexts: name === 'LimitRequestBody' ? EVERYWHERE : RSRC, args: [1, 1],
+    syntax: `${name} n`, default: { LimitRequestBody: '1073741824', LimitRequestFields: '100', LimitRequestFieldSize: '8190', LimitRequestLine: '8190' }[name],
+    argHelp: name === 'LimitRequestBody' ? 'Limit (in bytes) on maximum size of request message body' : 'Limit on the request head',
+    description: {
+      LimitRequestBody: 'Largest request body in bytes (0: no limit); larger gets 413. Server-wide in tswsgi.',
+      LimitRequestFields: 'Most header fields in a request; more gets 431.',
+      LimitRequestFieldSize: 'Longest header field in bytes; longer gets 431.',
+      LimitRequestLine: 'Longest request line in bytes; longer gets 414.',
+    }[name],
+    example: `${name} ${name === 'LimitRequestBody' ? '10485760' : '8190'}`,
+    apply: (d, ctx) => {
+      const field = (name[0]!.toLowerCase() + name.slice(1)) as 'limitRequestBody' | 'limitRequestFields' | 'limitRequestFieldSize' | 'limitRequestLine';
+      ctx.config[field] = wholeNumber(d, d.args[0]!, 'argument');
+    },
+  })),
+  {
+    name: 'ServerTokens', module: 'core_module', contexts: GLOBAL_ONLY, args: [1, 1],
+    syntax: 'ServerTokens Prod|Major|Minor|Min|OS|Full', default: 'Full', argHelp: "'Prod(uctOnly)', 'Major', 'Minor', 'Min(imal)', 'OS', or 'Full'",
+    description: 'How much the Server header and SERVER_SOFTWARE say.',
+    example: 'ServerTokens Prod',
+    apply: (d, ctx) => { ctx.config.serverTokens = d.args[0]!; },
+  },
+  ...(['StartServers', 'ServerLimit', 'ThreadsPerChild', 'MaxRequestWorkers'] as const).map((name): DirectiveSpec => ({
+    name, module: 'mpm_event_module', contexts: GLOBAL_ONLY, args: [1, 1],
+    syntax: `${name} n`, default: { StartServers: '3', ServerLimit: '16', ThreadsPerChild: '25', MaxRequestWorkers: 'ServerLimit x ThreadsPerChild' }[name],
+    argHelp: 'a number',
+    description: 'Sizes the server\'s own pool (%{GLOBAL}): StartServers (capped by ServerLimit and MaxRequestWorkers / ThreadsPerChild) processes of ThreadsPerChild threads.',
+    example: `${name} 2`,
+    apply: (d, ctx) => {
+      const value = wholeNumber(d, d.args[0]!, 'value');
+      if (name === 'StartServers') ctx.mpm.startServers = value;
+      else if (name === 'ServerLimit') ctx.mpm.serverLimit = value;
+      else if (name === 'ThreadsPerChild') ctx.mpm.threadsPerChild = value;
+      else ctx.mpm.maxRequestWorkers = value;
+    },
+  })),
+  {
+    name: 'DefaultRuntimeDir', module: 'core_module', contexts: GLOBAL_ONLY, args: [1, 1],
+    syntax: 'DefaultRuntimeDir directory', default: 'a temporary directory', argHelp: 'The location of the directory Apache changes to before dumping core',
+    description: 'Where tswsgi puts its worker sockets, unless WSGISocketPrefix says otherwise.',
+    example: 'DefaultRuntimeDir /run/tswsgi',
+    apply: (d, ctx) => { ctx.config.runtimeDir = path.join(resolvePath(ctx, d.args[0]!), 'tswsgi'); },
+  },
+  accepted('User', 'unixd_module', GLOBAL_ONLY, [1, 1], 'User the worker processes run as when tswsgi starts as root (applied with the process groups).', 'User www-data'),
+  accepted('Group', 'unixd_module', GLOBAL_ONLY, [1, 1], 'Group the worker processes run as when tswsgi starts as root.', 'Group www-data'),
+  accepted('PidFile', 'mpm_event_module', GLOBAL_ONLY, [1, 1], 'Accepted; tswsgi writes no pid file yet.', 'PidFile run/tswsgi.pid'),
+  accepted('Mutex', 'core_module', GLOBAL_ONLY, [1, 2], 'Accepted; tswsgi needs no mutexes.', 'Mutex file:/var/lock'),
+  accepted('HttpProtocolOptions', 'core_module', RSRC, [1, -1], 'Accepted; tswsgi is always Strict.', 'HttpProtocolOptions Strict'),
+  accepted('ServerAdmin', 'core_module', RSRC, [1, 1], 'Accepted.', 'ServerAdmin webmaster@example.com'),
+  accepted('Options', 'core_module', EVERYWHERE, [1, -1], 'Accepted; WSGIScriptAlias needs no ExecCGI.', 'Options -Indexes'),
+  accepted('AllowOverride', 'core_module', ['directory'], [1, -1], 'Accepted; tswsgi reads no .htaccess files.', 'AllowOverride None'),
+];
+
+export const DEFAULT_LOG_FORMATS: ReadonlyArray<[string, string]> = [
+  ['common', '%h %l %u %t "%r" %>s %b'],
+  ['combined', '%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-Agent}i"'],
+];
+
+/** Sections and what their contents are. */
+export const SECTIONS: ReadonlyArray<{ name: string; kind: 'vhost' | 'directory'; contexts: readonly Context[] }> = [
+  { name: 'VirtualHost', kind: 'vhost', contexts: GLOBAL_ONLY },
+  { name: 'Directory', kind: 'directory', contexts: RSRC },
+  { name: 'DirectoryMatch', kind: 'directory', contexts: RSRC },
+  { name: 'Files', kind: 'directory', contexts: EVERYWHERE },
+  { name: 'FilesMatch', kind: 'directory', contexts: EVERYWHERE },
+  { name: 'Location', kind: 'directory', contexts: RSRC },
+  { name: 'LocationMatch', kind: 'directory', contexts: RSRC },
+];
+
+const byKey = new Map(DIRECTIVES.map((spec) => [spec.name.toLowerCase(), spec]));
+
+export function directiveSpec(key: string): DirectiveSpec | undefined {
+  return byKey.get(key);
+}

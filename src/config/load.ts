@@ -1,0 +1,216 @@
+// Reads an Apache configuration file into the server model: parse, then walk the
+// tree with the directive table, checking each directive's context and arguments.
+
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ConfigError, parseFile, type Directive, type ParseState } from './apache-parser';
+import { DEFAULT_LOG_FORMATS, DirectiveError, SECTIONS, directiveSpec, type BuildContext, type Context, type DirectiveSpec } from './directives';
+import { GLOBAL, type ProcessGroupConfig, type Section, type SectionKind, type ServerConfig, type VirtualHost } from './model';
+import { isModuleLoaded, moduleByName, newModuleRegistry } from './modules';
+import { APACHE_DEFAULTS } from './defaults';
+import { readMimeTypes } from './mime-types';
+
+export interface LoadOptions {
+  /** -D names. */
+  defines: string[];
+  /** The interpreter for groups that name none (no python-home, no WSGIPythonHome). */
+  python: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface LoadResult {
+  config: ServerConfig;
+  errors: ConfigError[];
+  warnings: string[];
+}
+
+export function newVirtualHost(source: string): VirtualHost {
+  return { addresses: [], serverName: '', serverPort: null, serverAliases: [], documentRoot: '', aliases: [], dir: {}, sections: [], source };
+}
+
+export function loadConfig(file: string, options: LoadOptions): LoadResult {
+  const configFile = path.resolve(file);
+  const state: ParseState = {
+    serverRoot: path.dirname(configFile),
+    defines: new Map(options.defines.map((name) => [name, ''])),
+    env: options.env ?? process.env,
+    modules: newModuleRegistry(),
+    errors: [],
+    warnings: [],
+  };
+  const tree = parseFile(configFile, state);
+  const main = newVirtualHost(configFile);
+  const config: ServerConfig = {
+    serverRoot: state.serverRoot,
+    listen: [],
+    main,
+    vhosts: [],
+    processGroups: [],
+    limitRequestBody: APACHE_DEFAULTS.limitRequestBody,
+    limitRequestLine: APACHE_DEFAULTS.limitRequestLine,
+    limitRequestFieldSize: APACHE_DEFAULTS.limitRequestFieldSize,
+    limitRequestFields: APACHE_DEFAULTS.limitRequestFields,
+    keepAlive: true,
+    keepAliveTimeout: APACHE_DEFAULTS.keepAliveTimeout,
+    maxKeepAliveRequests: 100,
+    timeout: 60,
+    shutdownTimeout: 30,
+    restrictEmbedded: false,
+    logLevel: 'warn',
+    errorLog: null,
+    accessLogs: [],
+    serverTokens: 'Full',
+    runtimeDir: path.join(os.tmpdir(), `tswsgi-${process.pid}`),
+    mimeTypes: new Map(),
+  };
+  const ctx: BuildContext = {
+    config, vhost: main, inVhost: false, dir: main.dir, sectionName: null,
+    groups: new Map(), imports: [],
+    mpm: { startServers: 3, serverLimit: 16, threadsPerChild: 25, maxRequestWorkers: null },
+    python: { home: null, path: [], optimize: 0 },
+    defaultPython: options.python,
+    typesConfig: null,
+    formats: new Map(DEFAULT_LOG_FORMATS),
+  };
+  const errors = state.errors;
+  walk(tree, ctx, 'server', state, errors);
+  finish(ctx, state, errors);
+  errors.sort((a, b) => (a.file === b.file ? a.line - b.line : 0));
+  return { config, errors, warnings: state.warnings };
+}
+
+const SECTION_KINDS: Record<string, SectionKind> = {
+  directory: 'directory', directorymatch: 'directorymatch', files: 'files', filesmatch: 'filesmatch', location: 'location', locationmatch: 'locationmatch',
+};
+
+function walk(nodes: Directive[], ctx: BuildContext, where: Context, state: ParseState, errors: ConfigError[]): void {
+  for (const node of nodes) {
+    try {
+      if (node.children) section(node, ctx, where, state, errors);
+      else directive(node, ctx, where, state);
+    } catch (err) {
+      if (!(err instanceof DirectiveError)) throw err;
+      errors.push(new ConfigError(node.file, node.line, err.message));
+    }
+  }
+}
+
+function contextError(name: string, where: Context, sectionName: string | null, allowed: readonly Context[]): string {
+  if (where === 'vhost') return `${name} cannot occur within <VirtualHost> section`;
+  if (where === 'directory') return `${name} not allowed in <${sectionName}> context`;
+  return allowed.length === 1 && allowed[0] === 'vhost' ? `${name} only used in <VirtualHost>` : `${name} not allowed here`;
+}
+
+function section(node: Directive, ctx: BuildContext, where: Context, state: ParseState, errors: ConfigError[]): void {
+  const spec = SECTIONS.find((s) => s.name.toLowerCase() === node.key);
+  if (!spec) throw new DirectiveError(`Invalid command '<${node.name}>', perhaps misspelled or defined by a module not included in the server configuration`);
+  if (!spec.contexts.includes(where)) throw new DirectiveError(contextError(`<${spec.name}>`, where, ctx.sectionName, spec.contexts));
+  if (spec.kind === 'vhost') {
+    if (node.args.length === 0) throw new DirectiveError('<VirtualHost> directive requires additional arguments');
+    const vhost = newVirtualHost(`${node.file}:${node.line}`);
+    vhost.addresses = node.args.map((a) => parseVhostAddress(a));
+    ctx.config.vhosts.push(vhost);
+    walk(node.children!, { ...ctx, vhost, inVhost: true, dir: vhost.dir, sectionName: null }, 'vhost', state, errors);
+    return;
+  }
+  const kind = SECTION_KINDS[node.key]!;
+  const isRegex = kind.endsWith('match') || node.args[0] === '~';
+  const pattern = node.args[0] === '~' ? node.args[1] : node.args[0];
+  if (pattern === undefined || node.args.length > (node.args[0] === '~' ? 2 : 1)) {
+    throw new DirectiveError(`<${spec.name}> directive requires additional arguments`);
+  }
+  let regex: RegExp | null = null;
+  if (isRegex) {
+    try {
+      regex = new RegExp(pattern);
+    } catch {
+      throw new DirectiveError(`Regex could not be compiled`);
+    }
+  }
+  const base = kind.startsWith('directory') ? path.resolve(ctx.config.serverRoot, pattern) : pattern;
+  const entry: Section = { kind: isRegex && !kind.endsWith('match') ? (`${kind}match` as SectionKind) : kind, pattern: isRegex ? pattern : base, regex, config: {} };
+  ctx.vhost.sections.push(entry);
+  walk(node.children!, { ...ctx, dir: entry.config, sectionName: spec.name }, 'directory', state, errors);
+}
+
+function directive(node: Directive, ctx: BuildContext, where: Context, state: ParseState): void {
+  const spec = directiveSpec(node.key);
+  if (!spec || !moduleUsable(spec, state)) {
+    const known = moduleByName(spec?.module ?? '');
+    throw new DirectiveError(`Invalid command '${node.name}', perhaps misspelled or defined by a module not included in the server configuration` +
+      (known ? ` (add LoadModule ${known.name} to use it)` : ''));
+  }
+  if (!spec.contexts.includes(where)) throw new DirectiveError(contextError(spec.name, where, ctx.sectionName, spec.contexts));
+  checkArity(spec, node);
+  spec.apply(node, ctx);
+}
+
+/** MPM directives belong to whichever MPM is loaded. */
+function moduleUsable(spec: DirectiveSpec, state: ParseState): boolean {
+  if (spec.module.startsWith('mpm_')) {
+    return ['mpm_event_module', 'mpm_worker_module', 'mpm_prefork_module'].some((m) => isModuleLoaded(state.modules, m));
+  }
+  return isModuleLoaded(state.modules, spec.module);
+}
+
+const WORDS = ['no', 'one', 'two', 'three'];
+
+function checkArity(spec: DirectiveSpec, node: Directive): void {
+  const [min, max] = spec.args;
+  const n = node.args.length;
+  if (n >= min && (max < 0 || n <= max)) return;
+  const count = max < 0 ? `requires at least ${WORDS[min] ?? min} argument${min === 1 ? '' : 's'}`
+    : min === max ? `takes ${WORDS[min] ?? min} argument${min === 1 ? '' : 's'}`
+      : `takes ${min}-${max} arguments`;
+  throw new DirectiveError(`${spec.name} ${count}, ${spec.argHelp}`);
+}
+
+function parseVhostAddress(text: string): { host: string; port: number | null } {
+  const m = /^(\[[^\]]+\]|[^:]+)(?::(\*|\d+))?$/.exec(text);
+  if (!m) throw new DirectiveError(`Could not resolve host name ${text} -- ignoring!`);
+  const host = m[1]!.replace(/^\[|\]$/g, '');
+  return { host: host === '_default_' ? '*' : host, port: m[2] === undefined || m[2] === '*' ? null : Number(m[2]) };
+}
+
+/** What can only be settled once the whole file was read. */
+function finish(ctx: BuildContext, state: ParseState, errors: ConfigError[]): void {
+  const { config } = ctx;
+  config.main.serverName ||= os.hostname().toLowerCase();
+  config.main.documentRoot ||= '/var/www/html';
+  for (const vhost of config.vhosts) {
+    vhost.serverName ||= config.main.serverName;
+    vhost.documentRoot ||= config.main.documentRoot;
+  }
+  if (config.listen.length === 0) {
+    errors.push(new ConfigError(path.resolve(config.main.source), 1, 'no listening sockets available: the configuration has no Listen directive'));
+  }
+  const { mpm } = ctx;
+  const workers = mpm.maxRequestWorkers ?? mpm.serverLimit * mpm.threadsPerChild;
+  const globalPool: ProcessGroupConfig = {
+    name: GLOBAL,
+    processes: Math.max(1, Math.min(mpm.startServers, mpm.serverLimit, Math.floor(workers / Math.max(1, mpm.threadsPerChild)))),
+    threads: Math.max(1, mpm.threadsPerChild),
+    python: ctx.python.home ? path.join(ctx.python.home, 'bin/python3') : ctx.defaultPython,
+    pythonPath: ctx.python.path,
+    home: null,
+    importScripts: [],
+    multiprocess: true,
+    startupTimeout: 0,
+    shutdownTimeout: 5,
+    options: {},
+    vhostServerName: null,
+    source: 'the server\'s own pool (StartServers x ThreadsPerChild)',
+  };
+  const groups = [globalPool, ...ctx.groups.values()];
+  for (const entry of ctx.imports) {
+    const group = groups.find((g) => g.name === entry.processGroup);
+    group?.importScripts.push({ path: entry.path, applicationGroup: entry.applicationGroup });
+  }
+  // The server's own pool runs when requests may use it, or when something is preloaded into it.
+  config.processGroups = !config.restrictEmbedded || globalPool.importScripts.length > 0 ? groups : groups.slice(1);
+  const typesFile = ctx.typesConfig ?? '/etc/mime.types';
+  if (fs.existsSync(typesFile)) config.mimeTypes = readMimeTypes(typesFile);
+  else if (ctx.typesConfig) state.warnings.push(`TypesConfig ${typesFile} does not exist`);
+}
+

@@ -1,0 +1,170 @@
+// Maps a request to what serves it, in Apache's order: the virtual host by address
+// and Host, then Alias/AliasMatch (mod_alias runs first), then WSGIScriptAlias and
+// WSGIScriptAliasMatch, then DocumentRoot; then the Directory, Files and Location
+// sections that apply, merged from the least to the most specific.
+
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { DIR_DEFAULTS, type AccessRule, type AliasRule, type DirConfig, type ServerConfig, type VirtualHost } from '../config/model';
+
+export type ResolvedDir = typeof DIR_DEFAULTS & Omit<DirConfig, keyof typeof DIR_DEFAULTS>;
+
+export type Route =
+  | { kind: 'wsgi'; vhost: VirtualHost; script: string; scriptName: string; pathInfo: string; dir: ResolvedDir }
+  | { kind: 'static'; vhost: VirtualHost; file: string; dir: ResolvedDir }
+  | { kind: 'refuse'; status: number; message: string };
+
+/** Runs of slashes were merged before routing, so a prefix match plus a segment boundary is Apache's rule. */
+export function matchPrefix(urlPath: string, prefix: string): string | null {
+  if (prefix === '/') return urlPath;
+  if (!urlPath.startsWith(prefix)) return null;
+  const rest = urlPath.slice(prefix.length);
+  if (prefix.endsWith('/') || rest === '' || rest.startsWith('/')) return rest;
+  return null;
+}
+
+function matchAlias(rule: AliasRule, urlPath: string): { target: string; rest: string } | null {
+  if (!rule.regex) {
+    const rest = matchPrefix(urlPath, rule.pattern);
+    return rest === null ? null : { target: rule.target, rest };
+  }
+  const m = rule.regex.exec(urlPath);
+  if (!m) return null;
+  const target = rule.target.replace(/\$(\d)/g, (_, n: string) => m[Number(n)] ?? '');
+  return { target, rest: urlPath.slice(m.index + m[0].length) };
+}
+
+const wildcard = (pattern: string) =>
+  new RegExp('^' + pattern.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$');
+
+function nameMatches(vhost: VirtualHost, host: string): boolean {
+  return vhost.serverName === host || vhost.serverAliases.some((alias) => alias === host || (/[*?]/.test(alias) && wildcard(alias).test(host)));
+}
+
+function isFile(file: string): boolean {
+  try {
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+function isDirectory(file: string): boolean {
+  try {
+    return fs.statSync(file).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+export class Router {
+  constructor(private readonly config: ServerConfig) {}
+
+  /** Exact addresses beat '*'; among those, the first whose name matches Host; else the first (the default). */
+  selectVhost(localAddress: string, localPort: number, host: string | null): VirtualHost {
+    const matching = (exact: boolean) => this.config.vhosts.filter((v) => v.addresses.some((a) =>
+      (a.port === null || a.port === localPort) && (exact ? a.host !== '*' && sameAddress(a.host, localAddress) : a.host === '*')));
+    const candidates = matching(true).length > 0 ? matching(true) : matching(false);
+    if (candidates.length === 0) return this.config.main;
+    return (host !== null && candidates.find((v) => nameMatches(v, host))) || candidates[0]!;
+  }
+
+  route(vhost: VirtualHost, urlPath: string): Route {
+    const main = this.config.main;
+    const aliases = vhost === main ? main.aliases : [...vhost.aliases, ...main.aliases];
+    for (const handler of ['static', 'wsgi-script'] as const) {
+      for (const rule of aliases) {
+        if (rule.handler !== handler) continue;
+        const match = matchAlias(rule, urlPath);
+        if (!match) continue;
+        return handler === 'static' ? this.staticFile(vhost, urlPath, match.target + match.rest) : this.script(vhost, urlPath, match.target, match.rest, rule.options);
+      }
+    }
+    return this.staticFile(vhost, urlPath, vhost.documentRoot + urlPath);
+  }
+
+  private script(vhost: VirtualHost, urlPath: string, target: string, rest: string, options: DirConfig): Route {
+    let script = target;
+    let pathInfo = rest;
+    if (isDirectory(target)) {
+      const segment = /^\/*([^/]+)/.exec(rest);
+      if (!segment) return { kind: 'refuse', status: 403, message: `Attempt to invoke directory as WSGI application: ${target}` };
+      script = path.join(target, segment[1]!);
+      pathInfo = rest.slice(segment[0].length);
+    }
+    if (isDirectory(script)) return { kind: 'refuse', status: 403, message: `Attempt to invoke directory as WSGI application: ${script}` };
+    if (!isFile(script)) return { kind: 'refuse', status: 404, message: `Target WSGI script not found or unable to stat: ${script}` };
+    const scriptName = urlPath.slice(0, urlPath.length - pathInfo.length);
+    return { kind: 'wsgi', vhost, script, scriptName, pathInfo, dir: this.merge(vhost, script, scriptName + pathInfo, options) };
+  }
+
+  private staticFile(vhost: VirtualHost, urlPath: string, file: string): Route {
+    let resolved = file;
+    if (isDirectory(resolved)) {
+      const dir = this.merge(vhost, resolved, urlPath, {});
+      const index = (dir.directoryIndex ?? ['index.html']).map((name) => path.join(resolved, name)).find(isFile);
+      if (!index) return { kind: 'refuse', status: 404, message: `No DirectoryIndex file in ${resolved}` };
+      resolved = index;
+    }
+    if (!isFile(resolved)) return { kind: 'refuse', status: 404, message: `File does not exist: ${resolved}` };
+    return { kind: 'static', vhost, file: resolved, dir: this.merge(vhost, resolved, urlPath, {}) };
+  }
+
+  /** Server, vhost, Directory (shortest first), DirectoryMatch, Files, Location; alias options last. */
+  merge(vhost: VirtualHost, file: string, urlPath: string, options: DirConfig): ResolvedDir {
+    const main = this.config.main;
+    const sections = vhost === main ? main.sections : [...main.sections, ...vhost.sections];
+    const dirOf = path.dirname(file);
+    const base = path.basename(file);
+    const directories = sections
+      .filter((s) => s.kind === 'directory' && (file === s.pattern || file.startsWith(s.pattern.endsWith('/') ? s.pattern : s.pattern + '/')))
+      .sort((a, b) => a.pattern.split('/').length - b.pattern.split('/').length);
+    const applies = (kinds: string[]) => sections.filter((s) => kinds.includes(s.kind) && (
+      s.kind === 'directorymatch' ? s.regex!.test(dirOf + '/') || s.regex!.test(dirOf)
+        : s.kind === 'files' ? wildcard(s.pattern).test(base)
+          : s.kind === 'filesmatch' ? s.regex!.test(base)
+            : s.kind === 'location' ? urlPath.startsWith(s.pattern)
+              : s.regex!.test(urlPath)));
+    const layers: DirConfig[] = [main.dir, ...(vhost === main ? [] : [vhost.dir]),
+      ...directories.map((s) => s.config), ...applies(['directorymatch']).map((s) => s.config),
+      ...applies(['files', 'filesmatch']).map((s) => s.config), ...applies(['location', 'locationmatch']).map((s) => s.config), options];
+    const merged: ResolvedDir = { ...DIR_DEFAULTS };
+    for (const layer of layers) {
+      for (const [key, value] of Object.entries(layer) as Array<[keyof DirConfig, unknown]>) {
+        if (value === undefined) continue;
+        // SetEnv and AddType add up; every other setting is replaced by the more specific scope.
+        if (key === 'setEnv' || key === 'addType') (merged[key] as unknown[]) = [...((merged[key] as unknown[]) ?? []), ...(value as unknown[])];
+        else (merged as Record<string, unknown>)[key] = value;
+      }
+    }
+    return merged;
+  }
+}
+
+function sameAddress(configured: string, local: string): boolean {
+  const plain = local.startsWith('::ffff:') ? local.slice(7) : local;
+  if (configured === 'localhost') return plain === '127.0.0.1' || plain === '::1';
+  return configured === plain;
+}
+
+/** Require: allowed when any rule of the most specific section allows; no rules means allowed. */
+export function accessAllowed(rules: AccessRule[] | undefined, clientAddress: string): boolean {
+  if (!rules || rules.length === 0) return true;
+  const client = clientAddress.startsWith('::ffff:') ? clientAddress.slice(7) : clientAddress;
+  return rules.some((rule) => rule.kind === 'all' ? rule.granted : rule.networks.some((network) => inNetwork(client, network)));
+}
+
+function inNetwork(address: string, network: string): boolean {
+  const [base, bits] = network.split('/') as [string, string | undefined];
+  const family = net.isIP(base);
+  if (family === 0 || family !== net.isIP(address)) {
+    // Apache also takes a partial address ("10.1") as a prefix.
+    return family === 0 && /^[\d.]+$/.test(base) && (address + '.').startsWith(base.replace(/\.?$/, '.'));
+  }
+  const list = new net.BlockList();
+  const type = family === 4 ? 'ipv4' : 'ipv6';
+  if (bits === undefined) list.addAddress(base, type);
+  else list.addSubnet(base, Number(bits), type);
+  return list.check(address, type);
+}

@@ -1,0 +1,29 @@
+// Files under Alias and DocumentRoot, with Range, ETag and Last-Modified from
+// `send`, and content types from TypesConfig and AddType as Apache assigns them.
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import * as path from 'node:path';
+import send from 'send';
+import type { ServerConfig } from '../config/model';
+import type { Route } from './router';
+
+export function serveStatic(
+  req: IncomingMessage,
+  res: ServerResponse,
+  route: Extract<Route, { kind: 'static' }>,
+  config: ServerConfig,
+  refuse: (status: number, message: string) => void,
+): void {
+  const ext = path.extname(route.file).slice(1).toLowerCase();
+  const added = route.dir.addType?.slice().reverse().find(([e]) => e === ext)?.[1];
+  const type = added ?? config.mimeTypes.get(ext);
+  // send resolves a URL path under a root; the file's own name, escaped, is that path.
+  send(req, '/' + encodeURIComponent(path.basename(route.file)), { root: path.dirname(route.file), dotfiles: 'allow', index: false })
+    .on('headers', (response: ServerResponse) => {
+      // Apache sends no Content-Type for extensions it does not know.
+      if (type) response.setHeader('Content-Type', type);
+      else response.removeHeader('Content-Type');
+    })
+    .on('error', (err: { status?: number; message: string }) => refuse(err.status ?? 500, `${err.message}: ${route.file}`))
+    .pipe(res);
+}
