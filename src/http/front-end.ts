@@ -161,7 +161,7 @@ export class FrontEnd {
       log: this.log,
       limitRequestBody: this.config.limitRequestBody,
       script: route.script,
-      finished: (bytes) => { record.bytes = bytes; },
+      record,
     });
     if (req.headers.expect?.toLowerCase() === '100-continue') res.writeContinue();
     if (bodyless) {

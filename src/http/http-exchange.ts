@@ -18,15 +18,14 @@ export interface ExchangeContext {
   /** Bytes the body may have; 0 means no limit. */
   limitRequestBody: number;
   script: string;
-  /** Called once when the exchange is over, with the body bytes written. */
-  finished(bodyBytes: number): void;
+  /** Body bytes sent to the client so far, which the access log reports. */
+  record: { bytes: number };
 }
 
 export class HttpExchange implements Exchange {
   bodyConsumed = false;
   private channel: RequestChannel | null = null;
   private status = 0;
-  private sent = 0;
   private expected: number | null = null;
   private bodyBytes = 0;
   private bodyDone: boolean;
@@ -87,7 +86,7 @@ export class HttpExchange implements Exchange {
 
   onData(chunk: Buffer): void {
     if (this.over) return;
-    this.sent += chunk.length;
+    this.context.record.bytes += chunk.length;
     if (!this.res.write(chunk)) {
       this.channel?.pauseResponse();
       this.res.once('drain', () => this.channel?.resumeResponse());
@@ -99,11 +98,12 @@ export class HttpExchange implements Exchange {
     if (this.over) return;
     this.over = true;
     const bodyAllowed = this.req.method !== 'HEAD' && this.status !== 204 && this.status !== 304;
-    const short = bodyAllowed && this.expected !== null && this.sent < this.expected;
+    const sent = this.context.record.bytes;
+    const short = bodyAllowed && this.expected !== null && sent < this.expected;
     this.res.end();
     // A body shorter than its Content-Length: closing is the only way to tell the client.
     if (short) {
-      this.context.log.info(`Response for '${this.context.script}' was shorter than its Content-Length (${this.sent} of ${this.expected} bytes); closing the connection`);
+      this.context.log.info(`Response for '${this.context.script}' was shorter than its Content-Length (${sent} of ${this.expected} bytes); closing the connection`);
       this.res.once('finish', () => this.req.socket.destroySoon());
     }
   }
@@ -180,6 +180,7 @@ export class HttpExchange implements Exchange {
     this.res.removeHeader('content-length');
     this.res.writeHead(status, { 'Content-Type': ERROR_PAGE_TYPE, 'Content-Length': page.length });
     this.res.end(page);
+    this.context.record.bytes = page.length;
   }
 
   private closed(): void {
@@ -195,6 +196,5 @@ export class HttpExchange implements Exchange {
       }
       this.over = true;
     }
-    this.context.finished(this.sent);
   }
 }
