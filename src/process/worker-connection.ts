@@ -7,12 +7,15 @@ import type { Exchange, RequestChannel } from './exchange';
 
 const BODY_END = encodeFrame(FrameType.BodyEnd);
 
+/** Errors that mean the request never got into the worker: a dead peer, or a stream already ended. */
+const UNREAD_ERRORS = new Set(['EPIPE', 'ECONNRESET', 'ERR_STREAM_WRITE_AFTER_END', 'ERR_STREAM_DESTROYED']);
+
 export interface ConnectionOwner {
   readonly label: string;
   /** The exchange finished and the connection can carry another one. */
   released(connection: WorkerConnection): void;
-  /** The connection is gone, with or without an exchange on it. */
-  closed(connection: WorkerConnection): void;
+  /** The connection is gone, with or without an exchange on it; `peerGone` when the worker is unreachable. */
+  closed(connection: WorkerConnection, peerGone: boolean): void;
 }
 
 export class WorkerConnection implements RequestChannel {
@@ -37,8 +40,16 @@ export class WorkerConnection implements RequestChannel {
     this.socket.on('error', (err: NodeJS.ErrnoException) => {
       // Linux resets a UNIX stream socket whose peer closed with bytes still unread: the
       // worker died before taking the request, which is safe to send elsewhere.
-      if (err.code === 'EPIPE' || err.code === 'ECONNRESET' || !this.connected) this.unread = true;
+      if (UNREAD_ERRORS.has(err.code ?? '') || !this.connected) this.unread = true;
       this.lose(`${err.code ?? 'error'}: ${err.message}`);
+    });
+    // At the worker's end of stream the connection leaves the pool at once, before 'close'
+    // (a tick later), so that no request is written to it in between.
+    this.socket.on('end', () => {
+      if (this.exchange !== null) return;
+      // Workers never close an idle connection: the process is going away.
+      this.unread = true;
+      this.lose('worker closed the connection');
     });
     this.socket.on('close', () => this.lose('worker closed the connection'));
   }
@@ -155,7 +166,7 @@ export class WorkerConnection implements RequestChannel {
     this.dead = true;
     this.socket.destroy();
     const exchange = this.exchange;
-    this.owner.closed(this);
+    this.owner.closed(this, this.unread);
     this.exchange = null;
     if (exchange) exchange.onLost(reason, !(this.silent && this.unread));
     return false;

@@ -16,7 +16,7 @@ const BOOTSTRAP =
   'import sys; sys.path.insert(0, sys.argv[1]); import tswsgi_worker.main as m; ' +
   'sys.path.remove(sys.argv[1]); del sys.argv[1]; m.main()';
 
-export type ProcessState = 'starting' | 'ready' | 'stopping' | 'exited';
+export type ProcessState = 'starting' | 'ready' | 'lost' | 'stopping' | 'exited';
 
 export interface ImportReport {
   script: string;
@@ -111,8 +111,10 @@ export class WorkerProcess extends EventEmitter implements ConnectionOwner {
     this.emit('slot');
   }
 
-  closed(connection: WorkerConnection): void {
+  closed(connection: WorkerConnection, peerGone: boolean): void {
     this.connections.delete(connection);
+    // A refused connect or a reset means the process is dying: take no more requests until its exit is seen.
+    if (peerGone && this.state === 'ready') this.state = 'lost';
     const at = this.idle.indexOf(connection);
     if (at >= 0) {
       this.idle.splice(at, 1);
