@@ -589,7 +589,7 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
   accepted('PidFile', 'mpm_event_module', GLOBAL_ONLY, [1, 1], 'Accepted; tswsgi writes no pid file yet.', 'PidFile run/tswsgi.pid'),
   accepted('Mutex', 'core_module', GLOBAL_ONLY, [1, 2], 'Accepted; tswsgi needs no mutexes.', 'Mutex file:/var/lock'),
   accepted('HttpProtocolOptions', 'core_module', RSRC, [1, -1], 'Accepted; tswsgi is always Strict.', 'HttpProtocolOptions Strict'),
-  accepted('ServerAdmin', 'core_module', RSRC, [1, 1], 'Accepted.', 'ServerAdmin webmaster@example.com'),
+  accepted('ServerAdmin', 'core_module', RSRC, [1, 1], 'Accepted; SERVER_ADMIN is "[no address given]" for now.', 'ServerAdmin webmaster@example.com'),
   accepted('Options', 'core_module', EVERYWHERE, [1, -1], 'Accepted; WSGIScriptAlias needs no ExecCGI.', 'Options -Indexes'),
   accepted('AllowOverride', 'core_module', ['directory'], [1, -1], 'Accepted; tswsgi reads no .htaccess files.', 'AllowOverride None'),
 ];

@@ -25,8 +25,18 @@ export interface RunningServer {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-export async function startServer(script: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<RunningServer> {
-  const child = spawn(process.execPath, [BIN, 'start-server', script, '--port', '0', '--host', '127.0.0.1', ...args], {
+/** `tswsgi start-server SCRIPT` on a free loopback port. */
+export function startServer(script: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<RunningServer> {
+  return startTswsgi(['start-server', script, '--port', '0', '--host', '127.0.0.1', ...args], env);
+}
+
+/** `tswsgi serve -f FILE`; the config should `Listen 127.0.0.1:0` so that any free port is taken. */
+export function startServe(file: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<RunningServer> {
+  return startTswsgi(['serve', '-f', file, ...args], env);
+}
+
+async function startTswsgi(args: string[], env: NodeJS.ProcessEnv): Promise<RunningServer> {
+  const child = spawn(process.execPath, [BIN, ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,0 +1,136 @@
+// `tswsgi serve -f`: process groups, preloading with WSGIImportScript, virtual
+// hosts, static files and access control, from Apache configuration files.
+
+import { after, before, describe, test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { APPS, ROOT, request, startServe, type RunningServer } from './helpers/tswsgi';
+
+const CONF = path.join(ROOT, 'test/fixtures/serve');
+const env = { APPS };
+
+interface Where {
+  pid: number;
+  process_group: string;
+  application_group: string;
+  marker_id: number | null;
+  created_id: number | null;
+  server_name: string;
+  app_mode: string | null;
+}
+
+describe('process groups and WSGIImportScript', () => {
+  let server: RunningServer;
+  let startedAt: number;
+  let readyAfter: number;
+  before(async () => {
+    startedAt = Date.now();
+    server = await startServe(path.join(CONF, 'groups.conf'), [], env);
+    readyAfter = Date.now() - startedAt;
+  });
+  after(() => server.stop());
+
+  test('the server reports ready only after the 2 s import script ran', () => {
+    assert.ok(readyAfter >= 2000, `ready after ${readyAfter} ms`);
+  });
+
+  test('the first request finds the preloaded object, in the same interpreter, at once', async () => {
+    const started = Date.now();
+    const reply = await request(server.url + '/alpha/');
+    const latency = Date.now() - started;
+    const where = reply.json<Where>();
+    assert.equal(where.process_group, 'alpha');
+    assert.equal(where.application_group, '');
+    assert.notEqual(where.marker_id, null, 'marker present');
+    assert.equal(where.marker_id, where.created_id, 'the very object the import script made');
+    assert.ok(latency < 100, `first request took ${latency} ms`);
+  });
+
+  test('every process of the group was preloaded', async () => {
+    const replies = await Promise.all(Array.from({ length: 12 }, () => request(server.url + '/alpha/x')));
+    const byPid = new Map(replies.map((r) => { const w = r.json<Where>(); return [w.pid, w]; }));
+    assert.equal(byPid.size, 2, 'both processes answered');
+    for (const where of byPid.values()) assert.equal(where.marker_id, where.created_id);
+  });
+
+  test('the other group has only its own preloads, in other processes', async () => {
+    const alpha = (await request(server.url + '/alpha/')).json<Where>();
+    const beta = (await request(server.url + '/beta/')).json<Where>();
+    assert.equal(beta.process_group, 'beta');
+    assert.equal(beta.marker_id, null);
+    assert.notEqual(beta.pid, alpha.pid);
+  });
+
+  test('a failing and a missing import script are logged, and the group serves anyway', async () => {
+    await server.waitForLog(/Exception occurred processing WSGI script '.*raises_on_import\.py'/);
+    await server.waitForLog(/RuntimeError: this import script fails on purpose/);
+    await server.waitForLog(/Import script '.*raises_on_import\.py' failed into application group '%\{GLOBAL\}' of process \d+ of process group 'beta'/);
+    await server.waitForLog(/missing_script\.py/);
+    assert.equal((await request(server.url + '/beta/')).status, 200);
+  });
+
+  test('Alias serves static files with a content type, Range and ETag', async () => {
+    const reply = await request(server.url + '/static/site.css');
+    assert.equal(reply.status, 200);
+    assert.equal(reply.headers['content-type'], 'text/css');
+    assert.equal(reply.body.toString(), 'body { color: teal; }\n');
+    assert.ok(reply.headers.etag);
+    const range = await request(server.url + '/static/site.css', { headers: { Range: 'bytes=0-3' } });
+    assert.equal(range.status, 206);
+    assert.equal(range.body.toString(), 'body');
+  });
+
+  test('Require all denied in a Location gives 403', async () => {
+    assert.equal((await request(server.url + '/static/private/secret.txt')).status, 403);
+  });
+
+  test('no path escapes the aliased directory', async () => {
+    const reply = await request(server.url + '/static/../../groups.wsgi');
+    assert.notEqual(reply.status, 200);
+  });
+});
+
+describe('virtual hosts', () => {
+  let server: RunningServer;
+  before(async () => { server = await startServe(path.join(CONF, 'vhosts.conf'), [], env); });
+  after(() => server.stop());
+
+  const as = async (host: string) => (await request(server.url + '/', { headers: { Host: host } })).json<Where>();
+
+  test('the Host header picks the virtual host and so the process group', async () => {
+    assert.equal((await as('one.test')).process_group, 'one');
+    assert.equal((await as('two.test')).process_group, 'two');
+    assert.equal((await as('www.one.test')).process_group, 'one', 'ServerAlias wildcard');
+  });
+
+  test('an unknown host gets the first virtual host', async () => {
+    const where = await as('other.test');
+    assert.equal(where.process_group, 'one');
+    assert.equal(where.server_name, 'other.test');
+  });
+
+  test('SetEnv of each virtual host reaches its environ', async () => {
+    assert.equal((await as('one.test')).app_mode, 'first');
+    assert.equal((await as('two.test')).app_mode, 'second');
+  });
+});
+
+describe('WSGIRestrictEmbedded and unknown groups', () => {
+  let server: RunningServer;
+  before(async () => { server = await startServe(path.join(CONF, 'restricted.conf'), [], env); });
+  after(() => server.stop());
+
+  test('daemon mode works', async () => {
+    assert.equal((await request(server.url + '/daemon/')).json<Where>().process_group, 'only');
+  });
+
+  test('embedded mode is refused with mod_wsgi\'s message', async () => {
+    assert.equal((await request(server.url + '/embedded/')).status, 500);
+    await server.waitForLog(/Embedded mode of mod_wsgi disabled by runtime configuration: .*groups\.wsgi/);
+  });
+
+  test('a group name that expands to nothing configured is a 500 naming it', async () => {
+    assert.equal((await request(server.url + '/nowhere/')).status, 500);
+    await server.waitForLog(/No WSGI daemon process called '%\{ENV:NO_SUCH_VARIABLE\}' has been configured/);
+  });
+});
