@@ -7,6 +7,7 @@ import type { ServerConfig } from './config/model';
 import { ErrorLog } from './log/error-log';
 import { AccessLog } from './http/access-log';
 import { FrontEnd } from './http/front-end';
+import { preloadPools } from './http/preload-pools';
 import { Supervisor } from './process/supervisor';
 
 export class Server {
@@ -18,7 +19,7 @@ export class Server {
   constructor(readonly config: ServerConfig) {
     const errorFile = config.errorLog === null ? null : fs.createWriteStream(config.errorLog, { flags: 'a' });
     this.log = new ErrorLog(config.logLevel, errorFile ? { write: (line) => errorFile.write(line) } : undefined);
-    this.supervisor = new Supervisor(config, this.log);
+    this.supervisor = new Supervisor(config, this.log, preloadPools(config));
     this.frontEnd = new FrontEnd(config, this.supervisor, this.log, new AccessLog(config.accessLogs));
   }
 

@@ -169,7 +169,7 @@ class Worker:
     def __init__(self, directory, **overrides):
         self.socket_path = os.path.join(directory, 'worker-%d.sock' % id(self))
         self.log_path = os.path.join(directory, 'worker-%d.log' % id(self))
-        settings = dict(socket=self.socket_path, processGroup='test', threads=1,
+        settings = dict(socket=self.socket_path, processGroup='test', applicationGroup='', threads=1,
                         importScripts=[], pythonPath=[], home=directory,
                         logLevel='info', multiprocess=False, multithread=False,
                         runOnce=False)
@@ -521,16 +521,14 @@ class LifecycleTest(unittest.TestCase):
         self.assertEqual(body_of(exchange(conn, self.environ('hello'))), b'reloaded')
         worker.wait_for_log("Reloading WSGI script '%s'." % self.script)
 
-    def test_application_group_needs_sub_interpreter(self):
-        worker = Worker(self.directory)
+    def test_process_serves_its_own_application_group(self):
+        worker = Worker(self.directory, applicationGroup='other')
         self.addCleanup(worker.stop)
         conn = worker.connect()
         self.addCleanup(conn.close)
         frames = exchange(conn, self.environ('hello', **{'mod_wsgi.application_group': 'other'}))
+        self.assertEqual(body_of(frames), b'Hello World!')
+        frames = exchange(conn, self.environ('hello', **{'mod_wsgi.application_group': ''}))
         self.assertEqual([type for type, _ in frames], ['X'])
-        worker.wait_for_log("Application group 'other' needs a sub-interpreter, which this "
-                            "version of tswsgi does not provide yet; use %{GLOBAL}.")
-
-
-if __name__ == '__main__':
-    unittest.main()
+        worker.wait_for_log("Application group '' is not served by this process, which serves "
+                            "application group 'other'.")

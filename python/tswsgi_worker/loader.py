@@ -64,9 +64,10 @@ class ScriptLoader:
     def load(self, path, group, mtime=None, reload=False):
         """Execute the script as a fresh module; log and raise LoadError on failure."""
         where = self._where(group)
-        if group:
-            message = ("Application group '%s' needs a sub-interpreter, which this "
-                       "version of tswsgi does not provide yet; use %%{GLOBAL}." % group)
+        if group != self._settings.application_group:
+            # Each application group has processes of its own (the supervisor routes by group).
+            message = ("Application group '%s' is not served by this process, which serves "
+                       "application group '%s'." % (group, self._settings.application_group))
             self._log.error(where + message)
             raise LoadError(message)
         name = module_name(path)

@@ -10,7 +10,7 @@ import os
 ImportScript = collections.namedtuple('ImportScript', 'path application_group')
 
 Settings = collections.namedtuple('Settings', [
-    'socket', 'process_group', 'threads', 'import_scripts', 'python_path',
+    'socket', 'process_group', 'application_group', 'threads', 'import_scripts', 'python_path',
     'home', 'log_level', 'multiprocess', 'multithread', 'run_once',
 ])
 
@@ -21,6 +21,7 @@ def parse(text):
         return Settings(
             socket=data['socket'],
             process_group=data['processGroup'],
+            application_group=data['applicationGroup'],
             threads=int(data['threads']),
             import_scripts=tuple(
                 ImportScript(item['path'], item['applicationGroup'])

@@ -80,13 +80,33 @@ function wholeNumber(d: Directive, value: string, what: string): number {
   return Number(value);
 }
 
-/** mod_wsgi option syntax: name=value tokens, the value maybe quoted (already unquoted by the parser). */
+/**
+ * mod_wsgi option syntax: name=value tokens. As in mod_wsgi (wsgi_parse_option), the value is
+ * read with ap_getword_conf: after a bare `name=` it is the next word, and `name="..."` (or '...')
+ * is quoted, so `name=""` is empty and what follows the closing quote starts the next option.
+ * (The parser split words on whitespace before this, so a run of spaces inside quotes becomes one.)
+ */
 export function parseOptions(tokens: string[], invalid: string): Map<string, string> {
   const options = new Map<string, string>();
-  for (const token of tokens) {
+  const rest = [...tokens];
+  while (rest.length > 0) {
+    const token = rest.shift()!;
     const eq = token.indexOf('=');
     if (eq <= 0) throw new DirectiveError(invalid);
-    options.set(token.slice(0, eq), token.slice(eq + 1));
+    let value = token.slice(eq + 1);
+    const quote = value[0];
+    if (value === '') {
+      value = rest.shift() ?? '';
+    } else if (quote === '"' || quote === "'") {
+      value = value.slice(1);
+      while (!value.includes(quote) && rest.length > 0) value += ' ' + rest.shift()!;
+      const end = value.indexOf(quote);
+      if (end >= 0) {
+        if (end + 1 < value.length) rest.unshift(value.slice(end + 1));
+        value = value.slice(0, end);
+      }
+    }
+    options.set(token.slice(0, eq), value);
   }
   return options;
 }
@@ -106,9 +126,12 @@ function checkGroupDeclared(ctx: BuildContext, name: string): void {
   if (name === GLOBAL) return;
   const group = ctx.groups.get(name);
   if (!group) throw new DirectiveError('WSGI process group not yet configured.');
-  if (group.vhostServerName !== null && (!ctx.inVhost || group.vhostServerName !== ctx.vhost.serverName)) {
-    throw new DirectiveError('WSGI process group not accessible.');
-  }
+  // mod_wsgi compares the ServerNames known so far (none: null); a group of the main server is visible everywhere.
+  if (group.vhostServerName === null) return;
+  const here = ctx.vhost.serverName || null;
+  const there = group.vhostServerName || null;
+  if (here && there && here !== there) throw new DirectiveError('WSGI process group not accessible.');
+  if (!here !== !there) throw new DirectiveError('WSGI process group not matchable.');
 }
 
 function scriptAlias(d: Directive, ctx: BuildContext, regex: boolean): void {
@@ -221,14 +244,14 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
     apply: (d, ctx) => scriptAlias(d, ctx, true),
   },
   {
-    name: 'WSGIDaemonProcess', module: 'wsgi_module', contexts: RSRC, args: [1, -1],
+    name: 'WSGIDaemonProcess', module: 'wsgi_module', contexts: RSRC, args: [0, -1],
     syntax: 'WSGIDaemonProcess name [option=value ...]',
     default: 'none', argHelp: 'a process group name and options',
     description: 'Declares a process group: a named set of Python worker processes. Options: ' + DAEMON_OPTIONS.map((o) => o.name).join(', ') + '.',
     example: 'WSGIDaemonProcess app processes=2 threads=8 python-path=/srv/app display-name=%{GROUP}',
     apply: (d, ctx) => {
-      const name = d.args[0]!;
-      if (name === '') throw new DirectiveError('Name of WSGI daemon process not supplied.');
+      const name = d.args[0];
+      if (!name) throw new DirectiveError('Name of WSGI daemon process not supplied.');
       if (ctx.groups.has(name)) throw new DirectiveError('Name duplicates previous WSGI daemon definition.');
       const options: Record<string, number | string | boolean> = {};
       for (const [option, value] of parseOptions(d.args.slice(1), 'Invalid option to WSGI daemon process definition.')) {
@@ -275,13 +298,13 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
     apply: (d, ctx) => { ctx.dir.applicationGroup = groupOption(d.args[0]!, 'application'); },
   },
   {
-    name: 'WSGIImportScript', module: 'wsgi_module', contexts: RSRC, args: [1, -1],
+    name: 'WSGIImportScript', module: 'wsgi_module', contexts: RSRC, args: [0, -1],
     syntax: 'WSGIImportScript path process-group=G application-group=A', default: 'none', argHelp: 'a script path and its options',
     description: 'Loads a script into interpreter A of every process of group G when the process starts, before it takes a request. Both options are required.',
     example: 'WSGIImportScript /srv/app/app.wsgi process-group=app application-group=%{GLOBAL}',
     apply: (d, ctx) => {
-      const [script, ...rest] = d.args as [string, ...string[]];
-      if (script === '') throw new DirectiveError('Location of import script not supplied.');
+      const [script, ...rest] = d.args;
+      if (!script) throw new DirectiveError('Location of import script not supplied.');
       const options = parseOptions(rest, 'Invalid option to WSGI import script definition.');
       let processGroup: string | undefined;
       let applicationGroup: string | undefined;
@@ -377,14 +400,20 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
   {
     name: 'Listen', module: 'core_module', contexts: GLOBAL_ONLY, args: [1, 2],
     syntax: 'Listen [address:]port', default: 'none', argHelp: 'A port number or a numeric IP address and a port number, and an optional protocol',
-    description: 'An address and port to accept connections on.',
+    description: 'An address and port to accept connections on. Port 0 takes any free port (tswsgi only; the ready line names it).',
     example: 'Listen 127.0.0.1:8080',
     apply: (d, ctx) => {
-      const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$|^(\d+)$/.exec(d.args[0]!);
-      if (!m) throw new DirectiveError(`Invalid address or port '${d.args[0]}'`);
-      const port = Number(m[3] ?? m[4]);
-      if (port < 0 || port > 65535) throw new DirectiveError('Port must be specified');
-      ctx.config.listen.push({ host: m[1] ?? m[2] ?? '0.0.0.0', port });
+      // As apr_parse_addr_port: trailing digits after ':' (or the whole text) are the port, 1-65535;
+      // no port at all is Apache's "Port must be specified".
+      const m = /^(?:(.*):)?(\d+)$/.exec(d.args[0]!);
+      const port = m ? Number(m[2]) : 0;
+      const host = m ? m[1] : d.args[0]!;
+      // Port 0 (any free port, which the ready line names) is tswsgi's own addition, for tests and tools.
+      if ((m && port > 65535) || host === '' || (host?.startsWith('[') && !/^\[[0-9a-fA-F:.]+\]$/.test(host))) {
+        throw new DirectiveError('Invalid address or port');
+      }
+      if (!m) throw new DirectiveError('Port must be specified');
+      ctx.config.listen.push({ host: host?.replace(/^\[|\]$/g, '') ?? '0.0.0.0', port });
     },
   },
   {

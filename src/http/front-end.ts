@@ -137,7 +137,7 @@ export class FrontEnd {
     const callableObject = /^%\{ENV:[^}]+\}$/.test(dir.callableObject) ? (expandGroupName(dir.callableObject, expansion).replace(/^%.*/, 'application')) : dir.callableObject;
     const refusal = this.groupRefusal(processGroup, route);
     if (refusal) return this.refuse(req, res, record, 500, refusal, 'error');
-    const group = this.supervisor.groups.get(processGroup)!;
+    const group = this.supervisor.pool(processGroup, applicationGroup)!;
 
     const method = req.method === 'HEAD' && dir.mapHeadToGet === 'on' ? 'GET' : (req.method ?? 'GET');
     const environ = buildEnviron(req, {
@@ -183,9 +183,9 @@ export class FrontEnd {
       return `Daemon process called '${name}' cannot be accessed by this WSGI application as not a member of allowed groups: ${route.script}`;
     }
     if (name === '' && this.config.restrictEmbedded) return `Embedded mode of mod_wsgi disabled by runtime configuration: ${route.script}`;
-    const group = this.supervisor.groups.get(name);
+    const group = this.supervisor.group(name);
     if (!group) return `No WSGI daemon process called '${name}' has been configured: ${route.script}`;
-    const owner = group.config.vhostServerName;
+    const owner = group.vhostServerName;
     if (owner !== null && owner !== route.vhost.serverName) {
       return `Daemon process called '${name}' cannot be accessed by this WSGI application: ${route.script}`;
     }

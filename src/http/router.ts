@@ -42,7 +42,7 @@ function nameMatches(vhost: VirtualHost, host: string): boolean {
   return vhost.serverName === host || vhost.serverAliases.some((alias) => alias === host || (/[*?]/.test(alias) && wildcard(alias).test(host)));
 }
 
-function isFile(file: string): boolean {
+export function isFile(file: string): boolean {
   try {
     return fs.statSync(file).isFile();
   } catch {

@@ -9,15 +9,21 @@ import type { ErrorLog } from '../log/error-log';
 import { Dispatcher } from './dispatcher';
 import { WorkerProcess, type ExitReport, type ImportReport, type ReadyReport } from './worker-process';
 
-export function groupLabel(name: string): string {
-  return name === '' ? "process group '%{GLOBAL}'" : `process group '${name}'`;
+export function groupLabel(name: string, applicationGroup = ''): string {
+  const group = name === '' ? "process group '%{GLOBAL}'" : `process group '${name}'`;
+  return applicationGroup === '' ? group : `${group} (application group '${applicationGroup}')`;
 }
 
 const MAX_BACKOFF_MS = 10_000;
 /** A process that served this long before dying is not in a crash loop. */
 const STABLE_MS = 10_000;
 
-/** Emits 'changed' whenever a process becomes ready or the group starts stopping. */
+/**
+ * The processes that serve one application group of one process group. Each application
+ * group has processes of its own, whose main interpreter runs it (mod_wsgi would use one
+ * sub-interpreter per group inside shared processes). Emits 'changed' whenever a process
+ * becomes ready or the group starts stopping.
+ */
 export class ProcessGroup extends EventEmitter {
   readonly dispatcher: Dispatcher;
   private readonly slots: Array<WorkerProcess | null>;
@@ -27,6 +33,7 @@ export class ProcessGroup extends EventEmitter {
 
   constructor(
     readonly config: ProcessGroupConfig,
+    readonly applicationGroup: string,
     private readonly index: number,
     private readonly server: ServerConfig,
     private readonly log: ErrorLog,
@@ -38,7 +45,7 @@ export class ProcessGroup extends EventEmitter {
   }
 
   get label(): string {
-    return groupLabel(this.config.name);
+    return groupLabel(this.config.name, this.applicationGroup);
   }
 
   get processes(): WorkerProcess[] {
@@ -76,8 +83,9 @@ export class ProcessGroup extends EventEmitter {
     const worker = new WorkerProcess(this.label, config.python, {
       socket,
       processGroup: config.name,
+      applicationGroup: this.applicationGroup,
       threads: config.threads,
-      importScripts: config.importScripts,
+      importScripts: config.importScripts.filter((s) => s.applicationGroup === this.applicationGroup),
       pythonPath: config.pythonPath,
       home: config.home,
       logLevel: this.server.logLevel,
@@ -133,27 +141,57 @@ function stopProcess(worker: WorkerProcess, timeoutSeconds: number): Promise<voi
 }
 
 export class Supervisor {
-  readonly groups = new Map<string, ProcessGroup>();
+  private readonly configs = new Map<string, ProcessGroupConfig>();
+  private readonly pools = new Map<string, ProcessGroup>();
+  private started = false;
 
-  constructor(private readonly server: ServerConfig, log: ErrorLog) {
-    server.processGroups.forEach((config, index) => {
-      this.groups.set(config.name, new ProcessGroup(config, index, server, log));
-    });
+  /** `initial`: the (process group, application group) pairs to start with the server. */
+  constructor(private readonly server: ServerConfig, private readonly log: ErrorLog, initial: ReadonlyArray<[string, string]>) {
+    for (const config of server.processGroups) this.configs.set(config.name, config);
+    // Every application group something is preloaded into starts with the server, too.
+    const pairs = [...initial, ...server.processGroups.flatMap((g) => g.importScripts.map((s): [string, string] => [g.name, s.applicationGroup]))];
+    for (const [name, applicationGroup] of pairs) this.pool(name, applicationGroup);
   }
 
-  /** Resolves true once every process of every group is ready; false if stopped before that. */
+  /** The declared process group of this name, if any. */
+  group(name: string): ProcessGroupConfig | undefined {
+    return this.configs.get(name);
+  }
+
+  /** The processes for an application group of a process group, started on first use. */
+  pool(name: string, applicationGroup: string): ProcessGroup | undefined {
+    const key = `${name}\0${applicationGroup}`;
+    let pool = this.pools.get(key);
+    const config = this.configs.get(name);
+    if (!pool && config) {
+      pool = new ProcessGroup(config, applicationGroup, this.pools.size, this.server, this.log);
+      this.pools.set(key, pool);
+      if (this.started) {
+        this.log.info(`Starting ${pool.label} for its first request`);
+        pool.start();
+      }
+    }
+    return pool;
+  }
+
+  get all(): ProcessGroup[] {
+    return [...this.pools.values()];
+  }
+
+  /** Resolves true once every process of every pool is ready; false if stopped before that. */
   async start(): Promise<boolean> {
     fs.mkdirSync(this.server.runtimeDir, { recursive: true, mode: 0o700 });
-    for (const group of this.groups.values()) group.start();
-    const ready = await Promise.all([...this.groups.values()].map((g) => g.whenReady()));
+    this.started = true;
+    for (const pool of this.pools.values()) pool.start();
+    const ready = await Promise.all(this.all.map((g) => g.whenReady()));
     return ready.every(Boolean);
   }
 
   async stop(timeoutSeconds: number): Promise<void> {
-    await Promise.all([...this.groups.values()].map((g) => g.stop(timeoutSeconds)));
+    await Promise.all(this.all.map((g) => g.stop(timeoutSeconds)));
   }
 
   killAll(): void {
-    for (const group of this.groups.values()) for (const worker of group.processes) worker.kill();
+    for (const group of this.pools.values()) for (const worker of group.processes) worker.kill();
   }
 }

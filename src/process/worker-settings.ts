@@ -12,6 +12,8 @@ export interface WorkerSettings {
   socket: string;
   /** "" is the server's own pool (%{GLOBAL}); otherwise a WSGIDaemonProcess name. */
   processGroup: string;
+  /** The application group this process serves, in its main interpreter ("" is %{GLOBAL}). */
+  applicationGroup: string;
   threads: number;
   /** Scripts loaded, in order, before the worker reports ready. */
   importScripts: ImportScriptSetting[];

@@ -1,0 +1,33 @@
+// Which (process group, application group) pairs the mounts of a config resolve
+// to, worked out before any request, so that their processes start and preload
+// with the server rather than on a user's first request.
+
+import type { ServerConfig, VirtualHost } from '../config/model';
+import { expandGroupName } from './environ';
+import { isFile, Router } from './router';
+
+export function preloadPools(config: ServerConfig): Array<[string, string]> {
+  const router = new Router(config);
+  const pairs = new Map<string, [string, string]>();
+  const port = config.listen[0]?.port ?? 80;
+  const hosts: VirtualHost[] = [config.main, ...config.vhosts];
+  for (const vhost of hosts) {
+    // A vhost also serves the main server's aliases.
+    const aliases = vhost === config.main ? vhost.aliases : [...vhost.aliases, ...config.main.aliases];
+    for (const alias of aliases) {
+      // Regex mounts and directories of scripts name their scripts only per request.
+      if (alias.handler !== 'wsgi-script' || alias.regex || !isFile(alias.target)) continue;
+      const scriptName = alias.pattern === '/' ? '' : alias.pattern.replace(/\/$/, '');
+      const dir = router.merge(vhost, alias.target, scriptName || '/', alias.options);
+      // %{HOST} depends on each request's Host header.
+      if (dir.processGroup === '%{HOST}' || dir.applicationGroup === '%{HOST}') continue;
+      const facts = { serverName: vhost.serverName, port: vhost.serverPort ?? port, scriptName, hostHeader: undefined, setEnv: dir.setEnv ?? [] };
+      const processGroup = expandGroupName(dir.processGroup, facts);
+      const applicationGroup = expandGroupName(dir.applicationGroup, facts);
+      if (processGroup.includes('%{') || applicationGroup.includes('%{')) continue;
+      if (processGroup === '' && config.restrictEmbedded) continue;
+      pairs.set(`${processGroup}\0${applicationGroup}`, [processGroup, applicationGroup]);
+    }
+  }
+  return [...pairs.values()];
+}
