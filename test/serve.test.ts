@@ -134,3 +134,29 @@ describe('WSGIRestrictEmbedded and unknown groups', () => {
     await server.waitForLog(/No WSGI daemon process called '%\{ENV:NO_SUCH_VARIABLE\}' has been configured/);
   });
 });
+
+describe('application groups', () => {
+  let server: RunningServer;
+  before(async () => { server = await startServe(path.join(CONF, 'appgroups.conf'), [], { ...env, TSWSGI_TEST_PRELOAD_SECONDS: '0.2' }); });
+  after(() => server.stop());
+
+  test('an import script reaches only its own application group', async () => {
+    const first = (await request(server.url + '/first/')).json<Where>();
+    const second = (await request(server.url + '/second/')).json<Where>();
+    assert.equal(first.application_group, 'first');
+    assert.equal(second.application_group, 'second');
+    assert.equal(first.marker_id, first.created_id);
+    assert.notEqual(first.marker_id, null);
+    assert.equal(second.marker_id, null, 'the other application group has its own modules');
+  });
+
+  test('the default application group is %{RESOURCE}: ServerName:port|lowercased mount point', async () => {
+    const where = (await request(server.url + '/Resource/x')).json<Where>();
+    assert.equal(where.application_group, `apps.test:${server.port}|/resource`);
+    assert.equal(where.process_group, 'shared');
+  });
+
+  test('the log says how application groups are run', async () => {
+    await server.waitForLog(/process group 'shared' \(application group 'first'\) is ready/);
+  });
+});
