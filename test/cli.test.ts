@@ -11,7 +11,7 @@ const run = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], {
 test('start-server --help describes every option', () => {
   const help = run('start-server', '--help');
   assert.equal(help.status, 0);
-  for (const option of ['--host', '--port', '--processes', '--threads', '--mount-point', '--callable-object', '--python ',
+  for (const option of ['--host', '--port', '--processes', '--threads', '--mount-point', '--callable-object', '--application-group', '--python ',
     '--python-path', '--working-directory', '--import-script', '--limit-request-body', '--log-level', '--access-log']) {
     assert.ok(help.stdout.includes(option), `help mentions ${option}`);
   }
@@ -40,6 +40,19 @@ test('the ready line names the URL, and --access-log writes combined lines to st
     assert.equal(reply.body.toString(), 'Hello, world!\n');
     await new Promise((r) => setTimeout(r, 100));
     assert.match(server.stdout(), /^127\.0\.0\.1 - - \[\d{2}\/\w{3}\/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4}\] "GET \/greet\?x=1 HTTP\/1\.1" 200 14 "http:\/\/ref\/" "test-agent"$/m);
+  } finally {
+    await server.stop();
+  }
+});
+
+test('--application-group and --import-script: the preload lands in the named group', async () => {
+  const server = await startServer(path.join(ROOT, 'test/apps/groups.wsgi'),
+    ['--application-group', 'mine', '--import-script', 'test/apps/preload_marker.py'], { TSWSGI_TEST_PRELOAD_SECONDS: '0.1' });
+  try {
+    const where = (await request(server.url + '/')).json<{ application_group: string; marker_id: number | null; created_id: number | null }>();
+    assert.equal(where.application_group, 'mine');
+    assert.notEqual(where.marker_id, null);
+    assert.equal(where.marker_id, where.created_id);
   } finally {
     await server.stop();
   }

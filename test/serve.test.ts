@@ -4,7 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { APPS, ROOT, request, startServe, type RunningServer } from './helpers/tswsgi';
+import { APPS, ROOT, request, startServe, tempDir, type RunningServer } from './helpers/tswsgi';
 
 const CONF = path.join(ROOT, 'test/fixtures/serve');
 const env = { APPS };
@@ -158,5 +158,40 @@ describe('application groups', () => {
 
   test('the log says how application groups are run', async () => {
     await server.waitForLog(/process group 'shared' \(application group 'first'\) is ready/);
+  });
+});
+
+describe('WSGIDaemonProcess options', () => {
+  let server: RunningServer;
+  before(async () => {
+    const marker = path.join(tempDir(), 'hung-once');
+    server = await startServe(path.join(CONF, 'options.conf'), [], { ...env, TSWSGI_TEST_HANG_MARKER: marker });
+  });
+  after(() => server.stop());
+
+  test('lang, locale, umask, home and python-path shape the process', async () => {
+    const facts = (await request(server.url + '/shaped/')).json();
+    assert.equal(facts.LANG, 'C.UTF-8');
+    assert.equal(facts.LC_ALL, 'C.UTF-8');
+    assert.equal(facts.locale, 'C.UTF-8');
+    assert.equal(facts.umask, '0o27');
+    assert.equal(facts.cwd, APPS);
+    assert.deepEqual(facts.sys_path, [APPS, path.join(APPS, 'static'), path.join(APPS, 'flask_app')]);
+    assert.deepEqual(facts.argv, ['mod_wsgi']);
+  });
+
+  test('processes= given makes wsgi.multiprocess True only when given; threads=1 + maximum-requests=1 is run_once', async () => {
+    const shaped = (await request(server.url + '/shaped/')).json();
+    assert.equal(shaped.multiprocess, true);
+    assert.equal(shaped.multithread, false);
+    assert.equal(shaped.run_once, true);
+    const slow = (await request(server.url + '/slow/')).json();
+    assert.equal(slow.multiprocess, false);
+    assert.equal(slow.run_once, false);
+  });
+
+  test('startup-timeout kills a process stuck in its import scripts, and the replacement serves', async () => {
+    await server.waitForLog(/process group 'slow' was not ready within startup-timeout \(1 s\); killing it/);
+    assert.equal((await request(server.url + '/slow/')).status, 200);
   });
 });

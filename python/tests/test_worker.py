@@ -172,7 +172,7 @@ class Worker:
         settings = dict(socket=self.socket_path, processGroup='test', applicationGroup='', threads=1,
                         importScripts=[], pythonPath=[], home=directory,
                         logLevel='info', multiprocess=False, multithread=False,
-                        runOnce=False)
+                        runOnce=False, umask=None, locale=None)
         settings.update(overrides)
         control_read, control_write = os.pipe()
         self._log_file = open(self.log_path, 'wb')

@@ -3,6 +3,7 @@
 Started by the supervisor as described in docs/protocol.md.
 """
 
+import locale
 import os
 import platform
 import signal
@@ -48,6 +49,18 @@ def _exit_now(signum, frame):
     os._exit(0)
 
 
+def _apply_process_options(settings, log):
+    # WSGIDaemonProcess umask= and locale= (LANG and LC_ALL are already in the environment).
+    if settings.umask is not None:
+        os.umask(settings.umask)
+    if settings.locale is not None:
+        try:
+            locale.setlocale(locale.LC_ALL, settings.locale)
+        except locale.Error as exc:
+            log.error("Unsupported locale setting '%s' specified for daemon process group '%s' (%s). "
+                      "Consider 'C.UTF-8' as fallback setting." % (settings.locale, settings.process_group, exc))
+
+
 def main():
     log = ErrorLog('warn')
     try:
@@ -60,6 +73,7 @@ def main():
     signal.signal(signal.SIGTERM, _exit_now)
     signal.signal(signal.SIGINT, _exit_now)
     control = Control()
+    _apply_process_options(settings, log)
     _setup_path(settings)
     sys.argv = ['mod_wsgi']
     sys.stdin = _RestrictedStdin()

@@ -11,7 +11,7 @@ ImportScript = collections.namedtuple('ImportScript', 'path application_group')
 
 Settings = collections.namedtuple('Settings', [
     'socket', 'process_group', 'application_group', 'threads', 'import_scripts', 'python_path',
-    'home', 'log_level', 'multiprocess', 'multithread', 'run_once',
+    'home', 'log_level', 'multiprocess', 'multithread', 'run_once', 'umask', 'locale',
 ])
 
 
@@ -32,6 +32,8 @@ def parse(text):
             multiprocess=bool(data['multiprocess']),
             multithread=bool(data['multithread']),
             run_once=bool(data['runOnce']),
+            umask=data['umask'],
+            locale=data['locale'],
         )
     except KeyError as exc:
         raise ValueError('TSWSGI_WORKER: missing key %s' % exc) from None

@@ -67,6 +67,7 @@ export function buildProgram(): Command {
     .option('--threads <n>', 'request threads in each process', wholeNumber, 5)
     .option('--mount-point <path>', 'URL path the application is mounted at', '/')
     .option('--callable-object <name>', 'name of the WSGI callable in the script', 'application')
+    .option('--application-group <name>', 'application group (interpreter) the script and import scripts run in', '%{GLOBAL}')
     .addOption(pythonOption())
     .option('--python-path <dir>', 'directory to put on sys.path (repeatable)', collect, [])
     .option('--working-directory <dir>', 'directory the workers run in (default: the current one)')

@@ -17,6 +17,7 @@ export interface StartServerOptions {
   threads: number;
   mountPoint: string;
   callableObject: string;
+  applicationGroup: string;
   python: string;
   pythonPath: string[];
   workingDirectory?: string;
@@ -45,17 +46,19 @@ export function startServerConfig(script: string, options: StartServerOptions): 
   for (const [name, value] of [['--processes', options.processes], ['--threads', options.threads]] as const) {
     if (!Number.isInteger(value) || value < 1) throw new OptionError(`${name} must be a whole number of at least 1, got ${value}`);
   }
+  // As mod_wsgi-express: the main interpreter unless asked otherwise.
+  const applicationGroup = options.applicationGroup === '%{GLOBAL}' ? GLOBAL : options.applicationGroup;
   const main = newVirtualHost('start-server');
   main.serverName = options.host;
   main.documentRoot = workingDirectory;
-  // As mod_wsgi-express: the main interpreter, and chunked request bodies accepted.
+  // As mod_wsgi-express: chunked request bodies accepted.
   main.dir.chunkedRequest = true;
   main.aliases.push({
     handler: 'wsgi-script',
     pattern: normalizeMountPoint(options.mountPoint),
     regex: null,
     target: scriptPath,
-    options: { processGroup: GLOBAL, applicationGroup: GLOBAL, callableObject: options.callableObject },
+    options: { processGroup: GLOBAL, applicationGroup, callableObject: options.callableObject },
     source: 'start-server',
   });
   return {
@@ -72,8 +75,8 @@ export function startServerConfig(script: string, options: StartServerOptions): 
       home: workingDirectory,
       // The script itself is preloaded too, as mod_wsgi-express does, so no request waits for its import.
       importScripts: [
-        ...options.importScript.map((p) => ({ path: path.resolve(workingDirectory, p), applicationGroup: GLOBAL })),
-        { path: scriptPath, applicationGroup: GLOBAL },
+        ...options.importScript.map((p) => ({ path: path.resolve(workingDirectory, p), applicationGroup })),
+        { path: scriptPath, applicationGroup },
       ],
       multiprocess: options.processes > 1,
       startupTimeout: 0,

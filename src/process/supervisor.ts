@@ -14,6 +14,14 @@ export function groupLabel(name: string, applicationGroup = ''): string {
   return applicationGroup === '' ? group : `${group} (application group '${applicationGroup}')`;
 }
 
+/** WSGIDaemonProcess lang= and locale= become LANG and LC_ALL, as mod_wsgi sets them. */
+function processEnvironment(config: ProcessGroupConfig): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  if (typeof config.options.lang === 'string') env.LANG = config.options.lang;
+  if (typeof config.options.locale === 'string') env.LC_ALL = config.options.locale;
+  return env;
+}
+
 const MAX_BACKOFF_MS = 10_000;
 /** A process that served this long before dying is not in a crash loop. */
 const STABLE_MS = 10_000;
@@ -91,9 +99,19 @@ export class ProcessGroup extends EventEmitter {
       logLevel: this.server.logLevel,
       multiprocess: config.multiprocess,
       multithread: config.threads !== 1,
-      runOnce: false,
-    }, this.log);
+      runOnce: config.threads === 1 && config.options['maximum-requests'] === 1,
+      umask: typeof config.options.umask === 'number' ? config.options.umask : null,
+      locale: typeof config.options.locale === 'string' ? config.options.locale : null,
+    }, this.log, processEnvironment(config));
     this.slots[slot] = worker;
+    if (config.startupTimeout > 0) {
+      const timer = setTimeout(() => {
+        if (worker.state !== 'starting') return;
+        this.log.error(`${worker.label} was not ready within startup-timeout (${config.startupTimeout} s); killing it`);
+        worker.kill();
+      }, config.startupTimeout * 1000);
+      worker.once('ready', () => clearTimeout(timer)).once('exit', () => clearTimeout(timer));
+    }
     this.log.info(`Starting ${worker.label} with ${config.threads} threads (${config.python})`);
     worker.on('import', (report: ImportReport) => this.logImport(worker, report));
     worker.on('ready', (report: ReadyReport) => {

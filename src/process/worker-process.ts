@@ -55,10 +55,11 @@ export class WorkerProcess extends EventEmitter implements ConnectionOwner {
     readonly python: string,
     readonly settings: WorkerSettings,
     private readonly log: ErrorLog,
+    extraEnv: NodeJS.ProcessEnv = {},
   ) {
     super();
     this.child = spawn(python, ['-u', '-c', BOOTSTRAP, PYTHON_PACKAGE_DIR], {
-      env: { ...process.env, TSWSGI_WORKER: JSON.stringify(settings) },
+      env: { ...process.env, ...extraEnv, TSWSGI_WORKER: JSON.stringify(settings) },
       stdio: ['pipe', 'ignore', 'pipe', 'pipe'],
     });
     this.child.on('error', (err) => {

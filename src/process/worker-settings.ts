@@ -25,4 +25,8 @@ export interface WorkerSettings {
   multiprocess: boolean;
   multithread: boolean;
   runOnce: boolean;
+  /** WSGIDaemonProcess umask=, or null to inherit. */
+  umask: number | null;
+  /** WSGIDaemonProcess locale=: also set as LC_ALL in the environment. */
+  locale: string | null;
 }
