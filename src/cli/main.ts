@@ -44,8 +44,13 @@ function readConfigFile(program: Command, options: ConfigFileOptions): ServerCon
   return result.config;
 }
 
-async function run(config: ServerConfig, describe: (addresses: AddressInfo[]) => string): Promise<void> {
-  const server = new Server(config);
+async function run(program: Command, config: ServerConfig, describe: (addresses: AddressInfo[]) => string): Promise<void> {
+  let server: Server;
+  try {
+    server = new Server(config);
+  } catch (err) {
+    return program.error(`tswsgi: ${(err as Error).message}`);
+  }
   server.handleSignals();
   const addresses = await server.start();
   if (addresses) process.stdout.write(`tswsgi: serving ${describe(addresses)} (pid ${process.pid})\n`);
@@ -85,7 +90,7 @@ export function buildProgram(): Command {
         return program.error(`tswsgi: ${(err as Error).message}`);
       }
       const mount = config.main.aliases[0]!.pattern;
-      await run(config, ([address]) => `${config.main.aliases[0]!.target} at ${url(options.host, address!.port, mount === '/' ? '/' : mount + '/')}` +
+      await run(program, config, ([address]) => `${config.main.aliases[0]!.target} at ${url(options.host, address!.port, mount === '/' ? '/' : mount + '/')}` +
         `, ${options.processes} process${options.processes === 1 ? '' : 'es'} x ${options.threads} threads`);
     });
 
@@ -101,7 +106,7 @@ export function buildProgram(): Command {
       } catch (err) {
         return program.error(`tswsgi: ${(err as Error).message}`);
       }
-      await run(config, (addresses) => `${path.resolve(options.file)} at ${addresses.map((a, i) => url(config.listen[i]!.host, a.port)).join(' and ')}` +
+      await run(program, config, (addresses) => `${path.resolve(options.file)} at ${addresses.map((a, i) => url(config.listen[i]!.host, a.port)).join(' and ')}` +
         `, ${config.processGroups.map((g) => `${groupLabel(g.name)} ${g.processes} x ${g.threads}`).join(', ')}`);
     });
 

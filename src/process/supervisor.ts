@@ -7,19 +7,27 @@ import * as path from 'node:path';
 import type { ProcessGroupConfig, ServerConfig } from '../config/model';
 import type { ErrorLog } from '../log/error-log';
 import { Dispatcher } from './dispatcher';
-import { WorkerProcess, type ExitReport, type ImportReport, type ReadyReport } from './worker-process';
+import { checkCanSwitch, resolveCredentials, type Credentials } from './credentials';
+import { WorkerProcess, type ExitReport, type ImportReport, type LaunchOptions, type ReadyReport } from './worker-process';
 
 export function groupLabel(name: string, applicationGroup = ''): string {
   const group = name === '' ? "process group '%{GLOBAL}'" : `process group '${name}'`;
   return applicationGroup === '' ? group : `${group} (application group '${applicationGroup}')`;
 }
 
-/** WSGIDaemonProcess lang= and locale= become LANG and LC_ALL, as mod_wsgi sets them. */
-function processEnvironment(config: ProcessGroupConfig): NodeJS.ProcessEnv {
+/**
+ * WSGIDaemonProcess lang= and locale= become LANG and LC_ALL, and user= the uid, gid and
+ * HOME, USER and LOGNAME of the processes, as mod_wsgi sets them.
+ */
+function launchOptions(config: ProcessGroupConfig, credentials: Credentials | null): LaunchOptions {
   const env: NodeJS.ProcessEnv = {};
   if (typeof config.options.lang === 'string') env.LANG = config.options.lang;
   if (typeof config.options.locale === 'string') env.LC_ALL = config.options.locale;
-  return env;
+  if (!credentials) return { env };
+  Object.assign(env, { HOME: credentials.home, USER: credentials.user, LOGNAME: credentials.user });
+  // Without home=, a process of another user starts in that user's home directory, if there is one.
+  const cwd = config.home ?? (fs.existsSync(credentials.home) ? credentials.home : '/');
+  return { env, uid: credentials.uid, gid: credentials.gid, cwd };
 }
 
 const MAX_BACKOFF_MS = 10_000;
@@ -38,6 +46,7 @@ export class ProcessGroup extends EventEmitter {
   private readonly backoff: number[];
   private generation = 0;
   private stopping = false;
+  private readonly credentials: Credentials | null;
 
   constructor(
     readonly config: ProcessGroupConfig,
@@ -47,6 +56,8 @@ export class ProcessGroup extends EventEmitter {
     private readonly log: ErrorLog,
   ) {
     super();
+    this.credentials = resolveCredentials(config.options.user as string | undefined, config.options.group as string | undefined);
+    checkCanSwitch(this.credentials, config.name);
     this.slots = new Array(config.processes).fill(null);
     this.backoff = new Array(config.processes).fill(0);
     this.dispatcher = new Dispatcher(() => this.slots.filter((p): p is WorkerProcess => p !== null));
@@ -61,7 +72,14 @@ export class ProcessGroup extends EventEmitter {
   }
 
   start(): void {
+    // Each pool's sockets live in a directory only its processes' user (and the front end, as root) may enter.
+    fs.mkdirSync(this.socketDir, { recursive: true, mode: 0o700 });
+    if (this.credentials) fs.chownSync(this.socketDir, this.credentials.uid, this.credentials.gid);
     for (let slot = 0; slot < this.slots.length; slot++) this.spawn(slot);
+  }
+
+  private get socketDir(): string {
+    return path.join(this.server.runtimeDir, `pool${this.index}`);
   }
 
   /** Resolves true when every process has reported ready, false if the group stops first. */
@@ -86,7 +104,7 @@ export class ProcessGroup extends EventEmitter {
 
   private spawn(slot: number): void {
     const config = this.config;
-    const socket = path.join(this.server.runtimeDir, `g${this.index}-p${slot}-${++this.generation}.sock`);
+    const socket = path.join(this.socketDir, `p${slot}-${++this.generation}.sock`);
     fs.rmSync(socket, { force: true });
     const worker = new WorkerProcess(this.label, config.python, {
       socket,
@@ -102,7 +120,7 @@ export class ProcessGroup extends EventEmitter {
       runOnce: config.threads === 1 && config.options['maximum-requests'] === 1,
       umask: typeof config.options.umask === 'number' ? config.options.umask : null,
       locale: typeof config.options.locale === 'string' ? config.options.locale : null,
-    }, this.log, processEnvironment(config));
+    }, this.log, launchOptions(config, this.credentials));
     this.slots[slot] = worker;
     if (config.startupTimeout > 0) {
       const timer = setTimeout(() => {
@@ -198,7 +216,7 @@ export class Supervisor {
 
   /** Resolves true once every process of every pool is ready; false if stopped before that. */
   async start(): Promise<boolean> {
-    fs.mkdirSync(this.server.runtimeDir, { recursive: true, mode: 0o700 });
+    fs.mkdirSync(this.server.runtimeDir, { recursive: true, mode: 0o711 });
     this.started = true;
     for (const pool of this.pools.values()) pool.start();
     const ready = await Promise.all(this.all.map((g) => g.whenReady()));

@@ -16,6 +16,14 @@ const BOOTSTRAP =
   'import sys; sys.path.insert(0, sys.argv[1]); import tswsgi_worker.main as m; ' +
   'sys.path.remove(sys.argv[1]); del sys.argv[1]; m.main()';
 
+/** How the process is started, beyond its settings. */
+export interface LaunchOptions {
+  env: NodeJS.ProcessEnv;
+  uid?: number;
+  gid?: number;
+  cwd?: string;
+}
+
 export type ProcessState = 'starting' | 'ready' | 'lost' | 'stopping' | 'exited';
 
 export interface ImportReport {
@@ -55,12 +63,15 @@ export class WorkerProcess extends EventEmitter implements ConnectionOwner {
     readonly python: string,
     readonly settings: WorkerSettings,
     private readonly log: ErrorLog,
-    extraEnv: NodeJS.ProcessEnv = {},
+    launch: LaunchOptions = { env: {} },
   ) {
     super();
     this.child = spawn(python, ['-u', '-c', BOOTSTRAP, PYTHON_PACKAGE_DIR], {
-      env: { ...process.env, ...extraEnv, TSWSGI_WORKER: JSON.stringify(settings) },
+      env: { ...process.env, ...launch.env, TSWSGI_WORKER: JSON.stringify(settings) },
       stdio: ['pipe', 'ignore', 'pipe', 'pipe'],
+      uid: launch.uid,
+      gid: launch.gid,
+      cwd: launch.cwd,
     });
     this.child.on('error', (err) => {
       this.log.error(`Unable to start Python worker '${python}' for ${groupLabel}: ${err.message}`);

@@ -1,0 +1,51 @@
+// WSGIDaemonProcess user= and group=: processes run as another user when tswsgi starts as root.
+
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { APPS, request, startServe, tempDir } from './helpers/tswsgi';
+
+/** A copy of the app in a folder another user may read (the checkout's own folders may not be). */
+function readableCopy(): { dir: string; conf: string } {
+  const dir = tempDir();
+  fs.chmodSync(dir, 0o755);
+  fs.copyFileSync(path.join(APPS, 'whoami.wsgi'), path.join(dir, 'whoami.wsgi'));
+  fs.chmodSync(path.join(dir, 'whoami.wsgi'), 0o644);
+  const conf = path.join(dir, 'httpd.conf');
+  fs.writeFileSync(conf, `Listen 127.0.0.1:0
+WSGIDaemonProcess dropped user=nobody group=nogroup threads=2
+WSGIDaemonProcess mine threads=2
+WSGIScriptAlias /dropped ${dir}/whoami.wsgi process-group=dropped application-group=%{GLOBAL}
+WSGIScriptAlias /mine ${dir}/whoami.wsgi process-group=mine application-group=%{GLOBAL}
+`);
+  return { dir, conf };
+}
+
+const nobody = () => {
+  const line = fs.readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('nobody:'))!;
+  return { uid: Number(line.split(':')[2]), home: line.split(':')[5] };
+};
+
+test('user=nobody group=nogroup: the group\'s processes run as that user, with its HOME and no root groups', async () => {
+  const { conf } = readableCopy();
+  if (process.getuid!() !== 0) {
+    // Not root: the same config is refused at start, clearly.
+    await assert.rejects(startServe(conf), /WSGIDaemonProcess dropped has user=\/group=, which needs tswsgi to start as root/);
+    return;
+  }
+  const server = await startServe(conf);
+  try {
+    const dropped = (await request(server.url + '/dropped/')).json();
+    assert.equal(dropped.uid, nobody().uid);
+    assert.equal(dropped.gid, Number(fs.readFileSync('/etc/group', 'utf8').split('\n').find((l) => l.startsWith('nogroup:'))!.split(':')[2]));
+    assert.ok(!dropped.groups.includes(0), `no supplementary root group: ${dropped.groups}`);
+    assert.equal(dropped.USER, 'nobody');
+    assert.equal(dropped.HOME, nobody().home);
+    assert.equal(dropped.cwd, fs.existsSync(nobody().home) ? nobody().home : '/');
+    const mine = (await request(server.url + '/mine/')).json();
+    assert.equal(mine.uid, process.getuid!());
+  } finally {
+    await server.stop();
+  }
+});
