@@ -279,6 +279,7 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
         shutdownTimeout: (options['shutdown-timeout'] as number | undefined) ?? 5,
         options,
         vhostServerName: ctx.inVhost ? ctx.vhost.serverName : null,
+        vhost: ctx.inVhost ? ctx.vhost : null,
         source: `${d.file}:${d.line}`,
       });
     },

@@ -182,6 +182,8 @@ function finish(ctx: BuildContext, state: ParseState, errors: ConfigError[]): vo
     vhost.serverName ||= config.main.serverName;
     vhost.documentRoot ||= config.main.documentRoot;
   }
+  // Requests are checked against the ServerName the declaring vhost ended up with.
+  for (const group of ctx.groups.values()) group.vhostServerName = group.vhost?.serverName ?? null;
   if (config.listen.length === 0) {
     errors.push(new ConfigError(path.resolve(config.main.source), 1, 'no listening sockets available: the configuration has no Listen directive'));
   }
@@ -200,6 +202,7 @@ function finish(ctx: BuildContext, state: ParseState, errors: ConfigError[]): vo
     shutdownTimeout: 5,
     options: {},
     vhostServerName: null,
+    vhost: null,
     source: 'the server\'s own pool (StartServers x ThreadsPerChild)',
   };
   const groups = [globalPool, ...ctx.groups.values()];

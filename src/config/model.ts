@@ -25,8 +25,13 @@ export interface ProcessGroupConfig {
   shutdownTimeout: number;
   /** Every WSGIDaemonProcess option as given, for the behaviour later work builds. */
   options: Record<string, number | string | boolean>;
-  /** ServerName of the vhost that declared it; null at server level (usable everywhere). */
+  /**
+   * ServerName of the vhost that declared it, as known so far while reading (mod_wsgi's
+   * parse-time checks use that); the final name once the file is read. Null at server level.
+   */
   vhostServerName: string | null;
+  /** The vhost that declared it; null at server level (usable everywhere). */
+  vhost: VirtualHost | null;
   /** Where it was declared, for messages. */
   source: string;
 }

@@ -83,6 +83,7 @@ export function startServerConfig(script: string, options: StartServerOptions): 
       shutdownTimeout: options.shutdownTimeout,
       options: {},
       vhostServerName: null,
+      vhost: null,
       source: 'start-server',
     }],
     limitRequestBody: options.limitRequestBody,
