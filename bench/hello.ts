@@ -5,65 +5,16 @@
 // BENCH_RUNS (default 1; with more, the table shows medians), BENCH_SERVERS (comma-separated
 // names to run a subset, e.g. "tswsgi,gunicorn").
 
-import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
-import { dirname, join } from 'node:path';
+import { rmSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { environmentLines, envInt, freePort, median, prepareApp, selected, version } from './common';
 import { killAll } from './procs';
-import { PYTHON, ROOT, SERVERS, missing, startServer, stopServer, type App, type ServerDef } from './servers';
+import { SERVERS, missing, startServer, stopServer, type App, type ServerDef } from './servers';
 import { parseWrk, runWrk, wrkArgs, type WrkOptions, type WrkResult } from './wrk';
-
-function envInt(name: string, fallback: number): number {
-  const text = process.env[name];
-  if (text === undefined || text === '') return fallback;
-  const value = Number(text.replace(/s$/, ''));
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive whole number, not "${text}"`);
-  return value;
-}
 
 const WRK: WrkOptions = { threads: 2, connections: envInt('BENCH_CONNECTIONS', 16), durationSec: envInt('BENCH_DURATION', 10) };
 const WARMUP: WrkOptions = { ...WRK, durationSec: 2 };
 const RUNS = envInt('BENCH_RUNS', 1);
-const ONLY = process.env.BENCH_SERVERS?.toLowerCase().split(',').map((s) => s.trim()).filter(Boolean);
-
-/** Copies the app into a fresh temp dir that Apache's www-data children can read. */
-function prepareApp(): App {
-  const dir = mkdtempSync(join(tmpdir(), 'tswsgi-bench-'));
-  chmodSync(dir, 0o755);
-  for (let parent = dirname(dir); parent !== '/'; parent = dirname(parent)) {
-    if ((statSync(parent).mode & 0o001) === 0) throw new Error(`${parent} is not searchable by www-data; set TMPDIR elsewhere`);
-  }
-  const app = { dir, wsgi: join(dir, 'hello.wsgi'), py: join(dir, 'hello.py') };
-  for (const file of [app.wsgi, app.py]) {
-    copyFileSync(join(ROOT, 'examples/hello.wsgi'), file);
-    chmodSync(file, 0o644);
-  }
-  return app;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
-
-/** First line a command prints about its version, or why it cannot say. */
-function version(cmd: string, ...args: string[]): string {
-  const result = spawnSync(cmd, args, { encoding: 'utf8' });
-  if (result.error) return 'not installed';
-  return `${result.stdout}${result.stderr}`.trim().split('\n')[0]!;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
 interface Row {
   def: ServerDef;
@@ -128,15 +79,8 @@ function table(rows: Row[]): string {
 
 async function main(): Promise<void> {
   if (version('wrk', '-v') === 'not installed') throw new Error('wrk is not installed (apt-get install wrk)');
-  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
-  const modWsgi = spawnSync('dpkg-query', ['-W', '-f', '${Version}', 'libapache2-mod-wsgi-py3'], { encoding: 'utf8' });
   const header = [
-    `date: ${new Date().toISOString()}`,
-    `machine: nproc ${version('nproc')}, ${cpus()[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ` +
-      `Debian ${version('cat', '/etc/debian_version')}`,
-    `tswsgi ${pkg.version} on Node ${process.version}; Python: ${version(PYTHON, '--version')} (${PYTHON})`,
-    `Apache: ${version('/usr/sbin/apache2', '-v').replace('Server version: ', '')}; ` +
-      `mod_wsgi: ${modWsgi.status === 0 ? modWsgi.stdout : 'not installed'} (libapache2-mod-wsgi-py3)`,
+    ...environmentLines(),
     `gunicorn: ${version('/usr/bin/gunicorn', '--version')}; uWSGI: ${version('/usr/bin/uwsgi', '--version')}`,
     `client: ${version('wrk', '-v').replace(/ Copyright.*/, '')}, same machine; ` +
       `load average before: ${loadavg().map((n) => n.toFixed(2)).join(' ')}`,
@@ -151,7 +95,7 @@ async function main(): Promise<void> {
     rmSync(app.dir, { recursive: true, force: true });
   });
   const rows: Row[] = [];
-  for (const def of SERVERS.filter((d) => !ONLY || ONLY.some((name) => d.name.toLowerCase().includes(name)))) {
+  for (const def of SERVERS.filter((d) => selected(d.name))) {
     try {
       rows.push(await measure(def, app));
     } catch (err) {

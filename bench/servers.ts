@@ -1,6 +1,6 @@
 // The servers compared, as one table of definitions, and the code that starts and stops any of them.
 
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join, resolve } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
@@ -32,16 +32,20 @@ export interface ServerDef {
   note?: string;
 }
 
-function apacheConfig(app: App, port: number, log: string): string {
+/**
+ * The lines a private Apache instance needs before any site: paths under app.dir, modules, the
+ * event MPM, www-data children and mod_wsgi's socket prefix. No Listen and no WSGI application.
+ */
+export function apacheServerConfig(app: App, log: string): string {
   const modules = '/usr/lib/apache2/modules';
   const run = join(app.dir, 'apache');
+  mkdirSync(run, { recursive: true });
   return `ServerRoot ${run}
 PidFile ${run}/apache2.pid
 ErrorLog ${log}
 LogLevel warn
 DefaultRuntimeDir ${run}
 Mutex file:${run}
-Listen 127.0.0.1:${port}
 ServerName 127.0.0.1
 User www-data
 Group www-data
@@ -63,6 +67,18 @@ ThreadsPerChild 25
 MaxRequestWorkers 50
 
 WSGISocketPrefix ${run}/wsgi
+`;
+}
+
+/** Writes app.dir/apache/apache2.conf (the server lines, then `site`) and returns the command that runs it. */
+export function apacheCommand(app: App, log: string, site: string): string[] {
+  const conf = join(app.dir, 'apache', 'apache2.conf');
+  writeFileSync(conf, `${apacheServerConfig(app, log)}\n${site}`);
+  return ['/usr/sbin/apache2', '-f', conf, '-DFOREGROUND'];
+}
+
+function apacheConfig(app: App, port: number): string {
+  return `Listen 127.0.0.1:${port}
 WSGIDaemonProcess hello processes=${PROCESSES} threads=${THREADS}
 WSGIProcessGroup hello
 WSGIApplicationGroup %{GLOBAL}
@@ -87,12 +103,7 @@ export const SERVERS: ServerDef[] = [
     name: 'Apache mod_wsgi daemon',
     requires: ['/usr/sbin/apache2', '/usr/lib/apache2/modules/mod_wsgi.so'],
     install: 'apt-get install apache2 libapache2-mod-wsgi-py3',
-    command: (app, port, log) => {
-      mkdirSync(join(app.dir, 'apache'), { recursive: true });
-      const conf = join(app.dir, 'apache', 'apache2.conf');
-      writeFileSync(conf, apacheConfig(app, port, log));
-      return ['/usr/sbin/apache2', '-f', conf, '-DFOREGROUND'];
-    },
+    command: (app, port, log) => apacheCommand(app, log, apacheConfig(app, port)),
     stopSignal: 'SIGTERM',
   },
   {
@@ -137,30 +148,47 @@ export interface Running {
   child: ChildProcess;
   url: string;
   log: string;
+  /** performance.now() just before the spawn. */
+  launchedAt: number;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Starts `def` and resolves once `/` answers 200; throws (with the server's log) if it never does. */
-export async function startServer(def: ServerDef, app: App, port: number, timeoutMs = 30_000): Promise<Running> {
+/**
+ * Spawns `def` on `port` in a process group of its own, stderr to its log and stdout piped
+ * (available as child.stdout) and copied to the same log; returns without waiting for anything.
+ */
+export function launchServer(def: ServerDef, app: App, port: number): Running {
   const log = join(app.dir, `${def.name.replace(/\W+/g, '-')}.log`);
   const [cmd, ...args] = def.command(app, port, log);
   const fd = openSync(log, 'a');
-  const child = spawnGroup(cmd!, args, { cwd: app.dir, stdio: ['ignore', fd, fd] });
+  const launchedAt = performance.now();
+  const child = spawnGroup(cmd!, args, { cwd: app.dir, stdio: ['ignore', 'pipe', fd] });
   closeSync(fd);
-  const url = `http://127.0.0.1:${port}/`;
-  const tail = () => readFileSync(log, 'utf8').split('\n').slice(-20).join('\n');
+  child.stdout!.on('data', (chunk: Buffer) => appendFileSync(log, chunk));
+  return { child, url: `http://127.0.0.1:${port}/`, log, launchedAt };
+}
+
+/** The last lines of a server's log, for error messages. */
+export function logTail(running: Running): string {
+  return readFileSync(running.log, 'utf8').split('\n').slice(-20).join('\n');
+}
+
+/** Starts `def` and resolves once `/` answers 200; throws (with the server's log) if it never does. */
+export async function startServer(def: ServerDef, app: App, port: number, timeoutMs = 30_000): Promise<Running> {
+  const running = launchServer(def, app, port);
+  const { child, url } = running;
   for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await sleep(100)) {
-    if (exited(child)) throw new Error(`${def.name} exited (${child.exitCode ?? child.signalCode}):\n${tail()}`);
+    if (exited(child)) throw new Error(`${def.name} exited (${child.exitCode ?? child.signalCode}):\n${logTail(running)}`);
     const status = await get(url);
-    if (status === 200) return { child, url, log };
+    if (status === 200) return running;
     if (status !== 0) {
-      await stopServer(def, { child, url, log });
-      throw new Error(`${def.name} answered ${status} on /:\n${tail()}`);
+      await stopServer(def, running);
+      throw new Error(`${def.name} answered ${status} on /:\n${logTail(running)}`);
     }
   }
-  await stopServer(def, { child, url, log });
-  throw new Error(`${def.name} did not answer within ${timeoutMs / 1000} s:\n${tail()}`);
+  await stopServer(def, running);
+  throw new Error(`${def.name} did not answer within ${timeoutMs / 1000} s:\n${logTail(running)}`);
 }
 
 /** Stops the server and everything it forked; mod_wsgi daemons can take ~5 s to stop. */

@@ -1,0 +1,78 @@
+// What the benchmarks share: environment variables, the app's temp directory, free ports, medians
+// and the header that says what machine and which versions a table came from.
+
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { PYTHON, ROOT, type App } from './servers';
+
+export function envInt(name: string, fallback: number): number {
+  const text = process.env[name];
+  if (text === undefined || text === '') return fallback;
+  const value = Number(text.replace(/s$/, ''));
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive whole number, not "${text}"`);
+  return value;
+}
+
+/** BENCH_SERVERS: lower-cased parts of server names to run, or undefined for all. */
+export const ONLY = process.env.BENCH_SERVERS?.toLowerCase().split(',').map((s) => s.trim()).filter(Boolean);
+export const selected = (name: string) => !ONLY || ONLY.some((part) => name.toLowerCase().includes(part));
+
+/**
+ * Writes the app (`source`, by default examples/hello.wsgi) into a fresh temp dir that Apache's
+ * www-data children can read, as `hello.wsgi` and an importable `hello.py`.
+ */
+export function prepareApp(source = readFileSync(join(ROOT, 'examples/hello.wsgi'), 'utf8')): App {
+  const dir = mkdtempSync(join(tmpdir(), 'tswsgi-bench-'));
+  chmodSync(dir, 0o755);
+  for (let parent = dirname(dir); parent !== '/'; parent = dirname(parent)) {
+    if ((statSync(parent).mode & 0o001) === 0) throw new Error(`${parent} is not searchable by www-data; set TMPDIR elsewhere`);
+  }
+  const app = { dir, wsgi: join(dir, 'hello.wsgi'), py: join(dir, 'hello.py') };
+  for (const file of [app.wsgi, app.py]) {
+    writeFileSync(file, source);
+    chmodSync(file, 0o644);
+  }
+  return app;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+/** First line a command prints about its version, or why it cannot say. */
+export function version(cmd: string, ...args: string[]): string {
+  const result = spawnSync(cmd, args, { encoding: 'utf8' });
+  if (result.error) return 'not installed';
+  return `${result.stdout}${result.stderr}`.trim().split('\n')[0]!;
+}
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Date, machine, and the versions of tswsgi, Node, Python, Apache and mod_wsgi. */
+export function environmentLines(): string[] {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+  const modWsgi = spawnSync('dpkg-query', ['-W', '-f', '${Version}', 'libapache2-mod-wsgi-py3'], { encoding: 'utf8' });
+  return [
+    `date: ${new Date().toISOString()}`,
+    `machine: nproc ${version('nproc')}, ${cpus()[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ` +
+      `Debian ${version('cat', '/etc/debian_version')}`,
+    `tswsgi ${pkg.version} on Node ${process.version}; Python: ${version(PYTHON, '--version')} (${PYTHON})`,
+    `Apache: ${version('/usr/sbin/apache2', '-v').replace('Server version: ', '')}; ` +
+      `mod_wsgi: ${modWsgi.status === 0 ? modWsgi.stdout : 'not installed'} (libapache2-mod-wsgi-py3)`,
+  ];
+}
