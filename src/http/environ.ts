@@ -77,6 +77,8 @@ export interface RequestFacts {
   query: string;
   /** The vhost's ServerName, for requests without a Host header. */
   serverName: string;
+  /** The port of the vhost's ServerName (host:port), if it gives one. */
+  serverPort: number | null;
   listenerHost: string;
   listenerPort: number;
   passAuthorization: boolean;
@@ -110,7 +112,9 @@ export function buildEnviron(req: IncomingMessage, facts: RequestFacts): string[
     'PATH_INFO', facts.pathInfo,
     'SERVER_PROTOCOL', `HTTP/${req.httpVersion}`,
     'SERVER_NAME', parsedHost?.name || facts.serverName,
-    'SERVER_PORT', parsedHost?.port || String(socket.localPort ?? facts.listenerPort),
+    // Apache (UseCanonicalName Off): the Host header's port, else ServerName's, else the scheme's
+    // default, not the port the connection came in on (observed: Host without a port gives 80).
+    'SERVER_PORT', parsedHost?.port || String(facts.serverPort ?? 80),
     'SERVER_ADDR', plainAddress(socket.localAddress),
     'REMOTE_ADDR', plainAddress(socket.remoteAddress),
     'REMOTE_PORT', String(socket.remotePort ?? ''),

@@ -5,11 +5,11 @@
 import * as http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import type { ListenAddress, ServerConfig } from '../config/model';
+import type { ListenAddress, ServerConfig, VirtualHost } from '../config/model';
 import type { ErrorLog } from '../log/error-log';
 import type { Supervisor } from '../process/supervisor';
 import type { AccessLog } from './access-log';
-import { buildEnviron, environFrame, expandGroupName, plainAddress } from './environ';
+import { buildEnviron, environFrame, expandGroupName, parseHost, plainAddress } from './environ';
 import { ERROR_PAGE_TYPE, errorPage, rawErrorResponse } from './error-page';
 import { HttpExchange } from './http-exchange';
 import { parseTarget, TargetError } from './request-target';
@@ -109,8 +109,9 @@ export class FrontEnd {
     const route = this.router.route(vhost, target.path);
     if (route.kind === 'refuse') return this.refuse(req, res, record, route.status, route.message, route.status === 404 ? 'info' : 'error');
     if (!accessAllowed(route.dir.require, req.socket.remoteAddress ?? '')) {
-      return this.refuse(req, res, record, 403, `client denied by server configuration: ${route.kind === 'wsgi' ? route.script : route.file}`, 'error');
+      return this.refuse(req, res, record, 403, `client denied by server configuration: ${route.kind === 'wsgi' ? route.script : route.kind === 'static' ? route.file : route.path}`, 'error');
     }
+    if (route.kind === 'redirect') return this.slashRedirect(req, res, record, route.vhost, route.path, target.query);
     if (route.kind === 'static') {
       serveStatic(req, res, route, this.config, (status, message) => this.refuse(req, res, record, status, message));
       res.on('finish', () => { record.bytes ||= Number(res.getHeader('content-length') ?? 0); });
@@ -127,7 +128,8 @@ export class FrontEnd {
     }
     const expansion = {
       serverName: vhost.serverName,
-      port: vhost.serverPort ?? req.socket.localPort ?? listener.port,
+      // Apache's ap_get_server_port, as for SERVER_PORT: the Host header's port, else ServerName's, else 80.
+      port: Number(req.headers.host ? parseHost(req.headers.host).port : null) || vhost.serverPort || 80,
       scriptName: route.scriptName,
       hostHeader: req.headers.host,
       setEnv: dir.setEnv ?? [],
@@ -147,6 +149,7 @@ export class FrontEnd {
       pathInfo: route.pathInfo,
       query,
       serverName: vhost.serverName,
+      serverPort: vhost.serverPort,
       listenerHost: listener.host,
       listenerPort: listener.port,
       passAuthorization: dir.passAuthorization,
@@ -190,6 +193,26 @@ export class FrontEnd {
       return `Daemon process called '${name}' cannot be accessed by this WSGI application: ${route.script}`;
     }
     return null;
+  }
+
+  /**
+   * mod_dir's DirectorySlash 301. The URL is built as ap_construct_url does: the Host header's
+   * name and port (else ServerName's), port 80 left out, the path escaped as ap_escape_uri does.
+   */
+  private slashRedirect(req: http.IncomingMessage, res: http.ServerResponse, record: { bytes: number }, vhost: VirtualHost,
+    urlPath: string, query: string): void {
+    const host = req.headers.host ? parseHost(req.headers.host) : null;
+    const port = host?.port || String(vhost.serverPort ?? 80);
+    const escaped = urlPath.replace(/[^A-Za-z0-9$\-_.+!*'(),:@&=/~]/g, (c) => '%' + c.charCodeAt(0).toString(16).padStart(2, '0'));
+    const location = `http://${host?.name || vhost.serverName}${port === '80' ? '' : ':' + port}${escaped}${query ? '?' + query : ''}`;
+    this.log.info(`Redirected ${req.method} ${req.url} to ${location} (the URL names a directory)`);
+    // Apache's page for a 301 says where the document moved; the rest is the usual error page.
+    const href = location.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+    const page = Buffer.from(errorPage(301).toString('latin1')
+      .replace(/<p>[^]*<\/p>/, `<p>The document has moved <a href="${href}">here</a>.</p>`), 'latin1');
+    res.writeHead(301, { Location: location, 'Content-Type': ERROR_PAGE_TYPE, 'Content-Length': page.length });
+    res.end(page);
+    record.bytes = page.length;
   }
 
   private refuse(req: http.IncomingMessage, res: http.ServerResponse, record: { bytes: number }, status: number, message: string,

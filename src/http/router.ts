@@ -13,6 +13,8 @@ export type ResolvedDir = typeof DIR_DEFAULTS & Omit<DirConfig, keyof typeof DIR
 export type Route =
   | { kind: 'wsgi'; vhost: VirtualHost; script: string; scriptName: string; pathInfo: string; dir: ResolvedDir }
   | { kind: 'static'; vhost: VirtualHost; file: string; dir: ResolvedDir }
+  /** mod_dir's DirectorySlash: a URL naming a directory without the trailing slash gets a 301 to `path`. */
+  | { kind: 'redirect'; vhost: VirtualHost; path: string; dir: ResolvedDir }
   | { kind: 'refuse'; status: number; message: string };
 
 /** Runs of slashes were merged before routing, so a prefix match plus a segment boundary is Apache's rule. */
@@ -89,6 +91,8 @@ export class Router {
     let pathInfo = rest;
     if (isDirectory(target)) {
       const segment = /^\/*([^/]+)/.exec(rest);
+      // Apache's mod_dir redirects /dir to /dir/ before mod_wsgi refuses the directory (observed: 301).
+      if (!segment && !urlPath.endsWith('/')) return this.slashRedirect(vhost, urlPath, target);
       if (!segment) return { kind: 'refuse', status: 403, message: `Attempt to invoke directory as WSGI application: ${target}` };
       script = path.join(target, segment[1]!);
       pathInfo = rest.slice(segment[0].length);
@@ -102,6 +106,7 @@ export class Router {
   private staticFile(vhost: VirtualHost, urlPath: string, file: string): Route {
     let resolved = file;
     if (isDirectory(resolved)) {
+      if (!urlPath.endsWith('/')) return this.slashRedirect(vhost, urlPath, resolved);
       const dir = this.merge(vhost, resolved, urlPath, {});
       const index = (dir.directoryIndex ?? ['index.html']).map((name) => path.join(resolved, name)).find(isFile);
       if (!index) return { kind: 'refuse', status: 404, message: `No DirectoryIndex file in ${resolved}` };
@@ -109,6 +114,10 @@ export class Router {
     }
     if (!isFile(resolved)) return { kind: 'refuse', status: 404, message: `File does not exist: ${resolved}` };
     return { kind: 'static', vhost, file: resolved, dir: this.merge(vhost, resolved, urlPath, {}) };
+  }
+
+  private slashRedirect(vhost: VirtualHost, urlPath: string, directory: string): Route {
+    return { kind: 'redirect', vhost, path: urlPath + '/', dir: this.merge(vhost, directory, urlPath, {}) };
   }
 
   /** Server, vhost, Directory (shortest first), DirectoryMatch, Files, Location; alias options last. */
@@ -124,7 +133,8 @@ export class Router {
       s.kind === 'directorymatch' ? s.regex!.test(dirOf + '/') || s.regex!.test(dirOf)
         : s.kind === 'files' ? wildcard(s.pattern).test(base)
           : s.kind === 'filesmatch' ? s.regex!.test(base)
-            : s.kind === 'location' ? urlPath.startsWith(s.pattern)
+            // <Location /a> covers /a and /a/... but not /ab (Apache's location walk, observed).
+            : s.kind === 'location' ? matchPrefix(urlPath, s.pattern) !== null
               : s.regex!.test(urlPath)));
     const layers: DirConfig[] = [main.dir, ...(vhost === main ? [] : [vhost.dir]),
       ...directories.map((s) => s.config), ...applies(['directorymatch']).map((s) => s.config),

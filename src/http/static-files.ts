@@ -18,9 +18,12 @@ export function serveStatic(
   const added = route.dir.addType?.slice().reverse().find(([e]) => e === ext)?.[1];
   const type = added ?? config.mimeTypes.get(ext);
   // send resolves a URL path under a root; the file's own name, escaped, is that path.
-  send(req, '/' + encodeURIComponent(path.basename(route.file)), { root: path.dirname(route.file), dotfiles: 'allow', index: false })
+  const stream = send(req, '/' + encodeURIComponent(path.basename(route.file)), { root: path.dirname(route.file), dotfiles: 'allow', index: false });
+  // Apache sends no Content-Type for extensions it does not know, but send's type() fills in
+  // application/octet-stream right after 'headers' whenever none is set: it must not guess.
+  (stream as unknown as { type(file: string): void }).type = () => {};
+  stream
     .on('headers', (response: ServerResponse) => {
-      // Apache sends no Content-Type for extensions it does not know.
       if (type) response.setHeader('Content-Type', type);
       else response.removeHeader('Content-Type');
     })

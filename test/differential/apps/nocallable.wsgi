@@ -1,0 +1,2 @@
+# A script without the WSGI callable the configuration names.
+value = 1

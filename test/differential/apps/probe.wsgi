@@ -1,0 +1,53 @@
+# The differential tests' application: the same script runs under Apache mod_wsgi
+# and under tswsgi, and reports what it sees as JSON so that the two can be compared.
+# Stdlib only, and no validator: Apache's own checks are what is being compared.
+
+import json
+import os
+import sys
+import types
+
+# Module-global state: a counter per loaded copy of this script, and a module shared by
+# every script loaded into the same interpreter (application group) of one process.
+REQUESTS = 0
+_shared = sys.modules.get('_difftest_shared')
+if _shared is None:
+    _shared = sys.modules['_difftest_shared'] = types.ModuleType('_difftest_shared')
+    _shared.loads = []
+_shared.loads.append(os.path.basename(__file__))
+
+
+def report(environ, start_response, callable_name):
+    global REQUESTS
+    REQUESTS += 1
+    data = {
+        'callable': callable_name,
+        'environ': {k: v for k, v in environ.items() if isinstance(v, str)},
+        # The other values by type, and the plain ones (int, bool, tuple) by value too.
+        'others': {k: '%s %r' % (type(v).__name__, v) if isinstance(v, (int, tuple)) else type(v).__name__
+                   for k, v in environ.items() if not isinstance(v, str)},
+        'pid': os.getpid(),
+        'wsgi.multithread': environ['wsgi.multithread'],
+        'wsgi.multiprocess': environ['wsgi.multiprocess'],
+        'wsgi.run_once': environ['wsgi.run_once'],
+        'state': {'requests': REQUESTS, 'loads': list(_shared.loads)},
+    }
+    body = json.dumps(data, sort_keys=True).encode()
+    start_response('200 OK', [
+        ('Content-Type', 'application/json'),
+        ('Content-Length', str(len(body))),
+        # HEAD responses have no body: the method the application saw travels in a header.
+        ('X-Probe-Method', environ['REQUEST_METHOD']),
+    ])
+    return [body]
+
+
+def application(environ, start_response):
+    if environ.get('HTTP_X_PROBE') == 'redirect':
+        start_response('302 Found', [('Location', '/elsewhere'), ('Content-Type', 'text/plain'), ('Content-Length', '0')])
+        return [b'']
+    return report(environ, start_response, 'application')
+
+
+def alternative(environ, start_response):
+    return report(environ, start_response, 'alternative')
