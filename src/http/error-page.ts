@@ -12,7 +12,7 @@ const EXPLANATIONS: Record<number, string> = {
   414: "The requested URL's length exceeds the capacity limit for this server.",
   417: 'The expectation given in the Expect request-header field could not be met by this server.',
   431: 'The request header fields are too large for this server.',
-  500: 'The server encountered an internal error or misconfiguration and was unable to complete your request.',
+  500: 'The server encountered an internal error or\nmisconfiguration and was unable to complete\nyour request.',
   501: 'The server does not support the action requested by the browser.',
   502: 'The proxy server received an invalid response from an upstream server.',
   503: 'The server is temporarily unable to service your request due to maintenance downtime or capacity problems. Please try again later.',
@@ -23,12 +23,22 @@ export function reasonPhrase(status: number): string {
   return STATUS_CODES[status] ?? 'Unknown';
 }
 
-export function errorPage(status: number): Buffer {
+/** What Apache adds to its 500 page (with ServerAdmin unset). */
+const CONTACT = '<p>Please contact the server administrator at \n [no address given] to inform them of the time this error occurred,\n' +
+  ' and the actions you performed just before this error.</p>\n<p>More information about this error may be available\nin the server error log.</p>\n';
+
+const escapeHtml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+/** Apache 2.4's error document; for a redirect, `location` is where the document moved. */
+export function errorPage(status: number, location?: string): Buffer {
   const reason = reasonPhrase(status);
+  const message = location !== undefined
+    ? `The document has moved <a href="${escapeHtml(location)}">here</a>.`
+    : (EXPLANATIONS[status] ?? reason);
   return Buffer.from(
-    '<!DOCTYPE HTML PUBLIC "-//IETF//DTD HTML 2.0//EN">\n<html><head>\n' +
+    '<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 4.01//EN" "http://www.w3.org/TR/html4/strict.dtd">\n<html><head>\n' +
     `<title>${status} ${reason}</title>\n</head><body>\n<h1>${reason}</h1>\n` +
-    `<p>${EXPLANATIONS[status] ?? reason}</p>\n</body></html>\n`,
+    `<p>${message}</p>\n${status === 500 ? CONTACT : ''}</body></html>\n`,
     'latin1',
   );
 }

@@ -206,10 +206,7 @@ export class FrontEnd {
     const escaped = urlPath.replace(/[^A-Za-z0-9$\-_.+!*'(),:@&=/~]/g, (c) => '%' + c.charCodeAt(0).toString(16).padStart(2, '0'));
     const location = `http://${host?.name || vhost.serverName}${port === '80' ? '' : ':' + port}${escaped}${query ? '?' + query : ''}`;
     this.log.info(`Redirected ${req.method} ${req.url} to ${location} (the URL names a directory)`);
-    // Apache's page for a 301 says where the document moved; the rest is the usual error page.
-    const href = location.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-    const page = Buffer.from(errorPage(301).toString('latin1')
-      .replace(/<p>[^]*<\/p>/, `<p>The document has moved <a href="${href}">here</a>.</p>`), 'latin1');
+    const page = errorPage(301, location);
     res.writeHead(301, { Location: location, 'Content-Type': ERROR_PAGE_TYPE, 'Content-Length': page.length });
     res.end(page);
     record.bytes = page.length;
