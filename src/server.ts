@@ -3,12 +3,13 @@
 
 import * as fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import type { ServerConfig } from './config/model';
+import type { ProcessGroupConfig, ServerConfig } from './config/model';
 import { ErrorLog } from './log/error-log';
 import { AccessLog } from './http/access-log';
 import { FrontEnd } from './http/front-end';
 import { preloadPools } from './http/preload-pools';
-import { Supervisor } from './process/supervisor';
+import { groupLabel, Supervisor, type ApplicationGroupMode } from './process/supervisor';
+import { probeSubInterpreters } from './process/python-check';
 
 export class Server {
   readonly log: ErrorLog;
@@ -19,8 +20,20 @@ export class Server {
   constructor(readonly config: ServerConfig) {
     const errorFile = config.errorLog === null ? null : fs.createWriteStream(config.errorLog, { flags: 'a' });
     this.log = new ErrorLog(config.logLevel, errorFile ? { write: (line) => errorFile.write(line) } : undefined);
-    this.supervisor = new Supervisor(config, this.log, preloadPools(config));
+    this.supervisor = new Supervisor(config, this.log, preloadPools(config), (group) => this.applicationGroupMode(group));
     this.frontEnd = new FrontEnd(config, this.supervisor, this.log, new AccessLog(config.accessLogs));
+  }
+
+  /** Sub-interpreters as mod_wsgi has them, unless asked otherwise or the group's Python has none. */
+  private applicationGroupMode(group: ProcessGroupConfig): ApplicationGroupMode {
+    const wanted = this.config.applicationGroups;
+    if (wanted === 'processes') return 'processes';
+    const api = probeSubInterpreters(group.python);
+    if (api) return 'sub-interpreters';
+    const how = `${group.python} has no sub-interpreters that can run threads; each application group of ${groupLabel(group.name)} runs in processes of its own`;
+    if (wanted === 'sub-interpreters') this.log.warn(how);
+    else this.log.info(how);
+    return 'processes';
   }
 
   /**

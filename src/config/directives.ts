@@ -395,6 +395,20 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
       }
     },
   },
+  {
+    name: 'TswsgiApplicationGroups', module: 'tswsgi_module', contexts: GLOBAL_ONLY, args: [1, 1],
+    syntax: 'TswsgiApplicationGroups Auto|SubInterpreters|Processes', default: 'Auto', argHelp: 'Auto, SubInterpreters or Processes',
+    description: 'How application groups other than %{GLOBAL} run: in sub-interpreters of the group\'s processes, as mod_wsgi does ' +
+      '(Auto: where the Python has them), or each in processes of its own, where every C extension is safe. tswsgi only: ' +
+      'put it inside <IfModule tswsgi_module> to keep the file valid for Apache.',
+    example: 'TswsgiApplicationGroups Processes',
+    apply: (d, ctx) => {
+      const value = d.args[0]!.toLowerCase();
+      const modes = { auto: 'auto', subinterpreters: 'sub-interpreters', processes: 'processes' } as const;
+      if (!(value in modes)) throw new DirectiveError('TswsgiApplicationGroups must be one of: Auto | SubInterpreters | Processes');
+      ctx.config.applicationGroups = modes[value as keyof typeof modes];
+    },
+  },
   wsgiFlag('WSGILazyInitialization', GLOBAL_ONLY, 'On', 'Accepted: tswsgi never runs Python in its own process.', noop),
 
   // httpd core

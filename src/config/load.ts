@@ -57,6 +57,7 @@ export function loadConfig(file: string, options: LoadOptions): LoadResult {
     timeout: 60,
     shutdownTimeout: 30,
     restrictEmbedded: false,
+    applicationGroups: 'auto',
     logLevel: 'warn',
     errorLog: null,
     accessLogs: [],

@@ -135,6 +135,11 @@ export interface ServerConfig {
   shutdownTimeout: number;
   /** WSGIRestrictEmbedded: requests may not run in the %{GLOBAL} pool. */
   restrictEmbedded: boolean;
+  /**
+   * TswsgiApplicationGroups: how application groups other than %{GLOBAL} run. "auto" uses
+   * sub-interpreters (as mod_wsgi) where the group's Python has them, else processes of their own.
+   */
+  applicationGroups: 'auto' | 'sub-interpreters' | 'processes';
   logLevel: LogLevel;
   /** null: stderr. */
   errorLog: string | null;

@@ -23,6 +23,8 @@ export const IMPLEMENTED_MODULES: readonly ModuleInfo[] = [
   info('version_module', 'mod_version.c', true),
   info('unixd_module', 'mod_unixd.c', true),
   info('watchdog_module', 'mod_watchdog.c', true),
+  // tswsgi's own directives; Apache, lacking it, skips them inside <IfModule tswsgi_module>.
+  info('tswsgi_module', 'tswsgi.c', true),
   info('mpm_event_module', 'event.c'),
   info('mpm_worker_module', 'worker.c'),
   info('mpm_prefork_module', 'prefork.c'),

@@ -96,6 +96,7 @@ export function startServerConfig(script: string, options: StartServerOptions): 
     timeout: 60,
     shutdownTimeout: options.shutdownTimeout,
     restrictEmbedded: false,
+    applicationGroups: 'auto',
     logLevel: parseLogLevel(options.logLevel),
     errorLog: null,
     accessLogs: options.accessLog ? [{ target: '-', format: COMBINED }] : [],

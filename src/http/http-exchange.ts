@@ -35,6 +35,7 @@ export class HttpExchange implements Exchange {
   private listening = false;
 
   constructor(
+    readonly applicationGroup: string,
     readonly requestFrame: Buffer,
     readonly bodyless: boolean,
     private readonly req: IncomingMessage,

@@ -1,5 +1,5 @@
-// Per process group: sends each request to a ready process with a free thread,
-// and holds requests in order while none has one.
+// Per process group: sends each request to a ready process with a free thread in
+// the request's interpreter, and holds requests in order while none has one.
 
 import type { Exchange } from './exchange';
 import type { WorkerProcess } from './worker-process';
@@ -15,7 +15,9 @@ export class Dispatcher {
   }
 
   dispatch(exchange: Exchange): void {
-    if (this.queue.length > 0 || !this.run(exchange)) this.queue.push(exchange);
+    // Behind earlier requests of its application group, it waits its turn.
+    const waiting = this.queue.some((queued) => queued.applicationGroup === exchange.applicationGroup);
+    if (waiting || !this.run(exchange)) this.queue.push(exchange);
   }
 
   /** A request whose client went away while it waited. */
@@ -24,24 +26,47 @@ export class Dispatcher {
     if (at >= 0) this.queue.splice(at, 1);
   }
 
-  /** Called when a thread frees up or a process becomes ready. */
+  /** Called when a thread frees up, a process becomes ready, or an interpreter is created. */
   pump(): void {
-    while (this.queue.length > 0 && this.run(this.queue[0]!)) this.queue.shift();
+    const blocked = new Set<string>();
+    for (let i = 0; i < this.queue.length; i++) {
+      const exchange = this.queue[i]!;
+      // Requests of one application group keep their order; another group may go ahead of them.
+      if (blocked.has(exchange.applicationGroup)) continue;
+      if (this.run(exchange)) this.queue.splice(i--, 1);
+      else blocked.add(exchange.applicationGroup);
+    }
   }
 
-  /** Least busy ready process; rotating the start spreads ties across processes. */
+  /**
+   * The least busy ready process whose interpreter for the request's application group is
+   * ready; rotating the start spreads ties. Processes that could create that interpreter
+   * are asked to; when none can, the request fails rather than waiting forever.
+   */
   private run(exchange: Exchange): boolean {
+    const group = exchange.applicationGroup;
     const processes = this.processes();
     let best: WorkerProcess | null = null;
+    let possible = false;
     for (let i = 0; i < processes.length; i++) {
       const candidate = processes[(this.turn + i) % processes.length]!;
-      if (candidate.state !== 'ready' || candidate.free <= 0) continue;
+      if (candidate.state !== 'ready') continue;
+      const interpreter = candidate.interpreterState(group);
+      if (interpreter === 'unknown') candidate.createInterpreter(group);
+      if (interpreter !== 'failed') possible = true;
+      if (interpreter !== 'ready' || candidate.free <= 0) continue;
       if (best === null || candidate.busy < best.busy) best = candidate;
     }
-    const connection = best?.acquire();
-    if (!connection) return false;
-    this.turn = (this.turn + 1) % processes.length;
-    connection.run(exchange);
-    return true;
+    const connection = best?.acquire(group);
+    if (connection) {
+      this.turn = (this.turn + 1) % processes.length;
+      connection.run(exchange);
+      return true;
+    }
+    if (!possible && processes.some((p) => p.state === 'ready')) {
+      exchange.onFailure(`no process of this group could create an interpreter for application group '${group}'`);
+      return true;
+    }
+    return false;
   }
 }

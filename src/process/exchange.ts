@@ -18,6 +18,8 @@ export interface RequestChannel {
 }
 
 export interface Exchange {
+  /** The interpreter the request runs in ("" is %{GLOBAL}): which socket of a process takes it. */
+  readonly applicationGroup: string;
   /** The R frame: the environ block, encoded once when the request arrived. */
   readonly requestFrame: Buffer;
   /** True when the request has no body: R and E go out in one write. */

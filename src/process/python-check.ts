@@ -2,6 +2,7 @@
 // or python-home is one clear error at start instead of a respawn loop.
 
 import { spawnSync } from 'node:child_process';
+import { PYTHON_PACKAGE_DIR } from './worker-process';
 
 export const MINIMUM_PYTHON: readonly [number, number] = [3, 9];
 
@@ -18,4 +19,19 @@ export function checkPython(python: string): string {
     throw new Error(`Python interpreter '${python}' is ${version}; tswsgi needs ${MINIMUM_PYTHON.join('.')} or newer`);
   }
   return version;
+}
+
+const probed = new Map<string, string | null>();
+
+/**
+ * Which sub-interpreter API the interpreter offers, as the worker itself would find it
+ * (tswsgi_worker.interpreters), or null when it has none that can run threads.
+ */
+export function probeSubInterpreters(python: string): string | null {
+  if (!probed.has(python)) {
+    const script = 'import sys; sys.path.insert(0, sys.argv[1]); from tswsgi_worker import interpreters; print(interpreters.available() or "")';
+    const run = spawnSync(python, ['-c', script, PYTHON_PACKAGE_DIR], { encoding: 'utf8', timeout: 30_000 });
+    probed.set(python, run.status === 0 && run.stdout.trim() !== '' ? run.stdout.trim() : null);
+  }
+  return probed.get(python)!;
 }

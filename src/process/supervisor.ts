@@ -5,6 +5,7 @@ import { EventEmitter } from 'node:events';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ProcessGroupConfig, ServerConfig } from '../config/model';
+import type { WorkerSettings } from './worker-settings';
 import type { ErrorLog } from '../log/error-log';
 import { Dispatcher } from './dispatcher';
 import { checkCanSwitch, resolveCredentials, type Credentials } from './credentials';
@@ -30,15 +31,32 @@ function launchOptions(config: ProcessGroupConfig, credentials: Credentials | nu
   return { env, uid: credentials.uid, gid: credentials.gid, cwd };
 }
 
+function interpreterSettings(serving: Serving, socket: string): Pick<WorkerSettings, 'applicationGroup' | 'interpreters' | 'applicationGroups'> {
+  if (serving.mode === 'processes') return { applicationGroup: serving.applicationGroup, interpreters: 'main', applicationGroups: [] };
+  return {
+    applicationGroup: '',
+    interpreters: 'sub',
+    applicationGroups: serving.preload.map((name, i) => ({ name, socket: `${socket}.ag${i + 1}` })),
+  };
+}
+
 const MAX_BACKOFF_MS = 10_000;
 /** A process that served this long before dying is not in a crash loop. */
 const STABLE_MS = 10_000;
 
+/** How a process group runs application groups other than %{GLOBAL}. */
+export type ApplicationGroupMode = 'sub-interpreters' | 'processes';
+
+export type Serving =
+  /** One set of processes for every application group, each in its own sub-interpreter. */
+  | { mode: 'sub-interpreters'; preload: string[] }
+  /** Processes of their own for one application group, run in their main interpreter. */
+  | { mode: 'processes'; applicationGroup: string };
+
 /**
- * The processes that serve one application group of one process group. Each application
- * group has processes of its own, whose main interpreter runs it (mod_wsgi would use one
- * sub-interpreter per group inside shared processes). Emits 'changed' whenever a process
- * becomes ready or the group starts stopping.
+ * The processes of a process group: all of its application groups (in sub-interpreters),
+ * or one of them (in processes of its own). Emits 'changed' whenever a process becomes
+ * ready or the group starts stopping.
  */
 export class ProcessGroup extends EventEmitter {
   readonly dispatcher: Dispatcher;
@@ -50,7 +68,7 @@ export class ProcessGroup extends EventEmitter {
 
   constructor(
     readonly config: ProcessGroupConfig,
-    readonly applicationGroup: string,
+    readonly serving: Serving,
     private readonly index: number,
     private readonly server: ServerConfig,
     private readonly log: ErrorLog,
@@ -64,7 +82,7 @@ export class ProcessGroup extends EventEmitter {
   }
 
   get label(): string {
-    return groupLabel(this.config.name, this.applicationGroup);
+    return groupLabel(this.config.name, this.serving.mode === 'processes' ? this.serving.applicationGroup : '');
   }
 
   get processes(): WorkerProcess[] {
@@ -109,9 +127,10 @@ export class ProcessGroup extends EventEmitter {
     const worker = new WorkerProcess(this.label, config.python, {
       socket,
       processGroup: config.name,
-      applicationGroup: this.applicationGroup,
+      ...interpreterSettings(this.serving, socket),
       threads: config.threads,
-      importScripts: config.importScripts.filter((s) => s.applicationGroup === this.applicationGroup),
+      importScripts: this.serving.mode === 'sub-interpreters' ? config.importScripts
+        : config.importScripts.filter((s) => s.applicationGroup === (this.serving as { applicationGroup: string }).applicationGroup),
       pythonPath: config.pythonPath,
       home: config.home,
       logLevel: this.server.logLevel,
@@ -139,6 +158,7 @@ export class ProcessGroup extends EventEmitter {
       this.emit('changed');
     });
     worker.on('slot', () => this.dispatcher.pump());
+    worker.on('interpreter', () => this.dispatcher.pump());
     worker.on('exit', (exit: ExitReport) => this.exited(slot, worker, exit));
   }
 
@@ -179,13 +199,23 @@ function stopProcess(worker: WorkerProcess, timeoutSeconds: number): Promise<voi
 export class Supervisor {
   private readonly configs = new Map<string, ProcessGroupConfig>();
   private readonly pools = new Map<string, ProcessGroup>();
+  /** Per process group, the application groups to create at start (sub-interpreter mode). */
+  private readonly preload = new Map<string, Set<string>>();
   private started = false;
 
-  /** `initial`: the (process group, application group) pairs to start with the server. */
-  constructor(private readonly server: ServerConfig, private readonly log: ErrorLog, initial: ReadonlyArray<[string, string]>) {
+  /**
+   * `initial`: the (process group, application group) pairs to start with the server;
+   * `modes`: how each process group runs its application groups.
+   */
+  constructor(private readonly server: ServerConfig, private readonly log: ErrorLog, initial: ReadonlyArray<[string, string]>,
+    private readonly modes: (group: ProcessGroupConfig) => ApplicationGroupMode) {
     for (const config of server.processGroups) this.configs.set(config.name, config);
     // Every application group something is preloaded into starts with the server, too.
     const pairs = [...initial, ...server.processGroups.flatMap((g) => g.importScripts.map((s): [string, string] => [g.name, s.applicationGroup]))];
+    for (const [name, applicationGroup] of pairs) {
+      if (!this.preload.has(name)) this.preload.set(name, new Set());
+      if (applicationGroup !== '') this.preload.get(name)!.add(applicationGroup);
+    }
     for (const [name, applicationGroup] of pairs) this.pool(name, applicationGroup);
   }
 
@@ -196,12 +226,18 @@ export class Supervisor {
 
   /** The processes for an application group of a process group, started on first use. */
   pool(name: string, applicationGroup: string): ProcessGroup | undefined {
-    const key = `${name}\0${applicationGroup}`;
-    let pool = this.pools.get(key);
     const config = this.configs.get(name);
-    if (!pool && config) {
-      pool = new ProcessGroup(config, applicationGroup, this.pools.size, this.server, this.log);
+    if (!config) return undefined;
+    const mode = this.modes(config);
+    const key = mode === 'sub-interpreters' ? name : `${name}\0${applicationGroup}`;
+    let pool = this.pools.get(key);
+    if (!pool) {
+      const serving: Serving = mode === 'sub-interpreters'
+        ? { mode, preload: [...(this.preload.get(name) ?? [])] }
+        : { mode, applicationGroup };
+      pool = new ProcessGroup(config, serving, this.pools.size, this.server, this.log);
       this.pools.set(key, pool);
+      this.log.info(`${pool.label} runs application groups ${mode === 'sub-interpreters' ? 'in sub-interpreters of its processes' : 'in processes of their own'}`);
       if (this.started) {
         this.log.info(`Starting ${pool.label} for its first request`);
         pool.start();

@@ -31,7 +31,7 @@ export class WorkerConnection implements RequestChannel {
   private unread = false;
   private dead = false;
 
-  constructor(path: string, private readonly owner: ConnectionOwner) {
+  constructor(path: string, readonly applicationGroup: string, private readonly owner: ConnectionOwner) {
     this.socket = net.connect(path);
     this.socket.setNoDelay?.(true);
     this.socket.on('connect', () => { this.connected = true; });

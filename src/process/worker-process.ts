@@ -24,6 +24,14 @@ export interface LaunchOptions {
   cwd?: string;
 }
 
+export type InterpreterState = 'ready' | 'pending' | 'failed';
+
+interface Interpreter {
+  state: InterpreterState;
+  socket: string;
+  idle: WorkerConnection[];
+}
+
 export type ProcessState = 'starting' | 'ready' | 'lost' | 'stopping' | 'exited';
 
 export interface ImportReport {
@@ -47,13 +55,17 @@ export interface ExitReport {
   expected: boolean;
 }
 
-/** Emits 'ready' (ReadyReport), 'import' (ImportReport), 'slot' (a thread became free), 'exit' (ExitReport). */
+/**
+ * Emits 'ready' (ReadyReport), 'import' (ImportReport), 'slot' (a thread became free),
+ * 'interpreter' (an application group's interpreter became ready or failed), 'exit' (ExitReport).
+ */
 export class WorkerProcess extends EventEmitter implements ConnectionOwner {
   state: ProcessState = 'starting';
   readonly startedAt = Date.now();
   readyAt = 0;
   private readonly child: ChildProcess;
-  private readonly idle: WorkerConnection[] = [];
+  /** The interpreters of this process, by application group, each with its socket and idle connections. */
+  private readonly interpreters = new Map<string, Interpreter>();
   private readonly connections = new Set<WorkerConnection>();
   private busyCount = 0;
   private killTimer: NodeJS.Timeout | null = null;
@@ -66,6 +78,8 @@ export class WorkerProcess extends EventEmitter implements ConnectionOwner {
     launch: LaunchOptions = { env: {} },
   ) {
     super();
+    this.interpreters.set(settings.applicationGroup, { state: 'ready', socket: settings.socket, idle: [] });
+    for (const group of settings.applicationGroups) this.interpreters.set(group.name, { state: 'ready', socket: group.socket, idle: [] });
     this.child = spawn(python, ['-u', '-c', BOOTSTRAP, PYTHON_PACKAGE_DIR], {
       env: { ...process.env, ...launch.env, TSWSGI_WORKER: JSON.stringify(settings) },
       stdio: ['pipe', 'ignore', 'pipe', 'pipe'],
@@ -101,13 +115,33 @@ export class WorkerProcess extends EventEmitter implements ConnectionOwner {
     return this.settings.threads - this.busyCount;
   }
 
-  /** A connection to a free worker thread, or null when every thread is busy. */
-  acquire(): WorkerConnection | null {
-    if (this.state !== 'ready' || this.free <= 0) return null;
+  /**
+   * Whether this process can run requests of an application group: 'unknown' means it could,
+   * once asked to create the interpreter (sub-interpreter mode only).
+   */
+  interpreterState(applicationGroup: string): InterpreterState | 'unknown' {
+    const known = this.interpreters.get(applicationGroup)?.state;
+    if (known) return known;
+    return this.settings.interpreters === 'sub' ? 'unknown' : 'failed';
+  }
+
+  /** Asks the worker for a sub-interpreter for this application group; 'interpreter' fires when it is ready (or failed). */
+  createInterpreter(applicationGroup: string): void {
+    if (this.interpreters.has(applicationGroup) || this.settings.interpreters !== 'sub') return;
+    const socket = `${this.settings.socket}.ag${this.interpreters.size}`;
+    this.interpreters.set(applicationGroup, { state: 'pending', socket, idle: [] });
+    this.log.info(`Creating the interpreter for application group '${applicationGroup}' in ${this.label}`);
+    this.child.stdin?.write(JSON.stringify({ cmd: 'add-group', name: applicationGroup, socket }) + '\n');
+  }
+
+  /** A connection to a free worker thread in the group's interpreter, or null when there is none now. */
+  acquire(applicationGroup: string): WorkerConnection | null {
+    const interpreter = this.interpreters.get(applicationGroup);
+    if (this.state !== 'ready' || this.free <= 0 || interpreter?.state !== 'ready') return null;
     this.busyCount++;
-    const reused = this.idle.pop();
+    const reused = interpreter.idle.pop();
     if (reused) return reused;
-    const connection = new WorkerConnection(this.settings.socket, this);
+    const connection = new WorkerConnection(interpreter.socket, applicationGroup, this);
     this.connections.add(connection);
     return connection;
   }
@@ -118,7 +152,7 @@ export class WorkerProcess extends EventEmitter implements ConnectionOwner {
       connection.close();
       this.stopIfIdle();
     } else {
-      this.idle.push(connection);
+      this.interpreters.get(connection.applicationGroup)?.idle.push(connection);
     }
     this.emit('slot');
   }
@@ -127,9 +161,10 @@ export class WorkerProcess extends EventEmitter implements ConnectionOwner {
     this.connections.delete(connection);
     // A refused connect or a reset means the process is dying: take no more requests until its exit is seen.
     if (peerGone && this.state === 'ready') this.state = 'lost';
-    const at = this.idle.indexOf(connection);
+    const idle = this.interpreters.get(connection.applicationGroup)?.idle ?? [];
+    const at = idle.indexOf(connection);
     if (at >= 0) {
-      this.idle.splice(at, 1);
+      idle.splice(at, 1);
     } else if (connection.busy) {
       this.busyCount--;
       this.emit('slot');
@@ -154,7 +189,7 @@ export class WorkerProcess extends EventEmitter implements ConnectionOwner {
 
   private stopIfIdle(): void {
     if (this.busyCount > 0) return;
-    for (const connection of this.idle.splice(0)) connection.close();
+    for (const interpreter of this.interpreters.values()) for (const connection of interpreter.idle.splice(0)) connection.close();
     this.child.stdin?.end();
   }
 
@@ -168,6 +203,15 @@ export class WorkerProcess extends EventEmitter implements ConnectionOwner {
     }
     if (message.event === 'import') {
       this.emit('import', message as unknown as ImportReport);
+    } else if (message.event === 'group-ready' || message.event === 'group-failed') {
+      const name = String(message.applicationGroup);
+      const interpreter = this.interpreters.get(name);
+      if (!interpreter) return;
+      interpreter.state = message.event === 'group-ready' ? 'ready' : 'failed';
+      if (interpreter.state === 'failed') {
+        this.log.error(`${this.label} could not create an interpreter for application group '${name}': ${String(message.error)}`);
+      }
+      this.emit('interpreter', name);
     } else if (message.event === 'ready' && this.state === 'starting') {
       this.state = 'ready';
       this.readyAt = Date.now();

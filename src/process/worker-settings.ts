@@ -7,13 +7,23 @@ export interface ImportScriptSetting {
   applicationGroup: string;
 }
 
+export interface ApplicationGroupSetting {
+  name: string;
+  /** UNIX socket path the sub-interpreter's threads accept on. */
+  socket: string;
+}
+
 export interface WorkerSettings {
   /** UNIX socket path the worker binds for request connections. */
   socket: string;
   /** "" is the server's own pool (%{GLOBAL}); otherwise a WSGIDaemonProcess name. */
   processGroup: string;
-  /** The application group this process serves, in its main interpreter ("" is %{GLOBAL}). */
+  /** The application group this process serves in its main interpreter ("" is %{GLOBAL}). */
   applicationGroup: string;
+  /** "sub": other application groups run in sub-interpreters, each on its own socket; "main": none. */
+  interpreters: 'main' | 'sub';
+  /** Sub-interpreters to create, with their import scripts run, before the process reports ready. */
+  applicationGroups: ApplicationGroupSetting[];
   threads: number;
   /** Scripts loaded, in order, before the worker reports ready. */
   importScripts: ImportScriptSetting[];
