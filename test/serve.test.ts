@@ -156,8 +156,37 @@ describe('application groups', () => {
     assert.equal(where.process_group, 'shared');
   });
 
-  test('the log says how application groups are run', async () => {
-    await server.waitForLog(/process group 'shared' \(application group 'first'\) is ready/);
+  test('sub-interpreters: the groups share the process, not their modules', async () => {
+    await server.waitForLog(/process group 'shared' runs application groups in sub-interpreters of its processes/);
+    const first = (await request(server.url + '/first/')).json<Where>();
+    const second = (await request(server.url + '/second/')).json<Where>();
+    assert.equal(first.pid, second.pid, 'one process');
+    assert.notEqual(first.marker_id, null);
+    assert.equal(second.marker_id, null);
+  });
+
+  test('an application group first named by a request gets its interpreter on demand', async () => {
+    const where = (await request(server.url + '/Resource/again')).json<Where>();
+    const first = (await request(server.url + '/first/')).json<Where>();
+    assert.equal(where.pid, first.pid);
+    assert.equal(where.marker_id, null);
+  });
+});
+
+describe('application groups in processes of their own', () => {
+  let server: RunningServer;
+  before(async () => { server = await startServe(path.join(CONF, 'appgroups-processes.conf'), [], { ...env, TSWSGI_TEST_PRELOAD_SECONDS: '0.1' }); });
+  after(() => server.stop());
+
+  test('each group has its own processes and its own modules', async () => {
+    await server.waitForLog(/process group 'shared' \(application group 'first'\) runs application groups in processes of their own/);
+    const first = (await request(server.url + '/first/')).json<Where>();
+    const second = (await request(server.url + '/second/')).json<Where>();
+    assert.notEqual(first.pid, second.pid);
+    assert.equal(first.application_group, 'first');
+    assert.equal(second.application_group, 'second');
+    assert.notEqual(first.marker_id, null);
+    assert.equal(second.marker_id, null);
   });
 });
 

@@ -166,7 +166,7 @@ broken()
 class Worker:
     """A worker subprocess with its control pipe, stdin and captured stderr."""
 
-    def __init__(self, directory, **overrides):
+    def __init__(self, directory, launch=LAUNCH, **overrides):
         self.socket_path = os.path.join(directory, 'worker-%d.sock' % id(self))
         self.log_path = os.path.join(directory, 'worker-%d.log' % id(self))
         settings = dict(socket=self.socket_path, processGroup='test', applicationGroup='', threads=1,
@@ -179,28 +179,41 @@ class Worker:
         # The control pipe must be fd 3 in the worker: dup2 it there after the
         # fork; close_fds=False keeps it (our own pipe ends are not inheritable).
         self.process = subprocess.Popen(
-            [sys.executable, '-u', '-c', LAUNCH],
+            [sys.executable, '-u', '-c', launch],
             env=dict(os.environ, TSWSGI_WORKER=json.dumps(settings)),
             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._log_file,
             close_fds=False, preexec_fn=lambda: os.dup2(control_write, 3))
         os.close(control_write)
-        self.control = os.fdopen(control_read, 'r', encoding='utf-8')
+        self.control = os.fdopen(control_read, 'rb', buffering=0)
+        self._pending = b''
         self.events = []
         while True:
-            ready, _, _ = select.select([self.control], [], [], 20)
-            if not ready:
-                raise AssertionError('worker not ready; log:\n' + self.log())
-            line = self.control.readline()
-            if not line:
-                raise AssertionError('worker exited; log:\n' + self.log())
-            self.events.append(json.loads(line))
+            self.events.append(self.next_event())
             if self.events[-1]['event'] == 'ready':
                 break
 
-    def connect(self):
+    def next_event(self, timeout=20):
+        """The next JSON line from the worker's fd 3."""
+        deadline = time.monotonic() + timeout
+        while b'\n' not in self._pending:
+            ready, _, _ = select.select([self.control], [], [], max(deadline - time.monotonic(), 0))
+            if not ready:
+                raise AssertionError('no event from the worker; log:\n' + self.log())
+            data = self.control.read(65536)
+            if not data:
+                raise AssertionError('worker exited; log:\n' + self.log())
+            self._pending += data
+        line, self._pending = self._pending.split(b'\n', 1)
+        return json.loads(line)
+
+    def command(self, **message):
+        self.process.stdin.write(json.dumps(message).encode() + b'\n')
+        self.process.stdin.flush()
+
+    def connect(self, path=None):
         conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         conn.settimeout(20)
-        conn.connect(self.socket_path)
+        conn.connect(path or self.socket_path)
         return conn
 
     def log(self):

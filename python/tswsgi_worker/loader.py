@@ -5,10 +5,13 @@ named _mod_wsgi_<md5 of the path>, never __main__, kept in sys.modules with
 __mtime__ (the file's mtime in microseconds).
 """
 
+import ast
 import hashlib
 import importlib.machinery
 import importlib.util
+import linecache
 import os
+import re
 import sys
 import threading
 import time
@@ -21,6 +24,70 @@ class LoadError(Exception):
     """The script could not be loaded; the details are in the error log."""
 
 
+# What extension modules say when they cannot be loaded into a sub-interpreter:
+# CPython ("module X does not support loading in subinterpreters"), PyO3
+# ("PyO3 modules do not yet support subinterpreters"), numpy ("cannot load
+# module more than once per process"), Cython ("this module can only be loaded
+# into one interpreter per process").
+_NOT_IN_SUBINTERPRETERS = re.compile(
+    r'sub-?\s?interpreter|more than once per process|one interpreter per process'
+    r'|once per interpreter process', re.IGNORECASE)
+_MODULE_IN_MESSAGE = re.compile(r"module '?([\w.]+)'? does not support")
+
+
+def _imported_by(frame, lineno):
+    """The module the import statement at frame's line imports, or None."""
+    line = linecache.getline(frame.f_code.co_filename, lineno, frame.f_globals).strip()
+    try:
+        statement = ast.parse(line).body[0]
+    except (SyntaxError, ValueError, IndexError):
+        return None  # e.g. a statement over several lines
+    if isinstance(statement, ast.Import):
+        names = [alias.name for alias in statement.names]
+    elif isinstance(statement, ast.ImportFrom):
+        base = statement.module or ''
+        if statement.level:
+            package = (frame.f_globals.get('__package__') or '').split('.')
+            package = package[:len(package) - statement.level + 1]
+            base = '.'.join(part for part in package + [base] if part)
+        if not base:
+            return None
+        # "from package import name": name is a submodule or an attribute.
+        names = [base + '.' + alias.name for alias in statement.names if alias.name != '*'] or [base]
+    else:
+        return None
+    # Of several, the one that is not imported: the import stopped there.
+    missing = [name for name in names if name not in sys.modules]
+    return (missing or names)[0]
+
+
+def subinterpreter_import_error(exc):
+    """Naming the extension module that refuses to be loaded into a
+    sub-interpreter, from an ImportError in exc or what caused it:
+    "Python module 'name'", "A Python module imported by 'name'", or None."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, ImportError) and _NOT_IN_SUBINTERPRETERS.search(str(exc)):
+            found = _MODULE_IN_MESSAGE.search(str(exc))
+            if found:
+                return "Python module '%s'" % found.group(1)
+            if exc.name:
+                return "Python module '%s'" % exc.name
+            # The extension does not say who it is: read the import statement.
+            tb = exc.__traceback__
+            while tb is not None and tb.tb_next is not None:
+                tb = tb.tb_next
+            if tb is None:
+                return 'A Python module'
+            name = _imported_by(tb.tb_frame, tb.tb_lineno)
+            if name:
+                return "Python module '%s'" % name
+            return "A Python module imported by '%s'" % tb.tb_frame.f_globals.get('__name__', '?')
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
 def module_name(path):
     digest = hashlib.md5(path.encode('utf-8', 'surrogateescape'), usedforsecurity=False)
     return '_mod_wsgi_' + digest.hexdigest()
@@ -28,9 +95,10 @@ def module_name(path):
 
 class ScriptLoader:
 
-    def __init__(self, settings, log):
+    def __init__(self, settings, log, subinterpreter=False):
         self._settings = settings
         self._log = log
+        self._subinterpreter = subinterpreter
         self._modules = {}  # (application group, path) -> module
         # Loading runs module code: one at a time, as mod_wsgi's module lock.
         self._lock = threading.RLock()
@@ -112,8 +180,19 @@ class ScriptLoader:
             sys.modules.pop(name, None)
             self._log.error(where + "Failed to exec Python script file '%s'." % path)
             self._log.script_exception(path, exc)
+            self._hint(where, exc)
             raise LoadError(describe(exc)) from exc
         return module
+
+    def _hint(self, where, exc):
+        if not self._subinterpreter:
+            return
+        module = subinterpreter_import_error(exc)
+        if module is not None:
+            self._log.error(where + "%s does not support sub-interpreters (%s). Run "
+                            "application group '%s' in the main interpreter with "
+                            "'WSGIApplicationGroup %%{GLOBAL}'."
+                            % (module, describe(exc), self._settings.application_group))
 
     def import_script(self, script):
         """Run one import script at startup; returns (ok, seconds, error text)."""

@@ -6,6 +6,7 @@ look like Apache's: [time] [wsgi:level] [pid P:tid T] [remote ip:port] message
 
 import io
 import os
+import select
 import threading
 import time
 import traceback
@@ -28,6 +29,9 @@ def level_number(name):
         raise ValueError('unknown log level %r' % name)
     return LEVELS[name]
 
+
+# Writes up to this size are atomic on a pipe (POSIX); 4096 on Linux.
+PIPE_BUF = getattr(select, 'PIPE_BUF', 512)
 
 # Frames of the worker itself are left out of tracebacks: mod_wsgi is C, so
 # its tracebacks show only the app's frames.
@@ -73,11 +77,26 @@ class ErrorLog:
         if remote:
             prefix += '[remote %s] ' % remote
         # One record per line, as mod_wsgi logs tracebacks line by line.
-        text = ''.join(prefix + line + '\n' for line in message.split('\n'))
-        data = text.encode('utf-8', 'backslashreplace')
+        lines = [(prefix + line + '\n').encode('utf-8', 'backslashreplace')
+                 for line in message.split('\n')]
+        # Each interpreter of the process has its own ErrorLog (and lock) on
+        # fd 2: whole lines in writes of at most PIPE_BUF bytes are never
+        # torn by another interpreter's writes. A longer line goes alone.
         with self._lock:
-            while data:
-                data = data[os.write(self._fd, data):]
+            chunk = []
+            size = 0
+            for data in lines:
+                if chunk and size + len(data) > PIPE_BUF:
+                    self._write(b''.join(chunk))
+                    chunk = []
+                    size = 0
+                chunk.append(data)
+                size += len(data)
+            self._write(b''.join(chunk))
+
+    def _write(self, data):
+        while data:
+            data = data[os.write(self._fd, data):]
 
     def error(self, message):
         self.log('error', message)

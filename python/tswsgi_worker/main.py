@@ -3,44 +3,22 @@
 Started by the supervisor as described in docs/protocol.md.
 """
 
+import atexit
 import locale
 import os
 import platform
 import signal
-import site
 import sys
+import time
 
+from . import group
 from . import settings as settings_module
 from .control import Control
-from .loader import ScriptLoader
-from .log import ErrorLog, LogStream
-from .request import RequestHandler
-from .server import Server
+from .groups import Groups
+from .log import ErrorLog
 
 # How long a closed stdin waits for requests in progress.
 _SHUTDOWN_TIMEOUT = 5.0
-
-
-def _setup_path(settings):
-    """sys.path = [home, python-path entries..., the rest], as mod_wsgi does."""
-    if settings.home:
-        os.chdir(settings.home)
-    # No cwd entry ('' from -c): mod_wsgi's embedded Python has none.
-    front = [settings.home] if settings.home else []
-    for directory in settings.python_path:
-        before = list(sys.path)
-        site.addsitedir(directory)
-        # addsitedir appends (with .pth additions); mod_wsgi moves them first.
-        front.extend(entry for entry in sys.path if entry not in before)
-    rest = [entry for entry in sys.path if entry not in front and entry != '']
-    sys.path[:] = front + rest
-
-
-class _RestrictedStdin:
-    """mod_wsgi's default WSGIRestrictStdin: stdin is the supervisor's."""
-
-    def __getattr__(self, name):
-        raise OSError('sys.stdin access restricted by mod_wsgi')
 
 
 def _exit_now(signum, frame):
@@ -61,6 +39,23 @@ def _apply_process_options(settings, log):
                       "Consider 'C.UTF-8' as fallback setting." % (settings.locale, settings.process_group, exc))
 
 
+def _commands(groups):
+    """Run the front end's commands (JSON lines on stdin) until stdin's EOF,
+    which asks for an exit once idle."""
+    pending = b''
+    while True:
+        try:
+            data = os.read(0, 65536)
+        except OSError:
+            return  # no stdin at all: same as EOF
+        if not data:
+            return  # a last line without its newline is dropped: we stop anyway
+        lines = (pending + data).split(b'\n')
+        pending = lines.pop()
+        for line in lines:
+            groups.command(line.decode('utf-8', 'replace'))
+
+
 def main():
     log = ErrorLog('warn')
     try:
@@ -73,35 +68,31 @@ def main():
     signal.signal(signal.SIGTERM, _exit_now)
     signal.signal(signal.SIGINT, _exit_now)
     control = Control()
+    # Process-wide: only here, never again in a sub-interpreter.
     _apply_process_options(settings, log)
-    _setup_path(settings)
-    sys.argv = ['mod_wsgi']
-    sys.stdin = _RestrictedStdin()
-    sys.stdout = LogStream(log, '<stdout>')
-    sys.stderr = LogStream(log, '<stderr>')
+    group.setup_interpreter(settings, log)
 
-    loader = ScriptLoader(settings, log)
-    for script in settings.import_scripts:
-        ok, seconds, error = loader.import_script(script)
-        report = dict(script=script.path, applicationGroup=script.application_group,
-                      ok=ok, seconds=seconds)
-        if error is not None:
-            report['error'] = error  # optional in ImportReport: left out on success
-        control.send('import', **report)
-
-    handler = RequestHandler(settings, loader, log, LogStream(log, '<wsgi.errors>'))
-    server = Server(settings, handler, log)
-    server.listen()
-    server.start()
+    groups = Groups(settings, log, control, _SHUTDOWN_TIMEOUT)
+    server = group.start(settings._replace(import_scripts=groups.main_import_scripts()),
+                         log, control)
+    for application_group in settings.application_groups:
+        groups.add(application_group.name, application_group.socket)
     control.send('ready', pid=os.getpid(), python=platform.python_version(),
-                 interpreters='main')
+                 interpreters=groups.description)
 
-    # The supervisor closes stdin to ask for an exit once idle.
-    try:
-        while os.read(0, 65536):
-            pass
-    except OSError:
-        pass  # no stdin at all: same as EOF
+    _commands(groups)
+    deadline = time.monotonic() + _SHUTDOWN_TIMEOUT + 1.0
+    groups.stop()  # the sub-interpreters stop in their own threads meanwhile
     server.stop(_SHUTDOWN_TIMEOUT)
-    for stream in (sys.stdout, sys.stderr):
-        stream.flush()
+    groups.wait(deadline)
+    if groups.created:
+        # Interpreter teardown with sub-interpreters whose threads still exist
+        # can stall (mod_wsgi sees Py_EndInterpreter hang on Python 3.11), and
+        # every request is done: run the main interpreter's atexit callbacks
+        # (each sub-interpreter ran its own), flush the logs, and leave.
+        run_exitfuncs = getattr(atexit, '_run_exitfuncs', None)
+        if run_exitfuncs is not None:
+            run_exitfuncs()
+        group.flush_streams()
+        os._exit(0)
+    group.flush_streams()

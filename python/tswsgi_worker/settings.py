@@ -9,9 +9,15 @@ import os
 
 ImportScript = collections.namedtuple('ImportScript', 'path application_group')
 
+# A sub-interpreter to create at start: its application group and request socket.
+ApplicationGroup = collections.namedtuple('ApplicationGroup', 'name socket')
+
+INTERPRETER_MODES = ('main', 'sub')
+
 Settings = collections.namedtuple('Settings', [
     'socket', 'process_group', 'application_group', 'threads', 'import_scripts', 'python_path',
     'home', 'log_level', 'multiprocess', 'multithread', 'run_once', 'umask', 'locale',
+    'interpreters', 'application_groups',
 ])
 
 
@@ -34,11 +40,45 @@ def parse(text):
             run_once=bool(data['runOnce']),
             umask=data['umask'],
             locale=data['locale'],
+            # Optional: a front end that does not send them gets today's behaviour.
+            interpreters=_mode(data.get('interpreters', 'main')),
+            application_groups=tuple(
+                ApplicationGroup(item['name'], item['socket'])
+                for item in data.get('applicationGroups', ())),
         )
     except KeyError as exc:
         raise ValueError('TSWSGI_WORKER: missing key %s' % exc) from None
     except (TypeError, ValueError) as exc:
         raise ValueError('TSWSGI_WORKER: invalid settings: %s' % exc) from None
+
+
+def _mode(value):
+    if value not in INTERPRETER_MODES:
+        raise ValueError('interpreters must be "main" or "sub", not %r' % (value,))
+    return value
+
+
+def dump(settings):
+    """The settings as TSWSGI_WORKER JSON again (parse(dump(s)) == s)."""
+    return json.dumps({
+        'socket': settings.socket,
+        'processGroup': settings.process_group,
+        'applicationGroup': settings.application_group,
+        'threads': settings.threads,
+        'importScripts': [{'path': script.path, 'applicationGroup': script.application_group}
+                          for script in settings.import_scripts],
+        'pythonPath': list(settings.python_path),
+        'home': settings.home,
+        'logLevel': settings.log_level,
+        'multiprocess': settings.multiprocess,
+        'multithread': settings.multithread,
+        'runOnce': settings.run_once,
+        'umask': settings.umask,
+        'locale': settings.locale,
+        'interpreters': settings.interpreters,
+        'applicationGroups': [{'name': group.name, 'socket': group.socket}
+                              for group in settings.application_groups],
+    })
 
 
 def from_environment(environ=os.environ):
