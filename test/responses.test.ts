@@ -124,11 +124,11 @@ describe('responses', () => {
 });
 
 describe('script loading errors', () => {
-  test('a missing callable is a 500 with mod_wsgi\'s message', async () => {
+  test('a missing callable is a 404 in the server\'s own pool (mod_wsgi\'s embedded mode), with its message', async () => {
     const server = await startServer(SCRIPT, ['--callable-object', 'nothing_here']);
     try {
       const reply = await request(server.url + '/');
-      assert.equal(reply.status, 500);
+      assert.equal(reply.status, 404);
       await server.waitForLog(/does not contain WSGI application 'nothing_here'/);
     } finally {
       await server.stop();

@@ -24,6 +24,10 @@ class LoadError(Exception):
     """The script could not be loaded; the details are in the error log."""
 
 
+class MissingCallable(LoadError):
+    """The script loaded but has no attribute of the callable's name."""
+
+
 # What extension modules say when they cannot be loaded into a sub-interpreter:
 # CPython ("module X does not support loading in subinterpreters"), PyO3
 # ("PyO3 modules do not yet support subinterpreters"), numpy ("cannot load
@@ -122,7 +126,7 @@ class ScriptLoader:
         if app is None:
             self._log.error("mod_wsgi (pid=%d): Target WSGI script '%s' does not "
                             "contain WSGI application '%s'." % (os.getpid(), path, name))
-            raise LoadError("no WSGI application '%s'" % name)
+            raise MissingCallable("no WSGI application '%s'" % name)
         return app
 
     @staticmethod

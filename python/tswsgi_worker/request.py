@@ -7,7 +7,7 @@ import time
 
 from .connection import ConnectionLost
 from .filewrapper import FileWrapper, regular_file
-from .loader import LoadError
+from .loader import LoadError, MissingCallable
 from .log import describe, set_remote
 from .request_input import Input
 from .response import Response
@@ -77,19 +77,21 @@ class RequestHandler:
             info = os.stat(script)
         except (OSError, ValueError):
             self._log.error('Target WSGI script not found or unable to stat: %s' % script)
-            response.send_error_page('404 Not Found', 'Not Found',
-                                     'The requested URL was not found on this server.')
+            response.fail('script not found', 404)
             return
         if stat.S_ISDIR(info.st_mode):
             self._log.error('Attempt to invoke directory as WSGI application: %s' % script)
-            response.send_error_page('403 Forbidden', 'Forbidden',
-                                     "You don't have permission to access this resource.")
+            response.fail('script is a directory', 403)
             return
         try:
             app = self._loader.application(
                 script, environ.get('mod_wsgi.application_group', ''),
                 environ.get('mod_wsgi.callable_object', 'application'),
                 info.st_mtime_ns // 1000 if environ.get('mod_wsgi.script_reloading') != '0' else None)
+        except MissingCallable as exc:
+            # mod_wsgi: 404 in embedded mode (%{GLOBAL} pool), 500 in a daemon process group.
+            response.fail(str(exc), 404 if environ.get('mod_wsgi.process_group', '') == '' else 500)
+            return
         except LoadError as exc:
             response.fail(str(exc))
             return

@@ -14,14 +14,6 @@ _Z = frame_header('Z', 0)
 # Largest D frame that sendfile fills in one go.
 SENDFILE_PIECE = 16 * 1024 * 1024
 
-_ERROR_PAGE = '''<!DOCTYPE HTML PUBLIC "-//IETF//DTD HTML 2.0//EN">
-<html><head>
-<title>%s</title>
-</head><body>
-<h1>%s</h1>
-<p>%s</p>
-</body></html>
-'''
 
 
 class Response:
@@ -103,17 +95,11 @@ class Response:
         parts.append(_Z)
         self._send(parts, final=True)
 
-    def fail(self, message):
+    def fail(self, message, status=500):
+        """Ends the response with an X frame: the status the front end answers with if no head went out, and why."""
         if not self._channel.broken:
-            self._send([encode_frame('X', message.encode('latin-1', 'replace'))], final=True)
-
-    def send_error_page(self, status, title, text):
-        body = (_ERROR_PAGE % (status, title, text)).encode('latin-1')
-        self._status = status
-        self._headers = [('Content-Length', str(len(body))),
-                         ('Content-Type', 'text/html; charset=iso-8859-1')]
-        self.output(body)
-        self.finish()
+            payload = ('%d %s' % (status, message)).encode('latin-1', 'replace')
+            self._send([encode_frame('X', payload)], final=True)
 
     def expire(self):
         self._expired = True

@@ -109,10 +109,12 @@ export class HttpExchange implements Exchange {
     }
   }
 
+  /** The worker's X frame starts with the status to answer with when no head went out (docs/protocol.md). */
   onFailure(message: string): void {
     this.channel = null;
     this.context.log.debug(`Request for '${this.context.script}' failed in the worker: ${message}`);
-    this.fail(500);
+    const status = /^([1-5]\d\d) /.exec(message);
+    this.fail(status ? Number(status[1]) : 500);
   }
 
   onLost(reason: string, reachedWorker: boolean): void {

@@ -71,32 +71,4 @@ export interface RequestDifference {
   explains(ctx: RequestContext): string[] | null;
 }
 
-const MISSING_CALLABLE_EMBEDDED: RequestDifference = {
-  name: 'missing callable in embedded mode',
-  reason: 'mod_wsgi 4.9.4 answers 404 when the script lacks the WSGI callable and runs embedded (process group %{GLOBAL}), ' +
-    '500 in daemon mode (inventory §7). tswsgi answers 500 in both. Fix pending in python/tswsgi_worker/request.py ' +
-    '(not owned by the differential tests): when ScriptLoader.application finds no callable and the environ\'s ' +
-    'mod_wsgi.process_group is "", send the 404 page instead of failing with 500.',
-  explains({ config, request, apache, tswsgi, differences }) {
-    if (config !== 'callable.conf' || !['script without the callable', 'callable not in script'].includes(request)) return null;
-    if (apache.get('status') !== '404' || tswsgi.get('status') !== '500') return null;
-    const keys = differences.map((d) => d.key);
-    return keys.every((k) => ['status', 'body', 'header.content-length'].includes(k)) ? keys : null;
-  },
-};
-
-const APPLICATION_GROUP_PROCESSES: RequestDifference = {
-  name: 'application groups are processes',
-  reason: 'mod_wsgi runs every application group of a process group as a sub-interpreter inside the same process(es); ' +
-    'tswsgi gives each (process group, application group) pair processes of its own (commit 3885cf0, issue 4). ' +
-    'What an application can rely on is the same and is still compared: its module state (state.requests) and which ' +
-    'scripts share an interpreter (state.loads), and mod_wsgi.application_group. Only which process answered (its pid, ' +
-    'the `process` key) differs, and only for an application group other than %{GLOBAL}.',
-  explains({ apache, differences }) {
-    const group = apache.get('environ.mod_wsgi.application_group');
-    if (group === undefined || group === '') return null;
-    return differences.some((d) => d.key === 'process') ? ['process'] : null;
-  },
-};
-
-export const REQUESTS: RequestDifference[] = [MISSING_CALLABLE_EMBEDDED, APPLICATION_GROUP_PROCESSES];
+export const REQUESTS: RequestDifference[] = [];
