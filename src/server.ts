@@ -43,6 +43,7 @@ export class Server {
    */
   async start(): Promise<AddressInfo[] | null> {
     const addresses = await this.frontEnd.listen();
+    if (this.config.pidFile) fs.writeFileSync(this.config.pidFile, `${process.pid}\n`);
     return (await this.supervisor.start()) ? addresses : null;
   }
 
@@ -53,6 +54,7 @@ export class Server {
       await this.frontEnd.close(timeout);
       await this.supervisor.stop(timeout);
       fs.rmSync(this.config.runtimeDir, { recursive: true, force: true });
+      if (this.config.pidFile) fs.rmSync(this.config.pidFile, { force: true });
     })();
     return this.stopping;
   }

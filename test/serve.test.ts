@@ -3,6 +3,7 @@
 
 import { after, before, describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { APPS, ROOT, request, startServe, tempDir, type RunningServer } from './helpers/tswsgi';
 
@@ -222,5 +223,43 @@ describe('WSGIDaemonProcess options', () => {
   test('startup-timeout kills a process stuck in its import scripts, and the replacement serves', async () => {
     await server.waitForLog(/process group 'slow' was not ready within startup-timeout \(1 s\); killing it/);
     assert.equal((await request(server.url + '/slow/')).status, 200);
+  });
+});
+
+describe('httpd core: PidFile, User, WSGIPythonOptimize, LimitRequestBody per location', () => {
+  let server: RunningServer;
+  let pidFile: string;
+  before(async () => {
+    // A copy the User can read: the checkout's own folders may not let others in.
+    const dir = tempDir();
+    fs.chmodSync(dir, 0o755);
+    fs.copyFileSync(path.join(APPS, 'flags.wsgi'), path.join(dir, 'flags.wsgi'));
+    fs.chmodSync(path.join(dir, 'flags.wsgi'), 0o644);
+    pidFile = path.join(dir, 'tswsgi.pid');
+    server = await startServe(path.join(CONF, 'core.conf'), [], { APPCOPY: dir, PIDFILE: pidFile });
+  });
+
+  test('PidFile holds the server\'s pid while it runs', () => {
+    assert.equal(fs.readFileSync(pidFile, 'utf8').trim(), String(server.child.pid));
+  });
+
+  test('the workers run optimised, as User when tswsgi is root', async () => {
+    const facts = (await request(server.url + '/')).json();
+    assert.equal(facts.optimize, 1);
+    if (process.getuid!() === 0) assert.equal(facts.uid, 65534);
+    else assert.equal(facts.uid, process.getuid!());
+  });
+
+  test('LimitRequestBody applies per location', async () => {
+    const body = 'x'.repeat(500);
+    assert.equal((await request(server.url + '/small', { method: 'POST', body })).status, 413);
+    const big = await request(server.url + '/big', { method: 'POST', body });
+    assert.equal(big.status, 200);
+    assert.equal(big.json().length, 500);
+  });
+
+  test('stopping removes the PidFile', async () => {
+    assert.equal(await server.stop(), 0);
+    assert.ok(!fs.existsSync(pidFile));
   });
 });

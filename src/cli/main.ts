@@ -3,9 +3,8 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import * as path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { APACHE_DEFAULTS } from '../config/defaults';
 import { loadConfig } from '../config/load';
-import type { ServerConfig } from '../config/model';
+import { DIR_DEFAULTS, type ServerConfig } from '../config/model';
 import { startServerConfig, type StartServerOptions } from '../config/start-server';
 import { checkPython } from '../process/python-check';
 import { groupLabel } from '../process/supervisor';
@@ -77,7 +76,7 @@ export function buildProgram(): Command {
     .option('--python-path <dir>', 'directory to put on sys.path (repeatable)', collect, [])
     .option('--working-directory <dir>', 'directory the workers run in (default: the current one)')
     .option('--import-script <path>', 'script to load in every process before it takes requests (repeatable)', collect, [])
-    .option('--limit-request-body <bytes>', 'largest request body accepted', wholeNumber, APACHE_DEFAULTS.limitRequestBody)
+    .option('--limit-request-body <bytes>', 'largest request body accepted', wholeNumber, DIR_DEFAULTS.limitRequestBody)
     .option('--log-level <level>', 'error log level: emerg, alert, crit, error, warn, notice, info, debug', 'info')
     .option('--access-log', 'write an access log line (Apache combined format) to stdout for each request', false)
     .option('--shutdown-timeout <seconds>', 'how long SIGTERM waits for in-flight requests', wholeNumber, 30)

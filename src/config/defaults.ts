@@ -1,7 +1,6 @@
 // Apache's core defaults, which mod_wsgi users' clients already live with.
 
 export const APACHE_DEFAULTS = {
-  limitRequestBody: 1024 * 1024 * 1024,
   limitRequestLine: 8190,
   limitRequestFieldSize: 8190,
   limitRequestFields: 100,

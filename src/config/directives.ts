@@ -41,7 +41,7 @@ export interface BuildContext {
   groups: Map<string, ProcessGroupConfig>;
   imports: PendingImport[];
   mpm: MpmSizing;
-  python: { home: string | null; path: string[]; optimize: number };
+  python: { home: string | null; path: string[] };
   /** The python3 tswsgi runs when nothing else names one. */
   defaultPython: string;
   typesConfig: string | null;
@@ -368,7 +368,7 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
     syntax: 'WSGIPythonOptimize 0|1|2', default: '0', argHelp: 'Set level of Python compiler optimisations',
     description: 'Python\'s -O level.',
     example: 'WSGIPythonOptimize 1',
-    apply: (d, ctx) => { ctx.python.optimize = wholeNumber(d, d.args[0]!, 'level'); },
+    apply: (d, ctx) => { ctx.config.pythonOptimize = wholeNumber(d, d.args[0]!, 'level'); },
   },
   {
     name: 'WSGISocketPrefix', module: 'wsgi_module', contexts: GLOBAL_ONLY, args: [1, 1],
@@ -589,15 +589,20 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
     syntax: `${name} n`, default: { LimitRequestBody: '1073741824', LimitRequestFields: '100', LimitRequestFieldSize: '8190', LimitRequestLine: '8190' }[name],
     argHelp: name === 'LimitRequestBody' ? 'Limit (in bytes) on maximum size of request message body' : 'Limit on the request head',
     description: {
-      LimitRequestBody: 'Largest request body in bytes (0: no limit); larger gets 413. Server-wide in tswsgi.',
+      LimitRequestBody: 'Largest request body in bytes (0: no limit); larger gets 413 before the application sees the request.',
       LimitRequestFields: 'Most header fields in a request; more gets 431.',
       LimitRequestFieldSize: 'Longest header field in bytes; longer gets 431.',
       LimitRequestLine: 'Longest request line in bytes; longer gets 414.',
     }[name],
     example: `${name} ${name === 'LimitRequestBody' ? '10485760' : '8190'}`,
     apply: (d, ctx) => {
-      const field = (name[0]!.toLowerCase() + name.slice(1)) as 'limitRequestBody' | 'limitRequestFields' | 'limitRequestFieldSize' | 'limitRequestLine';
-      ctx.config[field] = wholeNumber(d, d.args[0]!, 'argument');
+      const value = wholeNumber(d, d.args[0]!, 'argument');
+      if (name === 'LimitRequestBody') {
+        ctx.dir.limitRequestBody = value;
+        return;
+      }
+      const field = (name[0]!.toLowerCase() + name.slice(1)) as 'limitRequestFields' | 'limitRequestFieldSize' | 'limitRequestLine';
+      ctx.config[field] = value;
     },
   })),
   {
@@ -628,9 +633,20 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
     example: 'DefaultRuntimeDir /run/tswsgi',
     apply: (d, ctx) => { ctx.config.runtimeDir = path.join(resolvePath(ctx, d.args[0]!), 'tswsgi'); },
   },
-  accepted('User', 'unixd_module', GLOBAL_ONLY, [1, 1], 'User the worker processes run as when tswsgi starts as root (applied with the process groups).', 'User www-data'),
-  accepted('Group', 'unixd_module', GLOBAL_ONLY, [1, 1], 'Group the worker processes run as when tswsgi starts as root.', 'Group www-data'),
-  accepted('PidFile', 'mpm_event_module', GLOBAL_ONLY, [1, 1], 'Accepted; tswsgi writes no pid file yet.', 'PidFile run/tswsgi.pid'),
+  ...(['User', 'Group'] as const).map((name): DirectiveSpec => ({
+    name, module: 'unixd_module', contexts: GLOBAL_ONLY, args: [1, 1],
+    syntax: `${name} name|#id`, default: 'the user tswsgi runs as', argHelp: `Effective ${name.toLowerCase()} id for this server`,
+    description: `${name} the worker processes run as when tswsgi starts as root: the server's own pool, and every daemon group without its own ${name.toLowerCase()}= option (as mod_wsgi's daemons default to Apache's ${name}). Ignored when not root, as in Apache.`,
+    example: `${name} www-data`,
+    apply: (d, ctx) => { ctx.config[name === 'User' ? 'user' : 'group'] = d.args[0]!; },
+  })),
+  {
+    name: 'PidFile', module: 'mpm_event_module', contexts: GLOBAL_ONLY, args: [1, 1],
+    syntax: 'PidFile file', default: 'none', argHelp: 'A file for logging the server process ID',
+    description: 'A file tswsgi writes its process id to while it runs (relative to ServerRoot), and removes when it stops.',
+    example: 'PidFile run/tswsgi.pid',
+    apply: (d, ctx) => { ctx.config.pidFile = resolvePath(ctx, d.args[0]!); },
+  },
   accepted('Mutex', 'core_module', GLOBAL_ONLY, [1, 2], 'Accepted; tswsgi needs no mutexes.', 'Mutex file:/var/lock'),
   accepted('HttpProtocolOptions', 'core_module', RSRC, [1, -1], 'Accepted; tswsgi is always Strict.', 'HttpProtocolOptions Strict'),
   accepted('ServerAdmin', 'core_module', RSRC, [1, 1], 'Accepted; SERVER_ADMIN is "[no address given]" for now.', 'ServerAdmin webmaster@example.com'),

@@ -58,6 +58,8 @@ export interface DirConfig {
   directoryIndex?: string[];
   /** AddType: extension (without dot, lowercase) to content type. */
   addType?: Array<[string, string]>;
+  /** LimitRequestBody: bytes a request body may have; 0 means no limit. */
+  limitRequestBody?: number;
 }
 
 export type SectionKind = 'directory' | 'directorymatch' | 'files' | 'filesmatch' | 'location' | 'locationmatch';
@@ -121,8 +123,6 @@ export interface ServerConfig {
   main: VirtualHost;
   vhosts: VirtualHost[];
   processGroups: ProcessGroupConfig[];
-  /** Bytes; 0 means no limit (Apache's LimitRequestBody). */
-  limitRequestBody: number;
   limitRequestLine: number;
   limitRequestFieldSize: number;
   limitRequestFields: number;
@@ -140,6 +140,12 @@ export interface ServerConfig {
    * sub-interpreters (as mod_wsgi) where the group's Python has them, else processes of their own.
    */
   applicationGroups: 'auto' | 'sub-interpreters' | 'processes';
+  /** User and Group: who the worker processes run as when tswsgi starts as root (unless user= says otherwise). */
+  user: string | null;
+  group: string | null;
+  pidFile: string | null;
+  /** WSGIPythonOptimize: Python's -O level for every worker. */
+  pythonOptimize: number;
   logLevel: LogLevel;
   /** null: stderr. */
   errorLog: string | null;
@@ -153,7 +159,8 @@ export interface ServerConfig {
 
 /** Per-directory defaults, as mod_wsgi and Apache have them when nothing is set. */
 export const DIR_DEFAULTS: Required<Pick<DirConfig,
-  'processGroup' | 'applicationGroup' | 'callableObject' | 'passAuthorization' | 'scriptReloading' | 'chunkedRequest' | 'mapHeadToGet'>> = {
+  'processGroup' | 'applicationGroup' | 'callableObject' | 'passAuthorization' | 'scriptReloading' | 'chunkedRequest' | 'mapHeadToGet' |
+  'limitRequestBody'>> = {
   processGroup: GLOBAL,
   applicationGroup: '%{RESOURCE}',
   callableObject: 'application',
@@ -161,4 +168,5 @@ export const DIR_DEFAULTS: Required<Pick<DirConfig,
   scriptReloading: true,
   chunkedRequest: false,
   mapHeadToGet: 'off',
+  limitRequestBody: 1024 * 1024 * 1024,
 };

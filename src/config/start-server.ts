@@ -53,6 +53,7 @@ export function startServerConfig(script: string, options: StartServerOptions): 
   main.documentRoot = workingDirectory;
   // As mod_wsgi-express: chunked request bodies accepted.
   main.dir.chunkedRequest = true;
+  main.dir.limitRequestBody = options.limitRequestBody;
   main.aliases.push({
     handler: 'wsgi-script',
     pattern: normalizeMountPoint(options.mountPoint),
@@ -86,7 +87,6 @@ export function startServerConfig(script: string, options: StartServerOptions): 
       vhost: null,
       source: 'start-server',
     }],
-    limitRequestBody: options.limitRequestBody,
     limitRequestLine: APACHE_DEFAULTS.limitRequestLine,
     limitRequestFieldSize: APACHE_DEFAULTS.limitRequestFieldSize,
     limitRequestFields: APACHE_DEFAULTS.limitRequestFields,
@@ -97,6 +97,10 @@ export function startServerConfig(script: string, options: StartServerOptions): 
     shutdownTimeout: options.shutdownTimeout,
     restrictEmbedded: false,
     applicationGroups: 'auto',
+    user: null,
+    group: null,
+    pidFile: null,
+    pythonOptimize: 0,
     logLevel: parseLogLevel(options.logLevel),
     errorLog: null,
     accessLogs: options.accessLog ? [{ target: '-', format: COMBINED }] : [],

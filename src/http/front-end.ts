@@ -13,7 +13,7 @@ import { buildEnviron, environFrame, expandGroupName, parseHost, plainAddress } 
 import { ERROR_PAGE_TYPE, errorPage, rawErrorResponse } from './error-page';
 import { HttpExchange } from './http-exchange';
 import { parseTarget, TargetError } from './request-target';
-import { checkRequest, parseErrorStatus } from './request-checks';
+import { checkBodyLength, checkRequest, parseErrorStatus } from './request-checks';
 import { accessAllowed, Router, type Route } from './router';
 import { serveStatic } from './static-files';
 
@@ -108,6 +108,8 @@ export class FrontEnd {
     const vhost = this.router.selectVhost(plainAddress(req.socket.localAddress), localPort, hostName);
     const route = this.router.route(vhost, target.path);
     if (route.kind === 'refuse') return this.refuse(req, res, record, route.status, route.message, route.status === 404 ? 'info' : 'error');
+    const tooLarge = checkBodyLength(req, route.dir.limitRequestBody);
+    if (tooLarge) return this.refuse(req, res, record, tooLarge.status, tooLarge.message);
     if (!accessAllowed(route.dir.require, req.socket.remoteAddress ?? '')) {
       return this.refuse(req, res, record, 403, `client denied by server configuration: ${route.kind === 'wsgi' ? route.script : route.kind === 'static' ? route.file : route.path}`, 'error');
     }
@@ -162,7 +164,7 @@ export class FrontEnd {
     const exchange = new HttpExchange(applicationGroup, environFrame(environ), bodyless, req, res, {
       dispatcher: group.dispatcher,
       log: this.log,
-      limitRequestBody: this.config.limitRequestBody,
+      limitRequestBody: dir.limitRequestBody,
       script: route.script,
       record,
     });

@@ -9,7 +9,7 @@ export interface Refusal {
   message: string;
 }
 
-type Limits = Pick<ServerConfig, 'limitRequestBody' | 'limitRequestLine' | 'limitRequestFieldSize' | 'limitRequestFields'>;
+type Limits = Pick<ServerConfig, 'limitRequestLine' | 'limitRequestFieldSize' | 'limitRequestFields'>;
 
 /** Host as RFC 3986 allows: reg-name or IP literal, optional port. */
 const VALID_HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~!$&'()*+,;=%-]*)(?::[0-9]*)?$/;
@@ -39,9 +39,14 @@ export function checkRequest(req: IncomingMessage, limits: Limits): Refusal | nu
   if (encoding !== undefined && encoding.toLowerCase() !== 'chunked') {
     return { status: 400, message: `unsupported Transfer-Encoding '${encoding}'` };
   }
+  return null;
+}
+
+/** A declared body over the scope's LimitRequestBody is refused before anything reads it. */
+export function checkBodyLength(req: IncomingMessage, limit: number): Refusal | null {
   const length = req.headers['content-length'];
-  if (length !== undefined && limits.limitRequestBody > 0 && Number(length) > limits.limitRequestBody) {
-    return { status: 413, message: `Content-Length ${length} exceeds LimitRequestBody (${limits.limitRequestBody})` };
+  if (length !== undefined && limit > 0 && Number(length) > limit) {
+    return { status: 413, message: `Content-Length ${length} exceeds LimitRequestBody (${limit})` };
   }
   return null;
 }

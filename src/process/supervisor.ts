@@ -9,7 +9,7 @@ import type { WorkerSettings } from './worker-settings';
 import type { ErrorLog } from '../log/error-log';
 import { Dispatcher } from './dispatcher';
 import { checkCanSwitch, resolveCredentials, type Credentials } from './credentials';
-import { WorkerProcess, type ExitReport, type ImportReport, type LaunchOptions, type ReadyReport } from './worker-process';
+import { PYTHON_PACKAGE_DIR, WorkerProcess, type ExitReport, type ImportReport, type LaunchOptions, type ReadyReport } from './worker-process';
 
 export function groupLabel(name: string, applicationGroup = ''): string {
   const group = name === '' ? "process group '%{GLOBAL}'" : `process group '${name}'`;
@@ -20,15 +20,38 @@ export function groupLabel(name: string, applicationGroup = ''): string {
  * WSGIDaemonProcess lang= and locale= become LANG and LC_ALL, and user= the uid, gid and
  * HOME, USER and LOGNAME of the processes, as mod_wsgi sets them.
  */
-function launchOptions(config: ProcessGroupConfig, credentials: Credentials | null): LaunchOptions {
+function launchOptions(config: ProcessGroupConfig, credentials: Credentials | null, server: ServerConfig): LaunchOptions {
   const env: NodeJS.ProcessEnv = {};
   if (typeof config.options.lang === 'string') env.LANG = config.options.lang;
   if (typeof config.options.locale === 'string') env.LC_ALL = config.options.locale;
-  if (!credentials) return { env };
+  const pythonFlags = new Array<string>(server.pythonOptimize).fill('-O');
+  if (!credentials) return { env, pythonFlags };
   Object.assign(env, { HOME: credentials.home, USER: credentials.user, LOGNAME: credentials.user });
   // Without home=, a process of another user starts in that user's home directory, if there is one.
   const cwd = config.home ?? (fs.existsSync(credentials.home) ? credentials.home : '/');
-  return { env, uid: credentials.uid, gid: credentials.gid, cwd };
+  return { env, uid: credentials.uid, gid: credentials.gid, cwd, pythonFlags, packageDir: workerPackageFor(server) };
+}
+
+/**
+ * The worker package where any user can read it: its own folder if every folder above it
+ * lets others in, else a copy in the runtime directory (a checkout under /root, say).
+ */
+function workerPackageFor(server: ServerConfig): string {
+  const readable = (dir: string): boolean => {
+    for (let at = dir; ; at = path.dirname(at)) {
+      if ((fs.statSync(at).mode & 0o005) !== 0o005) return false;
+      if (at === path.dirname(at)) return true;
+    }
+  };
+  if (readable(PYTHON_PACKAGE_DIR)) return PYTHON_PACKAGE_DIR;
+  const copy = path.join(server.runtimeDir, 'python');
+  if (!fs.existsSync(copy)) {
+    fs.cpSync(path.join(PYTHON_PACKAGE_DIR, 'tswsgi_worker'), path.join(copy, 'tswsgi_worker'), {
+      recursive: true, filter: (source) => !source.includes('__pycache__'),
+    });
+    fs.chmodSync(copy, 0o755);
+  }
+  return copy;
 }
 
 function interpreterSettings(serving: Serving, socket: string): Pick<WorkerSettings, 'applicationGroup' | 'interpreters' | 'applicationGroups'> {
@@ -74,7 +97,11 @@ export class ProcessGroup extends EventEmitter {
     private readonly log: ErrorLog,
   ) {
     super();
-    this.credentials = resolveCredentials(config.options.user as string | undefined, config.options.group as string | undefined);
+    // As mod_wsgi's daemons: the group's own user=/group=, else the server's User/Group, which count only as root.
+    const root = process.getuid!() === 0;
+    this.credentials = resolveCredentials(
+      (config.options.user as string | undefined) ?? (root ? server.user ?? undefined : undefined),
+      (config.options.group as string | undefined) ?? (root ? server.group ?? undefined : undefined));
     checkCanSwitch(this.credentials, config.name);
     this.slots = new Array(config.processes).fill(null);
     this.backoff = new Array(config.processes).fill(0);
@@ -139,7 +166,7 @@ export class ProcessGroup extends EventEmitter {
       runOnce: config.threads === 1 && config.options['maximum-requests'] === 1,
       umask: typeof config.options.umask === 'number' ? config.options.umask : null,
       locale: typeof config.options.locale === 'string' ? config.options.locale : null,
-    }, this.log, launchOptions(config, this.credentials));
+    }, this.log, launchOptions(config, this.credentials, this.server));
     this.slots[slot] = worker;
     if (config.startupTimeout > 0) {
       const timer = setTimeout(() => {

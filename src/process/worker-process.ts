@@ -22,6 +22,10 @@ export interface LaunchOptions {
   uid?: number;
   gid?: number;
   cwd?: string;
+  /** Interpreter options before -u, such as -O. */
+  pythonFlags?: string[];
+  /** Where the tswsgi_worker package is, when not its own folder (another user may not read that). */
+  packageDir?: string;
 }
 
 export type InterpreterState = 'ready' | 'pending' | 'failed';
@@ -80,7 +84,7 @@ export class WorkerProcess extends EventEmitter implements ConnectionOwner {
     super();
     this.interpreters.set(settings.applicationGroup, { state: 'ready', socket: settings.socket, idle: [] });
     for (const group of settings.applicationGroups) this.interpreters.set(group.name, { state: 'ready', socket: group.socket, idle: [] });
-    this.child = spawn(python, ['-u', '-c', BOOTSTRAP, PYTHON_PACKAGE_DIR], {
+    this.child = spawn(python, [...(launch.pythonFlags ?? []), '-u', '-c', BOOTSTRAP, launch.packageDir ?? PYTHON_PACKAGE_DIR], {
       env: { ...process.env, ...launch.env, TSWSGI_WORKER: JSON.stringify(settings) },
       stdio: ['pipe', 'ignore', 'pipe', 'pipe'],
       uid: launch.uid,
