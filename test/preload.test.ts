@@ -1,0 +1,122 @@
+// The seed's promise: scripts preloaded before a process takes any request, at start
+// and at every respawn, so that no request meets an unloaded application.
+
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { APPS, DEBIAN_PYTHON, request, startServe, tempDir } from './helpers/tswsgi';
+
+interface Where {
+  pid: number;
+  marker_id: number | null;
+  created_id: number | null;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function writeConf(text: string): string {
+  const file = path.join(tempDir(), 'httpd.conf');
+  fs.writeFileSync(file, text);
+  return file;
+}
+
+test('a request that arrives while the processes are preloading waits, then finds the preload', async () => {
+  const port = await freePort();
+  const conf = writeConf(`Listen 127.0.0.1:${port}
+WSGIDaemonProcess app processes=1 threads=2
+WSGIImportScript ${APPS}/preload_marker.py process-group=app application-group=%{GLOBAL}
+WSGIScriptAlias / ${APPS}/groups.wsgi process-group=app application-group=%{GLOBAL}
+`);
+  const starting = startServe(conf, [], { TSWSGI_TEST_PRELOAD_SECONDS: '2' });
+  // The front end listens before the processes are ready: connect as soon as it does.
+  const started = Date.now();
+  for (;;) {
+    const up = await new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1', () => { socket.destroy(); resolve(true); });
+      socket.on('error', () => resolve(false));
+    });
+    if (up) break;
+    assert.ok(Date.now() - started < 10_000, 'the front end listens');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const early = Date.now();
+  const reply = await request(`http://127.0.0.1:${port}/`);
+  const server = await starting;
+  try {
+    assert.equal(reply.status, 200, 'queued, not refused');
+    const where = reply.json<Where>();
+    assert.equal(where.marker_id, where.created_id);
+    assert.notEqual(where.marker_id, null);
+    assert.ok(Date.now() - early >= 1000, 'it waited for the preload');
+  } finally {
+    await server.stop();
+  }
+});
+
+test('a respawned process preloads again before it gets traffic: under load no response lacks the preload', { timeout: 60_000 }, async () => {
+  const conf = writeConf(`Listen 127.0.0.1:0
+LogLevel info
+WSGIDaemonProcess app processes=2 threads=4
+WSGIImportScript ${APPS}/preload_marker.py process-group=app application-group=%{GLOBAL}
+WSGIScriptAlias / ${APPS}/groups.wsgi process-group=app application-group=%{GLOBAL}
+`);
+  const server = await startServe(conf, [], { TSWSGI_TEST_PRELOAD_SECONDS: '1' });
+  try {
+    const seen: Array<{ status: number; where?: Where }> = [];
+    let running = true;
+    // Two clients in a loop, a request at a time each: steady load while a process dies and returns.
+    const client = async () => {
+      while (running) {
+        const reply = await request(server.url + '/');
+        seen.push({ status: reply.status, where: reply.status === 200 ? reply.json<Where>() : undefined });
+      }
+    };
+    const clients = [client(), client()];
+    await new Promise((r) => setTimeout(r, 300));
+    const victim = seen.find((s) => s.where)!.where!.pid;
+    process.kill(victim, 'SIGKILL');
+    await server.waitForLog(new RegExp(`process ${victim} of process group 'app' was killed by signal SIGKILL`));
+    // Two processes were ready at start; the third ready line is the replacement's.
+    await server.waitForLog(/(is ready after[^]*){3}/, 10_000);
+    // Keep the load on until the replacement has served a while.
+    const before = seen.length;
+    while (seen.length < before + 200) await new Promise((r) => setTimeout(r, 20));
+    running = false;
+    await Promise.all(clients);
+
+    const failed = seen.filter((s) => s.status !== 200);
+    assert.ok(failed.length <= 2 && failed.every((s) => s.status === 502), `only requests in flight on the killed process failed: ${failed.map((s) => s.status)}`);
+    for (const s of seen.filter((x) => x.where)) assert.equal(s.where!.marker_id, s.where!.created_id, 'every answer had the preload');
+    const pids = new Set(seen.filter((s) => s.where).map((s) => s.where!.pid));
+    assert.ok(pids.size >= 3, `the replacement served too: ${[...pids]}`);
+  } finally {
+    await server.stop();
+  }
+});
+
+test('python-home: a group runs the Python of its virtual environment', async () => {
+  const venv = path.join(tempDir(), 'venv');
+  execFileSync(DEBIAN_PYTHON, ['-m', 'venv', '--without-pip', venv]);
+  const conf = writeConf(`Listen 127.0.0.1:0
+WSGIDaemonProcess venv python-home=${venv}
+WSGIScriptAlias / ${APPS}/prefix.wsgi process-group=venv application-group=%{GLOBAL}
+`);
+  const server = await startServe(conf);
+  try {
+    const facts = (await request(server.url + '/')).json<{ prefix: string; executable: string }>();
+    assert.equal(facts.prefix, venv);
+    assert.equal(facts.executable, path.join(venv, 'bin/python3'));
+  } finally {
+    await server.stop();
+  }
+});
