@@ -220,6 +220,11 @@ describe('WSGIDaemonProcess options', () => {
     assert.equal(slow.run_once, false);
   });
 
+  test('display-name names the processes as ps shows them, %{GROUP} expanded', async () => {
+    const slow = (await request(server.url + '/slow/')).json();
+    assert.equal(fs.readFileSync(`/proc/${slow.pid}/comm`, 'utf8').trim(), '(wsgi:slow)');
+  });
+
   test('startup-timeout kills a process stuck in its import scripts, and the replacement serves', async () => {
     await server.waitForLog(/process group 'slow' was not ready within startup-timeout \(1 s\); killing it/);
     assert.equal((await request(server.url + '/slow/')).status, 200);

@@ -27,7 +27,21 @@ def _exit_now(signum, frame):
     os._exit(0)
 
 
+def _set_process_name(name, log):
+    # WSGIDaemonProcess display-name=: Python cannot rewrite argv[0] as mod_wsgi does, but the
+    # kernel's process name (ps -o comm, top; 15 bytes) can be set with prctl(PR_SET_NAME).
+    try:
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(15, ctypes.c_char_p(name.encode('utf-8')[:15]), 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), 'prctl(PR_SET_NAME) failed')
+    except (OSError, AttributeError) as exc:
+        log.log('warn', "Could not set the process name to '%s': %s" % (name, exc))
+
+
 def _apply_process_options(settings, log):
+    if settings.display_name:
+        _set_process_name(settings.display_name, log)
     # WSGIDaemonProcess umask= and locale= (LANG and LC_ALL are already in the environment).
     if settings.umask is not None:
         os.umask(settings.umask)

@@ -17,7 +17,7 @@ INTERPRETER_MODES = ('main', 'sub')
 Settings = collections.namedtuple('Settings', [
     'socket', 'process_group', 'application_group', 'threads', 'import_scripts', 'python_path',
     'home', 'log_level', 'multiprocess', 'multithread', 'run_once', 'umask', 'locale',
-    'interpreters', 'application_groups',
+    'interpreters', 'application_groups', 'display_name',
 ])
 
 
@@ -45,6 +45,7 @@ def parse(text):
             application_groups=tuple(
                 ApplicationGroup(item['name'], item['socket'])
                 for item in data.get('applicationGroups', ())),
+            display_name=data.get('displayName'),
         )
     except KeyError as exc:
         raise ValueError('TSWSGI_WORKER: missing key %s' % exc) from None
@@ -78,6 +79,7 @@ def dump(settings):
         'interpreters': settings.interpreters,
         'applicationGroups': [{'name': group.name, 'socket': group.socket}
                               for group in settings.application_groups],
+        'displayName': settings.display_name,
     })
 
 

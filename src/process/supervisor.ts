@@ -166,6 +166,8 @@ export class ProcessGroup extends EventEmitter {
       runOnce: config.threads === 1 && config.options['maximum-requests'] === 1,
       umask: typeof config.options.umask === 'number' ? config.options.umask : null,
       locale: typeof config.options.locale === 'string' ? config.options.locale : null,
+      displayName: typeof config.options['display-name'] === 'string'
+        ? config.options['display-name'].replace('%{GROUP}', `(wsgi:${config.name})`) : null,
     }, this.log, launchOptions(config, this.credentials, this.server));
     this.slots[slot] = worker;
     if (config.startupTimeout > 0) {

@@ -39,4 +39,6 @@ export interface WorkerSettings {
   umask: number | null;
   /** WSGIDaemonProcess locale=: also set as LC_ALL in the environment. */
   locale: string | null;
+  /** WSGIDaemonProcess display-name=, with %{GROUP} expanded: the process name ps shows. */
+  displayName: string | null;
 }

@@ -19,6 +19,7 @@ def application(environ, start_response):
         'multithread': environ['wsgi.multithread'],
         'run_once': environ['wsgi.run_once'],
         'argv': sys.argv,
+        'pid': os.getpid(),
     }).encode()
     start_response('200 OK', [('Content-Type', 'application/json')])
     return [body]
