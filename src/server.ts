@@ -1,23 +1,34 @@
 // The running server: one supervisor for the Python processes, one front end for
-// HTTP, and the signals that start and stop them (as gunicorn's arbiter owns its loop).
+// HTTP, and the signals and control commands that start, restart and stop them (as
+// gunicorn's arbiter owns its loop).
 
 import * as fs from 'node:fs';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Server as NetServer } from 'node:net';
+import * as path from 'node:path';
 import type { ProcessGroupConfig, ServerConfig } from './config/model';
 import { ErrorLog } from './log/error-log';
 import { AccessLog } from './http/access-log';
 import { FrontEnd } from './http/front-end';
 import { preloadPools } from './http/preload-pools';
 import { groupLabel, Supervisor, type ApplicationGroupMode } from './process/supervisor';
+import type { ProcessGroup } from './process/process-group';
 import { probeSubInterpreters } from './process/python-check';
+import { CONTROL_SOCKET, listenControl, type ControlCommand, type ControlReply } from './control-socket';
+
+/** graceful: replaced processes finish their requests (eviction-timeout, else graceful-timeout); restart: shutdown-timeout only. */
+export type RestartKind = 'graceful' | 'restart';
 
 export class Server {
   readonly log: ErrorLog;
   readonly supervisor: Supervisor;
   private readonly frontEnd: FrontEnd;
   private stopping: Promise<void> | null = null;
+  /** Restarts run one after another. */
+  private restarting: Promise<unknown> = Promise.resolve();
+  private control: NetServer | null = null;
 
-  constructor(readonly config: ServerConfig) {
+  /** `reload` reads the config again for a graceful restart (null: the same config is used). */
+  constructor(private config: ServerConfig, private readonly reload: (() => ServerConfig) | null = null) {
     const errorFile = config.errorLog === null ? null : fs.createWriteStream(config.errorLog, { flags: 'a' });
     this.log = new ErrorLog(config.logLevel, errorFile ? { write: (line) => errorFile.write(line) } : undefined);
     this.supervisor = new Supervisor(config, this.log, preloadPools(config), (group) => this.applicationGroupMode(group));
@@ -44,13 +55,92 @@ export class Server {
   async start(): Promise<AddressInfo[] | null> {
     const addresses = await this.frontEnd.listen();
     if (this.config.pidFile) fs.writeFileSync(this.config.pidFile, `${process.pid}\n`);
+    fs.mkdirSync(this.config.runtimeDir, { recursive: true, mode: 0o711 });
+    this.control = listenControl(path.join(this.config.runtimeDir, CONTROL_SOCKET), (command) => this.command(command));
     return (await this.supervisor.start()) ? addresses : null;
   }
 
-  /** Drains: no new connections, in-flight requests finish (bounded), then the workers stop. */
+  private command(command: ControlCommand): Promise<ControlReply> {
+    switch (command.command) {
+      case 'graceful':
+      case 'restart':
+        return this.restart(command.command);
+      case 'restart-group':
+        return this.restartGroup(command.group);
+      default:
+        return Promise.resolve({ ok: false, message: `unknown command '${(command as { command: string }).command}'` });
+    }
+  }
+
+  private serially(work: () => Promise<ControlReply>): Promise<ControlReply> {
+    const next = this.restarting.then(work);
+    this.restarting = next.catch(() => {});
+    return next;
+  }
+
+  private graceOf(pool: ProcessGroup, kind: RestartKind): number {
+    return kind === 'restart' ? 0 : pool.evictionTimeout;
+  }
+
+  /**
+   * Reads the config again and moves to it without refusing or failing a request: new groups
+   * start and become ready, then requests are routed by the new config, then every process
+   * is replaced, one at a time per group, each only once its replacement is ready. A config
+   * with errors changes nothing.
+   */
+  restart(kind: RestartKind): Promise<ControlReply> {
+    return this.serially(async () => {
+      if (this.stopping) return { ok: false, message: 'tswsgi is stopping' };
+      let config: ServerConfig;
+      try {
+        config = this.reload ? this.reload() : this.config;
+      } catch (err) {
+        const message = `${kind} refused, still serving the previous configuration: ${(err as Error).message}`;
+        this.log.error(message);
+        return { ok: false, message };
+      }
+      const started = Date.now();
+      this.log.notice(`${kind === 'graceful' ? 'Graceful restart' : 'Restart'} requested; replacing every process, new before old`);
+      const { kept, removed } = await this.supervisor.reconfigure(config, preloadPools(config));
+      this.frontEnd.reconfigure(config);
+      this.config = config;
+      const stopped = removed.map((pool) => {
+        this.log.notice(`${pool.label} is no longer configured; stopping it once its requests finish`);
+        return pool.stop(this.graceOf(pool, kind) + pool.processGroupConfig.shutdownTimeout);
+      });
+      const done = await Promise.all(kept.map((pool) => pool.restart({ reason: kind === 'graceful' ? 'graceful restart' : 'restart', grace: this.graceOf(pool, kind) })));
+      await Promise.all(stopped);
+      const seconds = ((Date.now() - started) / 1000).toFixed(1);
+      const message = done.every(Boolean)
+        ? `${kind}: every process replaced in ${seconds} s`
+        : `${kind}: some replacements failed after ${seconds} s; the processes they were to replace keep serving (see the error log)`;
+      this.log.notice(message);
+      return { ok: done.every(Boolean), message };
+    });
+  }
+
+  /** Rolling restart of one process group, as a graceful signal to its processes. */
+  restartGroup(name: string): Promise<ControlReply> {
+    return this.serially(async () => {
+      const group = name === '%{GLOBAL}' ? '' : name;
+      const started = Date.now();
+      const done = this.supervisor.restartGroup(group, `restart-group ${name}`);
+      if (done === null) return { ok: false, message: `no process group called '${name}' is configured` };
+      this.log.notice(`Restart of ${groupLabel(group)} requested`);
+      const ok = await done;
+      const seconds = ((Date.now() - started) / 1000).toFixed(1);
+      const message = ok ? `restart-group ${name}: every process replaced in ${seconds} s`
+        : `restart-group ${name}: some replacements failed after ${seconds} s; the processes they were to replace keep serving (see the error log)`;
+      this.log.notice(message);
+      return { ok, message };
+    });
+  }
+
+  /** Drains: no new connections, in-flight and queued requests finish (bounded), then the workers stop. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       const timeout = this.config.shutdownTimeout;
+      this.control?.close();
       await this.frontEnd.close(timeout);
       await this.supervisor.stop(timeout);
       fs.rmSync(this.config.runtimeDir, { recursive: true, force: true });
@@ -59,10 +149,13 @@ export class Server {
     return this.stopping;
   }
 
-  /** SIGTERM and SIGINT drain and exit 0; a second one exits at once. */
+  /**
+   * As Apache's: SIGTERM and SIGINT drain and exit 0, a second one exits at once; SIGUSR1 is a
+   * graceful restart, SIGHUP a restart (both rolling here, re-reading the config).
+   */
   handleSignals(): void {
     let received = 0;
-    const onSignal = (signal: NodeJS.Signals) => {
+    const onStop = (signal: NodeJS.Signals) => {
       received++;
       if (received > 1) {
         this.log.notice(`${signal} received again; exiting without waiting`);
@@ -75,7 +168,9 @@ export class Server {
         process.exit(1);
       });
     };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onStop);
+    process.on('SIGINT', onStop);
+    process.on('SIGUSR1', () => { void this.restart('graceful'); });
+    process.on('SIGHUP', () => { void this.restart('restart'); });
   }
 }

@@ -4,10 +4,9 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { APPS, DEBIAN_PYTHON, request, startServe, tempDir } from './helpers/tswsgi';
+import { APPS, DEBIAN_PYTHON, request, startServe, tempDir, writeConf } from './helpers/tswsgi';
 
 interface Where {
   pid: number;
@@ -22,12 +21,6 @@ function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
-}
-
-function writeConf(text: string): string {
-  const file = path.join(tempDir(), 'httpd.conf');
-  fs.writeFileSync(file, text);
-  return file;
 }
 
 test('a request that arrives while the processes are preloading waits, then finds the preload', async () => {

@@ -62,7 +62,8 @@ class ErrorLog:
     def __init__(self, level='warn', fd=2):
         self.threshold = level_number(level)
         self._fd = fd
-        self._lock = threading.Lock()
+        # Reentrant: the stack dump's signal handler may log while its thread holds it.
+        self._lock = threading.RLock()
         self._pid = os.getpid()
 
     def log(self, level, message):

@@ -1,13 +1,15 @@
 // The `tswsgi` command line.
 
 import { Command, InvalidArgumentError, Option } from 'commander';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { loadConfig } from '../config/load';
 import { DIR_DEFAULTS, type ServerConfig } from '../config/model';
 import { startServerConfig, type StartServerOptions } from '../config/start-server';
 import { checkPython } from '../process/python-check';
-import { groupLabel } from '../process/supervisor';
+import { defaultRuntimeDir } from '../config/defaults';
+import { CONTROL_SOCKET, runningServers, sendControl, type ControlCommand } from '../control-socket';
 import { Server } from '../server';
 import { directivesMarkdown, directivesText } from './directive-docs';
 
@@ -43,16 +45,63 @@ function readConfigFile(program: Command, options: ConfigFileOptions): ServerCon
   return result.config;
 }
 
-async function run(program: Command, config: ServerConfig, describe: (addresses: AddressInfo[]) => string): Promise<void> {
+async function run(program: Command, config: ServerConfig, reload: () => ServerConfig,
+  describe: (addresses: AddressInfo[], server: Server) => string): Promise<void> {
   let server: Server;
   try {
-    server = new Server(config);
+    server = new Server(config, reload);
   } catch (err) {
     return program.error(`tswsgi: ${(err as Error).message}`);
   }
   server.handleSignals();
   const addresses = await server.start();
-  if (addresses) process.stdout.write(`tswsgi: serving ${describe(addresses)} (pid ${process.pid})\n`);
+  if (addresses) process.stdout.write(`tswsgi: serving ${describe(addresses, server)} (pid ${process.pid})\n`);
+}
+
+/** The pools the server started, as the ready line lists them. */
+const poolsOf = (server: Server) => server.supervisor.all
+  .map((pool) => `${pool.label} ${pool.processGroupConfig.processes} x ${pool.processGroupConfig.threads}`).join(', ');
+
+interface ControlOptions {
+  file?: string;
+  define: string[];
+  python: string;
+  pid?: number;
+}
+
+/** The control socket of the server the options point at: -f's PidFile or runtime directory, --pid, or the only one running. */
+function controlSocketFor(program: Command, options: ControlOptions): string {
+  let pid = options.pid;
+  if (options.file) {
+    const config = readConfigFile(program, { file: options.file, define: options.define, python: options.python });
+    if (config.runtimeDir !== defaultRuntimeDir(process.pid)) return path.join(config.runtimeDir, CONTROL_SOCKET);
+    if (pid === undefined && config.pidFile && fs.existsSync(config.pidFile)) pid = Number(fs.readFileSync(config.pidFile, 'utf8').trim());
+  }
+  if (pid !== undefined) return path.join(defaultRuntimeDir(pid), CONTROL_SOCKET);
+  const running = runningServers();
+  if (running.length === 1) return running[0]!;
+  return program.error(running.length === 0 ? 'tswsgi: no running tswsgi server found'
+    : `tswsgi: ${running.length} tswsgi servers are running; say which with --pid or -f`);
+}
+
+function controlCommand(program: Command, name: string, description: string): Command {
+  return program.command(name)
+    .description(description)
+    .option('-f, --file <httpd.conf>', 'the configuration file the server runs (its PidFile or runtime directory find it)')
+    .option('-D, --define <name>', 'define a parameter for <IfDefine> (repeatable)', collect, [])
+    .option('--pid <pid>', 'process id of the server', wholeNumber)
+    .addOption(pythonOption());
+}
+
+async function sendCommand(program: Command, options: ControlOptions, command: ControlCommand): Promise<void> {
+  let reply;
+  try {
+    reply = await sendControl(controlSocketFor(program, options), command);
+  } catch (err) {
+    return program.error(`tswsgi: ${(err as Error).message}`);
+  }
+  if (!reply.ok) return program.error(`tswsgi: ${reply.message}`, { exitCode: 1 });
+  process.stdout.write(`tswsgi: ${reply.message}\n`);
 }
 
 const url = (host: string, port: number, mount = '/') => `http://${host.includes(':') ? `[${host}]` : host}:${port}${mount}`;
@@ -89,7 +138,7 @@ export function buildProgram(): Command {
         return program.error(`tswsgi: ${(err as Error).message}`);
       }
       const mount = config.main.aliases[0]!.pattern;
-      await run(program, config, ([address]) => `${config.main.aliases[0]!.target} at ${url(options.host, address!.port, mount === '/' ? '/' : mount + '/')}` +
+      await run(program, config, () => startServerConfig(script, options), ([address]) => `${config.main.aliases[0]!.target} at ${url(options.host, address!.port, mount === '/' ? '/' : mount + '/')}` +
         `, ${options.processes} process${options.processes === 1 ? '' : 'es'} x ${options.threads} threads`);
     });
 
@@ -105,8 +154,13 @@ export function buildProgram(): Command {
       } catch (err) {
         return program.error(`tswsgi: ${(err as Error).message}`);
       }
-      await run(program, config, (addresses) => `${path.resolve(options.file)} at ${addresses.map((a, i) => url(config.listen[i]!.host, a.port)).join(' and ')}` +
-        `, ${config.processGroups.map((g) => `${groupLabel(g.name)} ${g.processes} x ${g.threads}`).join(', ')}`);
+      const reload = () => {
+        const result = loadConfig(options.file, { defines: options.define, python: options.python });
+        if (result.errors.length > 0) throw new Error(result.errors.map((e) => e.message).join('; '));
+        return result.config;
+      };
+      await run(program, config, reload, (addresses, server) => `${path.resolve(options.file)} at ${addresses.map((a, i) => url(config.listen[i]!.host, a.port)).join(' and ')}` +
+        `, ${poolsOf(server)}`);
     });
 
   program.command('configtest')
@@ -118,6 +172,14 @@ export function buildProgram(): Command {
       readConfigFile(program, options);
       process.stderr.write('Syntax OK\n');
     });
+
+  controlCommand(program, 'graceful', 'Graceful restart of a running server (as SIGUSR1): re-read its config, replace every process, new before old.')
+    .action((options: ControlOptions) => sendCommand(program, options, { command: 'graceful' }));
+  controlCommand(program, 'restart', 'Restart a running server (as SIGHUP): as graceful, but replaced processes get only shutdown-timeout to finish.')
+    .action((options: ControlOptions) => sendCommand(program, options, { command: 'restart' }));
+  controlCommand(program, 'restart-group', 'Replace every process of one process group of a running server, new before old.')
+    .argument('<name>', 'the WSGIDaemonProcess name (%{GLOBAL} for the server\'s own pool)')
+    .action((name: string, options: ControlOptions) => sendCommand(program, options, { command: 'restart-group', group: name }));
 
   // `tswsgi help directives`: help is a command group here, so commander's own help command steps aside.
   program.helpCommand(false);

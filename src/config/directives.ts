@@ -7,6 +7,7 @@ import type { Directive } from './apache-parser';
 import { DAEMON_OPTIONS, parseDaemonOption } from './daemon-options';
 import { GLOBAL, type AccessRule, type DirConfig, type MapHeadToGet, type ProcessGroupConfig, type ServerConfig, type VirtualHost } from './model';
 import { parseLogLevel } from '../log/error-log';
+import { parseTrustedProxy, proxyHeaderCgiName } from '../http/proxy-headers';
 
 /** Where a directive may stand: the main server, a <VirtualHost>, a Directory/Location/Files section. */
 export type Context = 'server' | 'vhost' | 'directory';
@@ -27,6 +28,8 @@ export interface PendingImport {
   source: string;
   /** The vhost's ServerName where it was declared (null at server level). */
   vhostServerName: string | null;
+  /** A WSGIScriptAlias preload rather than a WSGIImportScript: alone, it does not start the %{GLOBAL} pool. */
+  fromAlias: boolean;
 }
 
 /** What handlers read and write while the tree is walked. */
@@ -168,7 +171,7 @@ function scriptAlias(d: Directive, ctx: BuildContext, regex: boolean): void {
   if (processGroup !== undefined && applicationGroup !== undefined && !processGroup.includes('%{') &&
       !applicationGroup.includes('%{') && !(regex && target.includes('$'))) {
     checkGroupDeclared(ctx, processGroup);
-    ctx.imports.push({ path: file, processGroup, applicationGroup, source: `${d.file}:${d.line}`, vhostServerName: ctx.inVhost ? ctx.vhost.serverName : null });
+    ctx.imports.push({ path: file, processGroup, applicationGroup, source: `${d.file}:${d.line}`, vhostServerName: ctx.inVhost ? ctx.vhost.serverName : null, fromAlias: true });
   }
 }
 
@@ -222,6 +225,14 @@ function wsgiFlag(name: string, contexts: readonly Context[], def: string, descr
     name, module: 'wsgi_module', contexts, args: [1, 1], syntax: `${name} On|Off`, default: def, description,
     example: `${name} ${def === 'On' ? 'Off' : 'On'}`, argHelp: 'On or Off',
     apply: (d, ctx) => set(ctx, flag(d, true)),
+  };
+}
+
+/** A directive of tswsgi's own: server config only, one argument, in tswsgi_module. */
+function tswsgiOnly(spec: Omit<DirectiveSpec, 'module' | 'contexts' | 'args'>): DirectiveSpec {
+  return {
+    ...spec, module: 'tswsgi_module', contexts: GLOBAL_ONLY, args: [1, 1],
+    description: `${spec.description} tswsgi only: put it inside <IfModule tswsgi_module> to keep the file valid for Apache.`,
   };
 }
 
@@ -317,7 +328,7 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
       if (applicationGroup === undefined) throw new DirectiveError('Name of WSGI application group required.');
       if (processGroup === undefined) throw new DirectiveError('Name of WSGI process group required.');
       checkGroupDeclared(ctx, processGroup);
-      ctx.imports.push({ path: resolvePath(ctx, script), processGroup, applicationGroup, source: `${d.file}:${d.line}`, vhostServerName: ctx.inVhost ? ctx.vhost.serverName : null });
+      ctx.imports.push({ path: resolvePath(ctx, script), processGroup, applicationGroup, source: `${d.file}:${d.line}`, vhostServerName: ctx.inVhost ? ctx.vhost.serverName : null, fromAlias: false });
     },
   },
   {
@@ -378,29 +389,46 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
     apply: (d, ctx) => { ctx.config.runtimeDir = resolvePath(ctx, d.args[0]!) + '-tswsgi'; },
   },
   {
-    name: 'WSGITrustedProxyHeaders', module: 'wsgi_module', contexts: EVERYWHERE, args: [1, -1],
+    name: 'WSGITrustedProxyHeaders', module: 'wsgi_module', contexts: EVERYWHERE, args: [0, -1],
     syntax: 'WSGITrustedProxyHeaders header ...', default: 'none', argHelp: 'Specify a list of trusted proxy headers',
-    description: 'Proxy headers (X-Forwarded-For, ...) to honour. Accepted; applied in a later release.',
+    description: 'Headers from a front proxy that say what the client sent: X-Forwarded-For, X-Client-IP or X-Real-IP set REMOTE_ADDR; ' +
+      'X-Forwarded-Proto, X-Forwarded-Scheme or X-Scheme (https, http) and X-Forwarded-HTTPS, X-Forwarded-SSL or X-HTTPS (on, off) ' +
+      'set wsgi.url_scheme; X-Forwarded-Host or X-Host set HTTP_HOST; X-Forwarded-Port sets SERVER_PORT; X-Forwarded-Server sets ' +
+      'SERVER_NAME; X-Script-Name or X-Forwarded-Script-Name set SCRIPT_NAME (and mod_wsgi.mount_point). Of each kind named, the ' +
+      'headers not named are removed from the environ, so a client cannot pass one off. Only peers in WSGITrustedProxies are ' +
+      'believed, if it is set. Without arguments, a wider scope\'s list is turned off.',
     example: 'WSGITrustedProxyHeaders X-Forwarded-For X-Forwarded-Proto',
-    apply: noop,
-  },
-  {
-    name: 'WSGITrustedProxies', module: 'wsgi_module', contexts: EVERYWHERE, args: [1, -1],
-    syntax: 'WSGITrustedProxies ip[/mask] ...', default: 'none', argHelp: 'Specify a list of trusted proxies',
-    description: 'Peers trusted to send proxy headers. Accepted; applied in a later release.',
-    example: 'WSGITrustedProxies 127.0.0.1 10.0.0.0/8',
-    apply: (d) => {
-      for (const proxy of d.args) {
-        if (!/^[0-9a-fA-F:.]+(\/\d+)?$/.test(proxy)) throw new DirectiveError(`Unable to parse trusted proxy IP address/subnet of "${proxy}".`);
-      }
+    apply: (d, ctx) => {
+      const names = d.args.map((header) => {
+        const name = proxyHeaderCgiName(header);
+        // mod_wsgi 4.9.4 accepts such a name, then every request in the scope crashes the Apache child.
+        if (name === null) throw new DirectiveError(`WSGITrustedProxyHeaders: '${header}' is not a header name (letters, digits and '-' only)`);
+        return name;
+      });
+      ctx.dir.trustedProxyHeaders = [...(ctx.dir.trustedProxyHeaders ?? []), ...names];
     },
   },
   {
-    name: 'TswsgiApplicationGroups', module: 'tswsgi_module', contexts: GLOBAL_ONLY, args: [1, 1],
-    syntax: 'TswsgiApplicationGroups Auto|SubInterpreters|Processes', default: 'Auto', argHelp: 'Auto, SubInterpreters or Processes',
+    name: 'WSGITrustedProxies', module: 'wsgi_module', contexts: EVERYWHERE, args: [0, -1],
+    syntax: 'WSGITrustedProxies address[/bits|/netmask] ...', default: 'none (every peer is trusted)', argHelp: 'Specify a list of trusted proxies',
+    description: 'The peers whose WSGITrustedProxyHeaders are believed: addresses, networks (10.0.0.0/8, fd00::/8, 10.0.0.0/255.0.0.0) ' +
+      'or IPv4 prefixes (10.1). From any other peer those headers are ignored and removed. X-Forwarded-For is then read from the ' +
+      'right, past the trusted proxies, to the client. Without arguments, no peer is trusted.',
+    example: 'WSGITrustedProxies 127.0.0.1 10.0.0.0/8',
+    apply: (d, ctx) => {
+      const subnets = d.args.map((proxy) => {
+        const parsed = parseTrustedProxy(proxy);
+        if ('error' in parsed) throw new DirectiveError(parsed.error);
+        return parsed;
+      });
+      ctx.dir.trustedProxies = [...(ctx.dir.trustedProxies ?? []), ...subnets];
+    },
+  },
+  tswsgiOnly({
+    name: 'TswsgiApplicationGroups', syntax: 'TswsgiApplicationGroups Auto|SubInterpreters|Processes', default: 'Auto',
+    argHelp: 'Auto, SubInterpreters or Processes',
     description: 'How application groups other than %{GLOBAL} run: in sub-interpreters of the group\'s processes, as mod_wsgi does ' +
-      '(Auto: where the Python has them), or each in processes of its own, where every C extension is safe. tswsgi only: ' +
-      'put it inside <IfModule tswsgi_module> to keep the file valid for Apache.',
+      '(Auto: where the Python has them), or each in processes of its own, where every C extension is safe.',
     example: 'TswsgiApplicationGroups Processes',
     apply: (d, ctx) => {
       const value = d.args[0]!.toLowerCase();
@@ -408,7 +436,14 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
       if (!(value in modes)) throw new DirectiveError('TswsgiApplicationGroups must be one of: Auto | SubInterpreters | Processes');
       ctx.config.applicationGroups = modes[value as keyof typeof modes];
     },
-  },
+  }),
+  tswsgiOnly({
+    name: 'TswsgiMaximumRequestsJitter', syntax: 'TswsgiMaximumRequestsJitter number', default: '0', argHelp: 'A whole number of requests',
+    description: 'Each process of a group with maximum-requests=N is replaced after N plus a random 0 to this many requests, ' +
+      'so that processes started together do not all recycle together (gunicorn\'s max_requests_jitter).',
+    example: 'TswsgiMaximumRequestsJitter 100',
+    apply: (d, ctx) => { ctx.config.maximumRequestsJitter = wholeNumber(d, d.args[0]!, 'number of requests'); },
+  }),
   wsgiFlag('WSGILazyInitialization', GLOBAL_ONLY, 'On', 'Accepted: tswsgi never runs Python in its own process.', noop),
 
   // httpd core

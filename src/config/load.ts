@@ -8,7 +8,7 @@ import { ConfigError, parseFile, type Directive, type ParseState } from './apach
 import { DEFAULT_LOG_FORMATS, DirectiveError, SECTIONS, directiveSpec, type BuildContext, type Context, type DirectiveSpec } from './directives';
 import { GLOBAL, type ProcessGroupConfig, type Section, type SectionKind, type ServerConfig, type VirtualHost } from './model';
 import { isModuleLoaded, moduleByName, newModuleRegistry } from './modules';
-import { APACHE_DEFAULTS } from './defaults';
+import { APACHE_DEFAULTS, defaultRuntimeDir } from './defaults';
 import { readMimeTypes } from './mime-types';
 
 export interface LoadOptions {
@@ -65,7 +65,8 @@ export function loadConfig(file: string, options: LoadOptions): LoadResult {
     errorLog: null,
     accessLogs: [],
     serverTokens: 'Full',
-    runtimeDir: path.join(os.tmpdir(), `tswsgi-${process.pid}`),
+    runtimeDir: defaultRuntimeDir(process.pid),
+    maximumRequestsJitter: 0,
     mimeTypes: new Map(),
   };
   const ctx: BuildContext = {
@@ -214,8 +215,10 @@ function finish(ctx: BuildContext, state: ParseState, errors: ConfigError[]): vo
     const group = groups.find((g) => g.name === entry.processGroup);
     group?.importScripts.push({ path: entry.path, applicationGroup: entry.applicationGroup });
   }
-  // The server's own pool runs when requests may use it, or when something is preloaded into it.
-  config.processGroups = !config.restrictEmbedded || globalPool.importScripts.length > 0 ? groups : groups.slice(1);
+  // The server's own pool runs when requests may use it, or when WSGIImportScript preloads into it
+  // (under WSGIRestrictEmbedded On, as mod_wsgi: a WSGIScriptAlias preload alone runs nothing).
+  const imported = ctx.imports.some((entry) => entry.processGroup === GLOBAL && !entry.fromAlias);
+  config.processGroups = !config.restrictEmbedded || imported ? groups : groups.slice(1);
   const typesFile = ctx.typesConfig ?? '/etc/mime.types';
   if (fs.existsSync(typesFile)) config.mimeTypes = readMimeTypes(typesFile);
   else if (ctx.typesConfig) state.warnings.push(`TypesConfig ${typesFile} does not exist`);

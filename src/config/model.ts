@@ -38,6 +38,17 @@ export interface ProcessGroupConfig {
 
 export type MapHeadToGet = 'on' | 'off' | 'auto';
 
+/**
+ * An address or network of WSGITrustedProxies, held as APR's apr_ipsubnet_t holds it: 16 bytes
+ * of address and of mask (an IPv4 one in the first 4), because which peers match, IPv6 ones
+ * included, follows from exactly that layout.
+ */
+export interface IpSubnet {
+  family: 4 | 6;
+  address: Uint8Array;
+  mask: Uint8Array;
+}
+
 export type AccessRule =
   | { kind: 'all'; granted: boolean }
   | { kind: 'ip'; networks: string[] };
@@ -60,6 +71,13 @@ export interface DirConfig {
   addType?: Array<[string, string]>;
   /** LimitRequestBody: bytes a request body may have; 0 means no limit. */
   limitRequestBody?: number;
+  /**
+   * WSGITrustedProxyHeaders: the headers' CGI names (HTTP_X_FORWARDED_FOR, ...) in the order
+   * given, which decides which header wins; an empty list turns off a wider scope's.
+   */
+  trustedProxyHeaders?: string[];
+  /** WSGITrustedProxies: the peers whose proxy headers count; unset trusts every peer, empty none. */
+  trustedProxies?: IpSubnet[];
 }
 
 export type SectionKind = 'directory' | 'directorymatch' | 'files' | 'filesmatch' | 'location' | 'locationmatch';
@@ -153,6 +171,8 @@ export interface ServerConfig {
   serverTokens: string;
   /** Where worker sockets live. */
   runtimeDir: string;
+  /** TswsgiMaximumRequestsJitter: up to this many requests more than maximum-requests, drawn per process. */
+  maximumRequestsJitter: number;
   /** Content types by extension (from TypesConfig), for static files. */
   mimeTypes: Map<string, string>;
 }

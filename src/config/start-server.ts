@@ -2,10 +2,9 @@
 // the same model a config file does, as mod_wsgi-express generates an httpd.conf.
 
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { GLOBAL, type ServerConfig } from './model';
-import { APACHE_DEFAULTS } from './defaults';
+import { APACHE_DEFAULTS, defaultRuntimeDir } from './defaults';
 import { DEFAULT_LOG_FORMATS } from './directives';
 import { newVirtualHost } from './load';
 import { parseLogLevel } from '../log/error-log';
@@ -105,7 +104,8 @@ export function startServerConfig(script: string, options: StartServerOptions): 
     errorLog: null,
     accessLogs: options.accessLog ? [{ target: '-', format: COMBINED }] : [],
     serverTokens: 'Full',
-    runtimeDir: path.join(os.tmpdir(), `tswsgi-${process.pid}`),
+    runtimeDir: defaultRuntimeDir(process.pid),
+    maximumRequestsJitter: 0,
     mimeTypes: new Map(),
   };
 }

@@ -3,7 +3,9 @@
 // holding the request's bytes unchanged.
 
 import type { IncomingMessage } from 'node:http';
+import type { IpSubnet } from '../config/model';
 import { FrameType, encodeBlockFrame } from '../process/framing';
+import { applyHttpsVariable, applyTrustedProxyHeaders } from './proxy-headers';
 
 export const SERVER_SOFTWARE = 'tswsgi/0.1.0';
 
@@ -83,6 +85,9 @@ export interface RequestFacts {
   listenerPort: number;
   passAuthorization: boolean;
   setEnv: ReadonlyArray<[string, string]>;
+  /** WSGITrustedProxyHeaders (CGI names) and WSGITrustedProxies of the scope; undefined when not set. */
+  trustedProxyHeaders: readonly string[] | undefined;
+  trustedProxies: readonly IpSubnet[] | undefined;
   /** Microseconds since the epoch, when the request arrived. */
   startMicros: number;
   requestId: string;
@@ -142,6 +147,10 @@ export function buildEnviron(req: IncomingMessage, facts: RequestFacts): string[
       env[at] += ', ' + raw[i + 1]!;
     }
   }
+  // As mod_wsgi: after SetEnv and the headers are in, before HTTPS becomes wsgi.url_scheme.
+  if (facts.trustedProxyHeaders) applyTrustedProxyHeaders(env, facts.trustedProxyHeaders, facts.trustedProxies);
+  // Only those two can set HTTPS; most requests skip the search for it.
+  if (facts.trustedProxyHeaders || facts.setEnv.some(([name]) => name === 'HTTPS')) applyHttpsVariable(env);
   return env;
 }
 

@@ -24,18 +24,31 @@ type WsgiRoute = Extract<Route, { kind: 'wsgi' }>;
 
 export class FrontEnd {
   private readonly servers: http.Server[] = [];
-  private readonly router: Router;
+  private router: Router;
   private readonly active = new WeakMap<Socket, HttpExchange>();
   private inFlight = 0;
   private idleWaiters: Array<() => void> = [];
   private requestCounter = 0;
 
   constructor(
-    private readonly config: ServerConfig,
+    private config: ServerConfig,
     private readonly supervisor: Supervisor,
     private readonly log: ErrorLog,
     private readonly accessLog: AccessLog,
   ) {
+    this.router = new Router(config);
+  }
+
+  /**
+   * A graceful restart's new config: requests from now on are routed by it. The listening
+   * sockets stay as they are, so no connection is refused meanwhile.
+   */
+  reconfigure(config: ServerConfig): void {
+    const addresses = (c: ServerConfig) => c.listen.map((a) => `${a.host}:${a.port}`).sort().join(' ');
+    if (addresses(config) !== addresses(this.config)) {
+      this.log.warn(`Listen changed (${addresses(this.config)} -> ${addresses(config)}); stop and start tswsgi for that to take effect`);
+    }
+    this.config = config;
     this.router = new Router(config);
   }
 
@@ -142,6 +155,7 @@ export class FrontEnd {
     const refusal = this.groupRefusal(processGroup, route);
     if (refusal) return this.refuse(req, res, record, 500, refusal, 'error');
     const group = this.supervisor.pool(processGroup, applicationGroup)!;
+    if (dir.scriptReloading) this.supervisor.noteScript(route.script, group);
 
     const method = req.method === 'HEAD' && dir.mapHeadToGet === 'on' ? 'GET' : (req.method ?? 'GET');
     const environ = buildEnviron(req, {
@@ -156,6 +170,8 @@ export class FrontEnd {
       listenerPort: listener.port,
       passAuthorization: dir.passAuthorization,
       setEnv: dir.setEnv ?? [],
+      trustedProxyHeaders: dir.trustedProxyHeaders,
+      trustedProxies: dir.trustedProxies,
       startMicros,
       requestId: `${process.pid.toString(36)}-${(++this.requestCounter).toString(36)}`,
     });

@@ -24,6 +24,7 @@ export interface ExchangeContext {
 
 export class HttpExchange implements Exchange {
   bodyConsumed = false;
+  readonly arrivedAt = Date.now();
   private channel: RequestChannel | null = null;
   private status = 0;
   private expected: number | null = null;
@@ -128,7 +129,16 @@ export class HttpExchange implements Exchange {
       return;
     }
     this.context.log.error(`Lost the connection to ${label} during a request for '${this.context.script}' (${reason})`);
-    this.fail(502);
+    // Never reached a worker at all: the service is unavailable, as mod_wsgi's failed connect.
+    this.fail(reachedWorker ? 502 : 503);
+  }
+
+  expire(status: 503 | 504, reason: string, retryAfter?: number): void {
+    if (this.over) return;
+    this.context.log.error(`Request for '${this.context.script}' from ${this.req.socket.remoteAddress} answered ${status}: ${reason}`);
+    this.abortBody(reason);
+    if (retryAfter !== undefined && !this.res.headersSent) this.res.setHeader('Retry-After', String(retryAfter));
+    this.fail(status);
   }
 
   /** The front end refuses the request after it was accepted (a malformed body). */

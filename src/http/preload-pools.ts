@@ -24,6 +24,9 @@ export function preloadPools(config: ServerConfig): Array<[string, string]> {
       const facts = { serverName: vhost.serverName, port: vhost.serverPort ?? port, scriptName, hostHeader: undefined, setEnv: dir.setEnv ?? [] };
       const processGroup = expandGroupName(dir.processGroup, facts);
       const applicationGroup = expandGroupName(dir.applicationGroup, facts);
+      // Listen port 0: the port is known only once bound, so a name made with it (%{SERVER},
+      // %{RESOURCE}) would be one no request uses; such groups start on their first request.
+      if (facts.port === 0 && [dir.processGroup, dir.applicationGroup].some((v) => expandGroupName(v, { ...facts, port: 1 }) !== expandGroupName(v, facts))) continue;
       if (processGroup.includes('%{') || applicationGroup.includes('%{')) continue;
       if (processGroup === '' && config.restrictEmbedded) continue;
       pairs.set(`${processGroup}\0${applicationGroup}`, [processGroup, applicationGroup]);

@@ -6,9 +6,12 @@ import type { WorkerProcess } from './worker-process';
 
 export class Dispatcher {
   private readonly queue: Exchange[] = [];
+  /** queue-timeout timers of the requests waiting. */
+  private readonly deadlines = new Map<Exchange, NodeJS.Timeout>();
   private turn = 0;
 
-  constructor(private readonly processes: () => readonly WorkerProcess[]) {}
+  /** `queueTimeout`: seconds a request may wait for a free thread, counted from its arrival (0: no limit). */
+  constructor(private readonly processes: () => readonly WorkerProcess[], private readonly queueTimeout: () => number) {}
 
   get queued(): number {
     return this.queue.length;
@@ -17,13 +20,25 @@ export class Dispatcher {
   dispatch(exchange: Exchange): void {
     // Behind earlier requests of its application group, it waits its turn.
     const waiting = this.queue.some((queued) => queued.applicationGroup === exchange.applicationGroup);
-    if (waiting || !this.run(exchange)) this.queue.push(exchange);
+    if (waiting || !this.run(exchange)) this.enqueue(exchange);
+  }
+
+  private enqueue(exchange: Exchange): void {
+    this.queue.push(exchange);
+    const limit = this.queueTimeout();
+    if (limit <= 0) return;
+    const left = exchange.arrivedAt + limit * 1000 - Date.now();
+    this.deadlines.set(exchange, setTimeout(() => {
+      this.cancel(exchange);
+      exchange.expire(503, `no thread of the process group was free within queue-timeout (${limit} s)`, Math.ceil(limit));
+    }, Math.max(0, left)));
   }
 
   /** A request whose client went away while it waited. */
   cancel(exchange: Exchange): void {
     const at = this.queue.indexOf(exchange);
     if (at >= 0) this.queue.splice(at, 1);
+    this.clearDeadline(exchange);
   }
 
   /** Called when a thread frees up, a process becomes ready, or an interpreter is created. */
@@ -33,9 +48,20 @@ export class Dispatcher {
       const exchange = this.queue[i]!;
       // Requests of one application group keep their order; another group may go ahead of them.
       if (blocked.has(exchange.applicationGroup)) continue;
-      if (this.run(exchange)) this.queue.splice(i--, 1);
-      else blocked.add(exchange.applicationGroup);
+      if (this.run(exchange)) {
+        this.queue.splice(i--, 1);
+        this.clearDeadline(exchange);
+      } else {
+        blocked.add(exchange.applicationGroup);
+      }
     }
+  }
+
+  private clearDeadline(exchange: Exchange): void {
+    const timer = this.deadlines.get(exchange);
+    if (timer === undefined) return;
+    clearTimeout(timer);
+    this.deadlines.delete(exchange);
   }
 
   /**

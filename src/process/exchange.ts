@@ -37,6 +37,13 @@ export interface Exchange {
    * is false when the worker cannot have read the request, so it may be sent again.
    */
   onLost(reason: string, reachedWorker: boolean): void;
+  /**
+   * A timeout ended the request: answer `status` if no head went out (503 carries Retry-After:
+   * `retryAfter` seconds), else close the connection. The worker's later frames are ignored.
+   */
+  expire(status: 503 | 504, reason: string, retryAfter?: number): void;
+  /** When the front end received the request (ms, Date.now()): queue-timeout counts from it. */
+  readonly arrivedAt: number;
   /** True once any of the request body was taken from the client: such a request is never retried. */
   readonly bodyConsumed: boolean;
 }

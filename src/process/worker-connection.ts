@@ -10,8 +10,18 @@ const BODY_END = encodeFrame(FrameType.BodyEnd);
 /** Errors that mean the request never got into the worker: a dead peer, or a stream already ended. */
 const UNREAD_ERRORS = new Set(['EPIPE', 'ECONNRESET', 'ERR_STREAM_WRITE_AFTER_END', 'ERR_STREAM_DESTROYED']);
 
+/** Per process group, in ms (0: none): WSGIDaemonProcess connect-, socket- and request-timeout. */
+export interface ConnectionTimeouts {
+  connect: number;
+  socket: number;
+  request: number;
+}
+
 export interface ConnectionOwner {
   readonly label: string;
+  readonly timeouts: ConnectionTimeouts;
+  /** A request on this connection ran past request-timeout; it has been answered 504. */
+  requestTimedOut(connection: WorkerConnection): void;
   /** The exchange finished and the connection can carry another one. */
   released(connection: WorkerConnection): void;
   /** The connection is gone, with or without an exchange on it; `peerGone` when the worker is unreachable. */
@@ -30,11 +40,27 @@ export class WorkerConnection implements RequestChannel {
   /** The worker cannot have read the current request: the connect or the write failed. */
   private unread = false;
   private dead = false;
+  private requestTimer: NodeJS.Timeout | null = null;
 
   constructor(path: string, readonly applicationGroup: string, private readonly owner: ConnectionOwner) {
     this.socket = net.connect(path);
     this.socket.setNoDelay?.(true);
-    this.socket.on('connect', () => { this.connected = true; });
+    const { connect } = owner.timeouts;
+    const connectTimer = connect > 0 ? setTimeout(() => {
+      this.unread = true;
+      this.lose(`connect-timeout (${connect / 1000} s) passed`);
+    }, connect) : null;
+    this.socket.on('connect', () => {
+      this.connected = true;
+      if (connectTimer) clearTimeout(connectTimer);
+    });
+    // socket-timeout: no byte either way for that long while a request runs (armed in run()).
+    this.socket.on('timeout', () => {
+      const exchange = this.exchange;
+      if (!exchange) return;
+      exchange.expire(504, `no response from ${owner.label} within socket-timeout (${owner.timeouts.socket / 1000} s)`);
+      this.lose('socket-timeout');
+    });
     this.socket.on('data', (chunk: Buffer) => this.received(chunk));
     this.socket.on('drain', () => this.exchange?.onDrain());
     this.socket.on('error', (err: NodeJS.ErrnoException) => {
@@ -67,6 +93,18 @@ export class WorkerConnection implements RequestChannel {
     this.headSeen = false;
     this.silent = true;
     this.bodyClosed = exchange.bodyless;
+    const { socket, request } = this.owner.timeouts;
+    if (socket > 0) this.socket.setTimeout(socket);
+    if (request > 0) {
+      this.requestTimer = setTimeout(() => {
+        this.requestTimer = null;
+        // The worker's thread is still in the request: the connection stays busy, and what
+        // the worker sends later goes nowhere (the exchange ignores it once expired).
+        exchange.expire(504, `the request ran past request-timeout (${request / 1000} s) in ${this.owner.label}`);
+        this.socket.setTimeout(0);
+        this.owner.requestTimedOut(this);
+      }, request);
+    }
     this.socket.write(exchange.bodyless ? Buffer.concat([exchange.requestFrame, BODY_END]) : exchange.requestFrame);
     exchange.start(this);
   }
@@ -94,10 +132,13 @@ export class WorkerConnection implements RequestChannel {
 
   pauseResponse(): void {
     this.socket.pause();
+    // A slow client is not a silent worker.
+    this.socket.setTimeout(0);
   }
 
   resumeResponse(): void {
     this.socket.resume();
+    if (this.exchange && this.owner.timeouts.socket > 0) this.socket.setTimeout(this.owner.timeouts.socket);
   }
 
   close(): void {
@@ -156,14 +197,22 @@ export class WorkerConnection implements RequestChannel {
   /** The response is over: close the request body so the worker can read the next request. */
   private finish(): void {
     this.endBody();
+    this.stopTimers();
     this.exchange = null;
     this.socket.resume();
     this.owner.released(this);
   }
 
+  private stopTimers(): void {
+    this.socket.setTimeout(0);
+    if (this.requestTimer) clearTimeout(this.requestTimer);
+    this.requestTimer = null;
+  }
+
   private lose(reason: string): false {
     if (this.dead) return false;
     this.dead = true;
+    this.stopTimers();
     this.socket.destroy();
     const exchange = this.exchange;
     this.owner.closed(this, this.unread);

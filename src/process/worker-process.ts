@@ -3,11 +3,12 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import type { ErrorLog } from '../log/error-log';
-import { WorkerConnection, type ConnectionOwner } from './worker-connection';
+import { WorkerConnection, type ConnectionOwner, type ConnectionTimeouts } from './worker-connection';
 import type { WorkerSettings } from './worker-settings';
 
 export const PYTHON_PACKAGE_DIR = path.resolve(__dirname, '../../../python');
@@ -61,18 +62,28 @@ export interface ExitReport {
 
 /**
  * Emits 'ready' (ReadyReport), 'import' (ImportReport), 'slot' (a thread became free),
- * 'interpreter' (an application group's interpreter became ready or failed), 'exit' (ExitReport).
+ * 'interpreter' (an application group's interpreter became ready or failed), 'request-timeout'
+ * (a request ran past it), 'exit' (ExitReport).
  */
 export class WorkerProcess extends EventEmitter implements ConnectionOwner {
   state: ProcessState = 'starting';
   readonly startedAt = Date.now();
   readyAt = 0;
+  /** Requests given to this process so far (maximum-requests). */
+  requests = 0;
+  /** When a request last started or ended here (inactivity-timeout). */
+  lastActivity = Date.now();
+  /** Import scripts that raised or were missing: a replacement with more of them than its predecessor is refused. */
+  importFailures = 0;
+  /** Set by its process group from WSGIDaemonProcess options. */
+  timeouts: ConnectionTimeouts = { connect: 0, socket: 0, request: 0 };
   private readonly child: ChildProcess;
   /** The interpreters of this process, by application group, each with its socket and idle connections. */
   private readonly interpreters = new Map<string, Interpreter>();
   private readonly connections = new Set<WorkerConnection>();
   private busyCount = 0;
   private killTimer: NodeJS.Timeout | null = null;
+  private killDeadline = Infinity;
 
   constructor(
     readonly groupLabel: string,
@@ -143,6 +154,8 @@ export class WorkerProcess extends EventEmitter implements ConnectionOwner {
     const interpreter = this.interpreters.get(applicationGroup);
     if (this.state !== 'ready' || this.free <= 0 || interpreter?.state !== 'ready') return null;
     this.busyCount++;
+    this.requests++;
+    this.lastActivity = Date.now();
     const reused = interpreter.idle.pop();
     if (reused) return reused;
     const connection = new WorkerConnection(interpreter.socket, applicationGroup, this);
@@ -152,6 +165,7 @@ export class WorkerProcess extends EventEmitter implements ConnectionOwner {
 
   released(connection: WorkerConnection): void {
     this.busyCount--;
+    this.lastActivity = Date.now();
     if (this.state === 'stopping') {
       connection.close();
       this.stopIfIdle();
@@ -159,6 +173,10 @@ export class WorkerProcess extends EventEmitter implements ConnectionOwner {
       this.interpreters.get(connection.applicationGroup)?.idle.push(connection);
     }
     this.emit('slot');
+  }
+
+  requestTimedOut(connection: WorkerConnection): void {
+    this.emit('request-timeout', connection);
   }
 
   closed(connection: WorkerConnection, peerGone: boolean): void {
@@ -176,19 +194,46 @@ export class WorkerProcess extends EventEmitter implements ConnectionOwner {
     if (this.state === 'stopping') this.stopIfIdle();
   }
 
-  /** Take no new requests, let running ones finish, then exit; killed after `timeoutSeconds`. */
-  stop(timeoutSeconds: number): void {
-    if (this.state === 'exited' || this.state === 'stopping') return;
+  /**
+   * Take no new requests, let running ones finish, then exit; killed after `timeoutSeconds`
+   * (null: wait as long as they take). Called again, a sooner deadline replaces a later one.
+   */
+  stop(timeoutSeconds: number | null): void {
+    if (this.state === 'exited') return;
+    if (timeoutSeconds !== null) {
+      const deadline = Date.now() + timeoutSeconds * 1000;
+      if (deadline < this.killDeadline) {
+        this.killDeadline = deadline;
+        if (this.killTimer) clearTimeout(this.killTimer);
+        this.killTimer = setTimeout(() => {
+          this.log.warn(`${this.label} did not finish its ${this.busyCount} request(s) within ${timeoutSeconds} s; killing it`);
+          this.child.kill('SIGKILL');
+        }, timeoutSeconds * 1000);
+      }
+    }
+    if (this.state === 'stopping') return;
     this.state = 'stopping';
-    this.killTimer = setTimeout(() => {
-      this.log.warn(`${this.label} did not stop within ${timeoutSeconds} s; killing it`);
-      this.child.kill('SIGKILL');
-    }, timeoutSeconds * 1000);
     this.stopIfIdle();
   }
 
   kill(signal: NodeJS.Signals = 'SIGKILL'): void {
     this.child.kill(signal);
+  }
+
+  /** The worker writes every thread's Python stack to its error log (faulthandler on SIGUSR2). */
+  dumpStacks(): void {
+    if (this.state !== 'exited') this.child.kill('SIGUSR2');
+  }
+
+  /** Resident memory in bytes, or null when it cannot be read (the process is gone). */
+  residentBytes(): number | null {
+    try {
+      const status = fs.readFileSync(`/proc/${this.pid}/status`, 'latin1');
+      const kb = /^VmRSS:\s+(\d+) kB/m.exec(status);
+      return kb ? Number(kb[1]) * 1024 : null;
+    } catch {
+      return null;
+    }
   }
 
   private stopIfIdle(): void {
@@ -206,6 +251,7 @@ export class WorkerProcess extends EventEmitter implements ConnectionOwner {
       return;
     }
     if (message.event === 'import') {
+      if (!message.ok) this.importFailures++;
       this.emit('import', message as unknown as ImportReport);
     } else if (message.event === 'group-ready' || message.event === 'group-failed') {
       const name = String(message.applicationGroup);

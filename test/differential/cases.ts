@@ -3,6 +3,25 @@
 
 import type { Case } from './run';
 
+/** One header of every kind mod_wsgi knows as a proxy header, each with its own value (test/proxy-headers.test.ts too). */
+export const EVERY_PROXY_HEADER: Record<string, string> = {
+  'X-Forwarded-For': '1.1.1.1, 10.0.0.2',
+  'X-Client-IP': '2.2.2.2',
+  'X-Real-IP': '3.3.3.3',
+  'X-Forwarded-Proto': 'https',
+  'X-Forwarded-Scheme': 'https',
+  'X-Scheme': 'https',
+  'X-Forwarded-SSL': 'on',
+  'X-HTTPS': '1',
+  'X-Forwarded-HTTPS': 'on',
+  'X-Forwarded-Host': 'fwd.example:8443',
+  'X-Host': 'xhost.example',
+  'X-Forwarded-Port': '8443',
+  'X-Forwarded-Server': 'fwdserver.example',
+  'X-Script-Name': '/mount',
+  'X-Forwarded-Script-Name': '/other',
+};
+
 export const CASES: Case[] = [
   {
     config: 'mounts.conf',
@@ -177,6 +196,41 @@ export const CASES: Case[] = [
       { name: 'literal 2, other script', path: '/l2', state: true },
       { name: 'server', path: '/s', state: true },
       { name: 'env holding the literal', path: '/e', state: true },
+    ],
+  },
+  {
+    config: 'proxy-headers.conf',
+    requests: [
+      { name: 'no proxy headers', path: '/a/b' },
+      { name: 'every header, any peer', path: '/a/b', headers: EVERY_PROXY_HEADER },
+      { name: 'X-Forwarded-For leftmost, trimmed', path: '/a', headers: { 'X-Forwarded-For': '  1.1.1.1 ,10.0.0.2' } },
+      { name: 'X-Forwarded-For starting with a comma', path: '/a', headers: { 'X-Forwarded-For': ', 1.1.1.1' } },
+      { name: 'X-Script-Name empty', path: '/a', headers: { 'X-Script-Name': '' } },
+      { name: 'X-Real-IP and X-Client-IP', path: '/ip/x', headers: EVERY_PROXY_HEADER },
+      { name: 'X-Real-IP alone', path: '/ip/x', headers: { 'X-Real-IP': '3.3.3.3', 'X-Forwarded-For': '1.1.1.1' } },
+      { name: 'trusted peer, every header', path: '/trusted/x', headers: EVERY_PROXY_HEADER },
+      { name: 'trusted: read from the right', path: '/trusted/x', headers: { 'X-Forwarded-For': '9.9.9.9, 1.1.1.1, 10.0.0.2, 172.20.0.1, 192.168.7.7' } },
+      { name: 'trusted: every entry trusted', path: '/trusted/x', headers: { 'X-Forwarded-For': '10.0.0.1, 192.168.3.4' } },
+      { name: 'trusted: rightmost not trusted', path: '/trusted/x', headers: { 'X-Forwarded-For': '1.1.1.1, 2.2.2.2' } },
+      { name: 'trusted: IPv6 entries', path: '/trusted/x', headers: { 'X-Forwarded-For': '2001:db8::1, fd12::1, ::ffff:10.1.2.3' } },
+      { name: 'trusted: empty entry', path: '/trusted/x', headers: { 'X-Forwarded-For': '1.1.1.1, , 10.0.0.2' } },
+      { name: 'trusted: trailing comma', path: '/trusted/x', headers: { 'X-Forwarded-For': '1.1.1.1, 10.0.0.2,' } },
+      { name: 'trusted: blank', path: '/trusted/x', headers: { 'X-Forwarded-For': '   ' } },
+      { name: 'peer not trusted', path: '/untrusted/x', headers: EVERY_PROXY_HEADER },
+      { name: 'no peer trusted', path: '/nobody/x', headers: EVERY_PROXY_HEADER },
+      { name: 'headers turned off', path: '/off/x', headers: EVERY_PROXY_HEADER },
+      { name: 'scheme https', path: '/scheme/x', headers: { 'X-Forwarded-Proto': 'https', 'X-Forwarded-For': '1.1.1.1, 127.0.0.5' } },
+      { name: 'scheme: a later flag turns it off', path: '/scheme/x', headers: { 'X-Forwarded-Proto': 'https', 'X-Forwarded-SSL': 'Off', 'X-Forwarded-Scheme': 'https' } },
+      { name: 'scheme: X-HTTPS 1 after http', path: '/scheme/x', headers: { 'X-Forwarded-Proto': 'HTTP', 'X-HTTPS': '1' } },
+      { name: 'scheme: values it does not know', path: '/scheme/x', headers: { 'X-Forwarded-Proto': 'wss', 'X-Forwarded-SSL': 'maybe' } },
+      { name: 'SetEnv HTTPS on', path: '/setenv/x' },
+      { name: 'SetEnv HTTPS on, X-Forwarded-Proto http', path: '/setenv/x', headers: { 'X-Forwarded-Proto': 'http' } },
+      { name: 'SetEnv HTTPS yes', path: '/setenv-yes/x' },
+      { name: 'SetEnv HTTPS yes, X-Forwarded-Proto https', path: '/setenv-yes/x', headers: { 'X-Forwarded-Proto': 'https' } },
+      { name: 'daemon mode', path: '/daemon/x', headers: EVERY_PROXY_HEADER },
+      { name: 'Files section', path: '/files/x', headers: EVERY_PROXY_HEADER },
+      { name: 'virtual host', path: '/x', host: 'proxied.test', headers: EVERY_PROXY_HEADER },
+      { name: 'virtual host, main server Location', path: '/untrusted/x', host: 'proxied.test', headers: EVERY_PROXY_HEADER },
     ],
   },
 ];

@@ -35,8 +35,14 @@ export function startServe(file: string, args: string[] = [], env: NodeJS.Proces
   return startTswsgi(['serve', '-f', file, ...args], env);
 }
 
-async function startTswsgi(args: string[], env: NodeJS.ProcessEnv): Promise<RunningServer> {
-  const child = spawn(process.execPath, [BIN, ...args], {
+/** `tswsgi start-server SCRIPT` run by another command, such as `unshare` (`wrapper` is its argv before node's). */
+export function startServerUnder(wrapper: string[], script: string, args: string[] = []): Promise<RunningServer> {
+  return startTswsgi(['start-server', script, '--port', '0', '--host', '127.0.0.1', ...args], {}, wrapper);
+}
+
+async function startTswsgi(args: string[], env: NodeJS.ProcessEnv, wrapper: string[] = []): Promise<RunningServer> {
+  const [command, ...before] = [...wrapper, process.execPath];
+  const child = spawn(command!, [...before, BIN, ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -117,6 +123,13 @@ export function statusOf(raw: RawResponse): number {
 
 export function tempDir(prefix = 'tswsgi-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** Writes an Apache config file into a fresh temp dir and returns its path. */
+export function writeConf(text: string): string {
+  const file = path.join(tempDir(), 'httpd.conf');
+  fs.writeFileSync(file, text);
+  return file;
 }
 
 /** Writes a WSGI script into a fresh temp dir and returns its path. */

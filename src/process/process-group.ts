@@ -1,0 +1,470 @@
+// The processes of one pool: spawned, watched until ready, replaced when they die, and
+// replaced one at a time, new before old, when anything restarts them (rolling replacement).
+
+import { EventEmitter } from 'node:events';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { ProcessGroupConfig, ServerConfig } from '../config/model';
+import type { WorkerSettings } from './worker-settings';
+import type { ErrorLog } from '../log/error-log';
+import { Dispatcher } from './dispatcher';
+import { checkCanSwitch, resolveCredentials, type Credentials } from './credentials';
+import { jitteredLimit, numericOption, recycleLimits, recycleReason } from './recycling';
+import { PYTHON_PACKAGE_DIR, WorkerProcess, type ExitReport, type ImportReport, type LaunchOptions, type ReadyReport } from './worker-process';
+
+export function groupLabel(name: string, applicationGroup = ''): string {
+  const group = name === '' ? "process group '%{GLOBAL}'" : `process group '${name}'`;
+  return applicationGroup === '' ? group : `${group} (application group '${applicationGroup}')`;
+}
+
+/**
+ * WSGIDaemonProcess lang= and locale= become LANG and LC_ALL, and user= the uid, gid and
+ * HOME, USER and LOGNAME of the processes, as mod_wsgi sets them.
+ */
+function launchOptions(config: ProcessGroupConfig, credentials: Credentials | null, server: ServerConfig): LaunchOptions {
+  const env: NodeJS.ProcessEnv = {};
+  if (typeof config.options.lang === 'string') env.LANG = config.options.lang;
+  if (typeof config.options.locale === 'string') env.LC_ALL = config.options.locale;
+  const pythonFlags = new Array<string>(server.pythonOptimize).fill('-O');
+  if (!credentials) return { env, pythonFlags };
+  Object.assign(env, { HOME: credentials.home, USER: credentials.user, LOGNAME: credentials.user });
+  // Without home=, a process of another user starts in that user's home directory, if there is one.
+  const cwd = config.home ?? (fs.existsSync(credentials.home) ? credentials.home : '/');
+  return { env, uid: credentials.uid, gid: credentials.gid, cwd, pythonFlags, packageDir: workerPackageFor(server) };
+}
+
+/**
+ * The worker package where any user can read it: its own folder if every folder above it
+ * lets others in, else a copy in the runtime directory (a checkout under /root, say).
+ */
+function workerPackageFor(server: ServerConfig): string {
+  const readable = (dir: string): boolean => {
+    for (let at = dir; ; at = path.dirname(at)) {
+      if ((fs.statSync(at).mode & 0o005) !== 0o005) return false;
+      if (at === path.dirname(at)) return true;
+    }
+  };
+  if (readable(PYTHON_PACKAGE_DIR)) return PYTHON_PACKAGE_DIR;
+  const copy = path.join(server.runtimeDir, 'python');
+  if (!fs.existsSync(copy)) {
+    fs.cpSync(path.join(PYTHON_PACKAGE_DIR, 'tswsgi_worker'), path.join(copy, 'tswsgi_worker'), {
+      recursive: true, filter: (source) => !source.includes('__pycache__'),
+    });
+    fs.chmodSync(copy, 0o755);
+  }
+  return copy;
+}
+
+function interpreterSettings(serving: Serving, socket: string): Pick<WorkerSettings, 'applicationGroup' | 'interpreters' | 'applicationGroups'> {
+  if (serving.mode === 'processes') return { applicationGroup: serving.applicationGroup, interpreters: 'main', applicationGroups: [] };
+  return {
+    applicationGroup: '',
+    interpreters: 'sub',
+    applicationGroups: serving.preload.map((name, i) => ({ name, socket: `${socket}.ag${i + 1}` })),
+  };
+}
+
+const MAX_BACKOFF_MS = 10_000;
+/** A process that served this long before dying is not in a crash loop. */
+const STABLE_MS = 10_000;
+/** A replacement that failed is tried again after this, doubling up to MAX_RETRY_MS. */
+const FIRST_RETRY_MS = 1_000;
+const MAX_RETRY_MS = 60_000;
+
+/** How a process group runs application groups other than %{GLOBAL}. */
+export type ApplicationGroupMode = 'sub-interpreters' | 'processes';
+
+export type Serving =
+  /** One set of processes for every application group, each in its own sub-interpreter. */
+  | { mode: 'sub-interpreters'; preload: string[] }
+  /** Processes of their own for one application group, run in their main interpreter. */
+  | { mode: 'processes'; applicationGroup: string };
+
+/**
+ * How an outgoing process leaves once its replacement is ready: it finishes its requests
+ * within `grace` seconds (null: as long as they take; 0: shutdown-timeout only) and is killed
+ * if they run past grace plus shutdown-timeout.
+ */
+export interface Replacement {
+  reason: string;
+  grace: number | null;
+}
+
+interface DueSlot extends Replacement {
+  /** Not before this time (after a failed attempt). */
+  notBefore: number;
+}
+
+/**
+ * The processes of a process group: all of its application groups (in sub-interpreters),
+ * or one of them (in processes of its own). Emits 'changed' whenever a process becomes
+ * ready or is replaced, or the group starts stopping.
+ */
+export class ProcessGroup extends EventEmitter {
+  readonly dispatcher: Dispatcher;
+  /** The serving process of each slot (or the one starting, at first start and after a crash). */
+  private readonly slots: Array<WorkerProcess | null> = [];
+  /** Replacements being started, by slot: they take no request until they swap in. */
+  private readonly incoming = new Map<number, WorkerProcess>();
+  /** Slots waiting their turn to be replaced. */
+  private readonly due = new Map<number, DueSlot>();
+  /** Replaced processes finishing their requests. */
+  private readonly retiring = new Set<WorkerProcess>();
+  private readonly crashBackoff: number[] = [];
+  private readonly retryBackoff: number[] = [];
+  /** Per process: the count of launches when it was launched, to tell old processes from new. */
+  private readonly generations = new WeakMap<WorkerProcess, number>();
+  /** Per process: its jittered maximum-requests. */
+  private readonly requestLimits = new WeakMap<WorkerProcess, number>();
+  private retryTimer: NodeJS.Timeout | null = null;
+  private generation = 0;
+  private started = false;
+  private stopping = false;
+  private credentials: Credentials | null;
+
+  constructor(
+    private config: ProcessGroupConfig,
+    private serving: Serving,
+    private readonly index: number,
+    private server: ServerConfig,
+    private readonly log: ErrorLog,
+  ) {
+    super();
+    this.credentials = ProcessGroup.credentialsFor(config, server);
+    this.resize(config.processes);
+    this.dispatcher = new Dispatcher(() => this.slots.filter((p): p is WorkerProcess => p !== null),
+      () => numericOption(this.config, 'queue-timeout'));
+  }
+
+  /** As mod_wsgi's daemons: the group's own user=/group=, else the server's User/Group, which count only as root. */
+  private static credentialsFor(config: ProcessGroupConfig, server: ServerConfig): Credentials | null {
+    const root = process.getuid!() === 0;
+    const credentials = resolveCredentials(
+      (config.options.user as string | undefined) ?? (root ? server.user ?? undefined : undefined),
+      (config.options.group as string | undefined) ?? (root ? server.group ?? undefined : undefined));
+    checkCanSwitch(credentials, config.name);
+    return credentials;
+  }
+
+  get name(): string {
+    return this.config.name;
+  }
+
+  get processGroupConfig(): ProcessGroupConfig {
+    return this.config;
+  }
+
+  get label(): string {
+    return groupLabel(this.config.name, this.serving.mode === 'processes' ? this.serving.applicationGroup : '');
+  }
+
+  /** Every live process: serving, starting as a replacement, or finishing its requests. */
+  get processes(): WorkerProcess[] {
+    return [...this.slots.filter((p): p is WorkerProcess => p !== null), ...this.incoming.values(), ...this.retiring];
+  }
+
+
+  start(): void {
+    this.started = true;
+    // Each pool's sockets live in a directory only its processes' user (and the front end, as root) may enter.
+    fs.mkdirSync(this.socketDir, { recursive: true, mode: 0o700 });
+    if (this.credentials) fs.chownSync(this.socketDir, this.credentials.uid, this.credentials.gid);
+    for (let slot = 0; slot < this.slots.length; slot++) this.fill(slot);
+  }
+
+  private get socketDir(): string {
+    return path.join(this.server.runtimeDir, `pool${this.index}`);
+  }
+
+  /** Resolves true when every slot has a ready process, false if the group stops first. */
+  whenReady(): Promise<boolean> {
+    return new Promise((resolve) => {
+      const check = () => {
+        const ready = this.slots.every((p) => p?.state === 'ready');
+        if (!ready && !this.stopping) return;
+        this.off('changed', check);
+        resolve(ready);
+      };
+      this.on('changed', check);
+      check();
+    });
+  }
+
+  /**
+   * Replaces every process, one at a time, each only once its replacement is ready. Resolves
+   * true when all of them were replaced, false when an attempt failed (it is retried) or the
+   * group stopped.
+   */
+  restart(replacement: Replacement): Promise<boolean> {
+    const before = this.generation;
+    for (let slot = 0; slot < this.slots.length; slot++) this.due.set(slot, { ...replacement, notBefore: 0 });
+    this.advance();
+    return new Promise((resolve) => {
+      const check = (failed?: boolean) => {
+        const done = this.slots.every((p) => p !== null && p.state === 'ready' && this.generationOf(p) > before);
+        if (!done && !failed && !this.stopping) return;
+        this.off('changed', check).off('replacement-failed', onFailure);
+        resolve(done);
+      };
+      const onFailure = () => check(true);
+      this.on('changed', check).on('replacement-failed', onFailure);
+      check();
+    });
+  }
+
+  /** Takes a new config (graceful restart): new processes use it; the count of slots follows it. */
+  reconfigure(config: ProcessGroupConfig, serving: Serving, server: ServerConfig): void {
+    this.credentials = ProcessGroup.credentialsFor(config, server);
+    this.config = config;
+    this.serving = serving;
+    this.server = server;
+    this.resize(config.processes);
+  }
+
+  private resize(processes: number): void {
+    while (this.slots.length > processes) {
+      const slot = this.slots.length - 1;
+      this.due.delete(slot);
+      this.incoming.get(slot)?.stop(this.config.shutdownTimeout);
+      this.incoming.delete(slot);
+      const worker = this.slots.pop();
+      if (worker) this.retire(worker, { reason: 'processes= lowered', grace: this.gracefulTimeout });
+    }
+    while (this.slots.length < processes) {
+      this.slots.push(null);
+      this.crashBackoff.push(0);
+      this.retryBackoff.push(0);
+      if (this.started && !this.stopping) this.fill(this.slots.length - 1);
+    }
+  }
+
+  /** graceful-timeout (mod_wsgi's default 15 s): how long a replaced process may finish its requests. */
+  get gracefulTimeout(): number {
+    return numericOption(this.config, 'graceful-timeout', 15);
+  }
+
+  /** For a graceful signal (mod_wsgi's eviction): eviction-timeout if set, else graceful-timeout. */
+  get evictionTimeout(): number {
+    return numericOption(this.config, 'eviction-timeout') || this.gracefulTimeout;
+  }
+
+  /** Checks each serving process against the recycling options; the supervisor calls this every second. */
+  checkRecycling(now = Date.now()): void {
+    const limits = recycleLimits(this.config);
+    for (const [slot, worker] of this.slots.entries()) {
+      if (worker?.state !== 'ready' || this.due.has(slot) || this.incoming.has(slot)) continue;
+      const reason = recycleReason(worker, limits, this.requestLimits.get(worker) ?? 0, now);
+      if (reason) this.replace(worker, { reason, grace: this.gracefulTimeout });
+    }
+  }
+
+  /** Replaces one serving process (a recycling trigger, or a request past request-timeout). */
+  replace(worker: WorkerProcess, replacement: Replacement): void {
+    const slot = this.slots.indexOf(worker);
+    if (slot < 0 || this.stopping) return;
+    if (!this.due.has(slot) && !this.incoming.has(slot)) this.log.info(`Replacing ${worker.label}: ${replacement.reason}`);
+    this.due.set(slot, { ...replacement, notBefore: 0 });
+    this.advance();
+  }
+
+  async stop(timeoutSeconds: number): Promise<void> {
+    this.stopping = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.due.clear();
+    this.emit('changed');
+    await Promise.all(this.processes.map((p) => stopProcess(p, timeoutSeconds)));
+  }
+
+  /** Starts due replacements while fewer than the group's bound are under way. */
+  private advance(): void {
+    if (!this.started || this.stopping) return;
+    // A few at a time in big groups; one at a time otherwise, so a group never loses capacity.
+    const bound = Math.max(1, Math.floor(this.slots.length / 4));
+    const now = Date.now();
+    let soonest = Infinity;
+    for (const [slot, due] of this.due) {
+      if (this.incoming.size >= bound) break;
+      if (this.incoming.has(slot)) continue;
+      if (due.notBefore > now) {
+        soonest = Math.min(soonest, due.notBefore);
+        continue;
+      }
+      this.due.delete(slot);
+      this.startReplacement(slot, due);
+    }
+    if (soonest < Infinity && this.retryTimer === null) {
+      this.retryTimer = setTimeout(() => { this.retryTimer = null; this.advance(); }, soonest - now);
+      this.retryTimer.unref();
+    }
+  }
+
+  private startReplacement(slot: number, replacement: Replacement): void {
+    const old = this.slots[slot];
+    const worker = this.launch(slot);
+    this.incoming.set(slot, worker);
+    this.log.info(`Starting ${worker.label} to replace ${old ? old.label : `the process of slot ${slot}`} (${replacement.reason})`);
+    worker.once('ready', () => {
+      this.incoming.delete(slot);
+      const current = this.slots[slot] ?? null;
+      if (current && worker.importFailures > current.importFailures) {
+        worker.stop(this.config.shutdownTimeout);
+        this.replacementFailed(slot, replacement, current,
+          `${worker.importFailures} of its import scripts failed (see above), ${current.importFailures} in the process it was to replace`);
+        return;
+      }
+      this.retryBackoff[slot] = 0;
+      this.slots[slot] = worker;
+      if (current) this.retire(current, replacement);
+      this.log.info(`${worker.label} took over${current ? ` from ${current.label}` : ''} (${replacement.reason})`);
+      this.dispatcher.pump();
+      this.emit('changed');
+      this.advance();
+    });
+    worker.once('exit', (exit: ExitReport) => {
+      if (this.incoming.get(slot) !== worker) return;
+      this.incoming.delete(slot);
+      if (this.stopping) return;
+      const how = exit.signal ? `was killed by signal ${exit.signal}` : `exited with code ${exit.code}`;
+      const current = this.slots[slot] ?? null;
+      if (current === null) {
+        // The process it was to replace died meanwhile: the slot is empty, so start afresh.
+        this.log.error(`${worker.label} ${how} before it was ready`);
+        this.respawnLater(slot);
+        return;
+      }
+      this.replacementFailed(slot, replacement, current, `it ${how} before it was ready`);
+    });
+  }
+
+  /** Bad new code never takes the group down: the old process keeps serving, and the replacement is tried again later. */
+  private replacementFailed(slot: number, replacement: Replacement, current: WorkerProcess, why: string): void {
+    const delay = this.retryBackoff[slot] = Math.min(MAX_RETRY_MS, Math.max(FIRST_RETRY_MS, this.retryBackoff[slot]! * 2));
+    this.log.error(`Replacement for ${current.label} failed: ${why}; it keeps serving, and the replacement is tried again in ${delay / 1000} s`);
+    this.due.set(slot, { ...replacement, notBefore: Date.now() + delay });
+    this.emit('replacement-failed');
+    this.advance();
+  }
+
+  private retire(worker: WorkerProcess, replacement: Replacement): void {
+    this.retiring.add(worker);
+    const shutdown = this.config.shutdownTimeout;
+    worker.stop(replacement.grace === null ? null : replacement.grace + shutdown);
+  }
+
+  private generationOf(worker: WorkerProcess): number {
+    return this.generations.get(worker) ?? 0;
+  }
+
+  /** Puts a new process straight into an empty slot (first start, crash). */
+  private fill(slot: number): void {
+    this.slots[slot] = this.launch(slot);
+  }
+
+  private launch(slot: number): WorkerProcess {
+    const config = this.config;
+    const socket = path.join(this.socketDir, `p${slot}-${++this.generation}.sock`);
+    fs.rmSync(socket, { force: true });
+    const worker = new WorkerProcess(this.label, config.python, {
+      socket,
+      processGroup: config.name,
+      ...interpreterSettings(this.serving, socket),
+      threads: config.threads,
+      importScripts: this.serving.mode === 'sub-interpreters' ? config.importScripts
+        : config.importScripts.filter((s) => s.applicationGroup === (this.serving as { applicationGroup: string }).applicationGroup),
+      pythonPath: config.pythonPath,
+      home: config.home,
+      logLevel: this.server.logLevel,
+      multiprocess: config.multiprocess,
+      multithread: config.threads !== 1,
+      runOnce: config.threads === 1 && config.options['maximum-requests'] === 1,
+      umask: typeof config.options.umask === 'number' ? config.options.umask : null,
+      locale: typeof config.options.locale === 'string' ? config.options.locale : null,
+      displayName: typeof config.options['display-name'] === 'string'
+        ? config.options['display-name'].replace('%{GROUP}', `(wsgi:${config.name})`) : null,
+    }, this.log, launchOptions(config, this.credentials, this.server));
+    this.generations.set(worker, this.generation);
+    worker.timeouts = {
+      connect: numericOption(config, 'connect-timeout', 15) * 1000,
+      // mod_wsgi's default: Apache's Timeout.
+      socket: (numericOption(config, 'socket-timeout') || this.server.timeout) * 1000,
+      request: numericOption(config, 'request-timeout') * 1000,
+    };
+    this.requestLimits.set(worker, jitteredLimit(recycleLimits(config).maximumRequests, this.server.maximumRequestsJitter));
+    if (config.startupTimeout > 0) {
+      const timer = setTimeout(() => {
+        if (worker.state !== 'starting') return;
+        this.log.error(`${worker.label} was not ready within startup-timeout (${config.startupTimeout} s); killing it`);
+        worker.kill();
+      }, config.startupTimeout * 1000);
+      worker.once('ready', () => clearTimeout(timer)).once('exit', () => clearTimeout(timer));
+    }
+    this.log.info(`Starting ${worker.label} with ${config.threads} threads (${config.python})`);
+    worker.on('import', (report: ImportReport) => this.logImport(worker, report));
+    worker.on('ready', (report: ReadyReport) => {
+      const seconds = ((worker.readyAt - worker.startedAt) / 1000).toFixed(3);
+      this.log.info(`${worker.label} is ready after ${seconds} s (Python ${report.python}, interpreters: ${report.interpreters})`);
+      this.dispatcher.pump();
+      this.emit('changed');
+    });
+    worker.on('slot', () => {
+      this.dispatcher.pump();
+      const limit = this.requestLimits.get(worker) ?? 0;
+      if (limit > 0 && worker.requests >= limit) this.checkRecycling();
+    });
+    worker.on('interpreter', () => this.dispatcher.pump());
+    worker.on('request-timeout', () => {
+      // Its other requests finish in the old process while a fresh one takes over.
+      this.log.error(`A request ran past request-timeout in ${worker.label}; its Python stacks follow, and the process is replaced`);
+      worker.dumpStacks();
+      this.replace(worker, { reason: 'request-timeout', grace: this.gracefulTimeout });
+    });
+    worker.on('exit', (exit: ExitReport) => this.exited(worker, exit));
+    return worker;
+  }
+
+  private logImport(worker: WorkerProcess, report: ImportReport): void {
+    const where = `into application group '${report.applicationGroup === '' ? '%{GLOBAL}' : report.applicationGroup}' of ${worker.label}`;
+    if (report.ok) {
+      this.log.info(`Loaded import script '${report.script}' ${where} in ${report.seconds.toFixed(3)} s`);
+    } else {
+      this.log.error(`Import script '${report.script}' failed ${where} after ${report.seconds.toFixed(3)} s: ${report.error ?? 'see the traceback above'}`);
+    }
+  }
+
+  private exited(worker: WorkerProcess, exit: ExitReport): void {
+    fs.rmSync(worker.settings.socket, { force: true });
+    this.retiring.delete(worker);
+    const slot = this.slots.indexOf(worker);
+    if (slot < 0) return;
+    if (exit.expected || this.stopping) {
+      this.slots[slot] = null;
+      return;
+    }
+    const how = exit.signal ? `was killed by signal ${exit.signal}` : `exited with code ${exit.code}`;
+    const lived = Date.now() - worker.startedAt;
+    this.crashBackoff[slot] = lived > STABLE_MS ? 0 : Math.min(MAX_BACKOFF_MS, Math.max(250, this.crashBackoff[slot]! * 2));
+    this.slots[slot] = null;
+    this.emit('changed');
+    if (this.incoming.has(slot)) {
+      this.log.error(`${worker.label} ${how}; its replacement, already starting, takes its place`);
+      return;
+    }
+    this.due.delete(slot);
+    this.log.error(`${worker.label} ${how}; starting a replacement${this.crashBackoff[slot] ? ` in ${this.crashBackoff[slot]} ms` : ''}`);
+    this.respawnLater(slot);
+  }
+
+  private respawnLater(slot: number): void {
+    setTimeout(() => {
+      if (!this.stopping && this.slots[slot] === null && !this.incoming.has(slot) && slot < this.slots.length) this.fill(slot);
+    }, this.crashBackoff[slot] ?? 0).unref();
+  }
+}
+
+function stopProcess(worker: WorkerProcess, timeoutSeconds: number): Promise<void> {
+  if (worker.state === 'exited') return Promise.resolve();
+  return new Promise((resolve) => {
+    worker.once('exit', () => resolve());
+    worker.stop(timeoutSeconds);
+  });
+}

@@ -1,0 +1,24 @@
+# For the restart tests: reports the process and whether the preload is here;
+# /sleep?SECONDS holds the request, /grow keeps 64 MB alive (memory-limit).
+import json
+import os
+import sys
+import time
+
+_kept = []
+
+
+def application(environ, start_response):
+    path = environ.get('PATH_INFO', '')
+    if path == '/sleep':
+        time.sleep(float(environ.get('QUERY_STRING') or '1'))
+    elif path == '/grow':
+        _kept.append(bytearray(64 * 1024 * 1024))
+    marker = sys.modules.get('tswsgi_test_marker')
+    body = json.dumps({
+        'pid': os.getpid(),
+        'preloaded': bool(marker and id(marker.value) == marker.created_id),
+        'version': os.environ.get('APP_VERSION', ''),
+    }).encode()
+    start_response('200 OK', [('Content-Type', 'application/json'), ('Content-Length', str(len(body)))])
+    return [body]

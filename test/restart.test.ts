@@ -1,0 +1,210 @@
+// Restarts that never stall and never fail a request: every trigger replaces processes one
+// at a time, each replacement ready (its 2 s import done) before it takes traffic, while
+// the old process keeps serving. Steady load runs through each trigger.
+
+import { after, before, describe, test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import { APPS, BIN, request, startServe, tempDir, type RunningServer } from './helpers/tswsgi';
+import { more, steadyLoad, summary, type Outcome } from './helpers/load';
+
+const run = promisify(execFile);
+/** The issue's bound: no response during a restart slower than this. */
+const SLOWEST_MS = 250;
+const IMPORT_SECONDS = '2';
+
+const GROUPS = ['roll', 'pair', 'maxreq', 'interval', 'memory'] as const;
+
+function configText(dir: string, extra = ''): string {
+  const groupOptions: Record<string, string> = {
+    roll: 'processes=1 threads=4 graceful-timeout=5',
+    pair: 'processes=2 threads=4',
+    maxreq: 'processes=1 threads=4 maximum-requests=150',
+    interval: 'processes=1 threads=4 restart-interval=4',
+    memory: 'processes=1 threads=4 memory-limit=60000000',
+  };
+  return `Listen 127.0.0.1:0
+LogLevel info
+PidFile ${dir}/tswsgi.pid
+TswsgiMaximumRequestsJitter 50
+${GROUPS.map((g) => `WSGIDaemonProcess ${g} ${groupOptions[g]}
+WSGIImportScript ${APPS}/preload_marker.py process-group=${g} application-group=%{GLOBAL}
+WSGIScriptAlias /${g} ${dir}/${g}.wsgi process-group=${g} application-group=%{GLOBAL}`).join('\n')}
+${extra}`;
+}
+
+/** Each group runs its own copy of the app, so that touching one restarts only that group. */
+function writeApps(dir: string): void {
+  for (const g of [...GROUPS, 'extra']) fs.copyFileSync(path.join(APPS, 'lifecycle.wsgi'), path.join(dir, `${g}.wsgi`));
+}
+
+function assertNoStall(outcomes: Outcome[], what: string): void {
+  const failed = outcomes.filter((o) => o.status !== 200);
+  assert.equal(failed.length, 0, `${what}: no failed request (${summary(outcomes)})`);
+  const slowest = Math.max(...outcomes.map((o) => o.ms));
+  assert.ok(slowest < SLOWEST_MS, `${what}: no response slower than ${SLOWEST_MS} ms (${summary(outcomes)})`);
+  assert.ok(outcomes.every((o) => o.preloaded), `${what}: every response came from a preloaded process`);
+}
+
+const pidsOf = (outcomes: Outcome[]) => new Set(outcomes.map((o) => o.pid));
+
+/** Runs load against `group` while `trigger` runs, until a process other than the ones serving before has served a while. */
+async function throughRestart(server: RunningServer, group: string, trigger: () => Promise<unknown>): Promise<Outcome[]> {
+  const load = steadyLoad(`${server.url}/${group}/`);
+  await more(load, 20);
+  const before = pidsOf(load.outcomes);
+  await trigger();
+  for (let waited = 0; ; waited += 20) {
+    const since = load.outcomes.slice(-20);
+    if (since.length === 20 && since.every((o) => o.pid !== null && !before.has(o.pid))) break;
+    assert.ok(waited < 20_000, `a new process took over from ${[...before]} (${summary(load.outcomes)})`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return load.stop();
+}
+
+describe('rolling restarts under load, with a 2 s import', { timeout: 180_000 }, () => {
+  let dir: string;
+  let server: RunningServer;
+  before(async () => {
+    dir = tempDir();
+    writeApps(dir);
+    fs.writeFileSync(path.join(dir, 'httpd.conf'), configText(dir));
+    server = await startServe(path.join(dir, 'httpd.conf'), [], { TSWSGI_TEST_PRELOAD_SECONDS: IMPORT_SECONDS });
+  });
+  after(() => server.stop());
+
+  test('tswsgi graceful: answers once every process is replaced; no request fails or stalls', async () => {
+    let reply = '';
+    const outcomes = await throughRestart(server, 'roll', async () => {
+      const { stdout } = await run(process.execPath, [BIN, 'graceful', '--pid', String(server.child.pid)]);
+      reply = stdout;
+    });
+    assert.match(reply, /graceful: every process replaced in \d/);
+    assertNoStall(outcomes, 'graceful');
+  });
+
+  test('SIGHUP (restart)', async () => {
+    const outcomes = await throughRestart(server, 'roll', async () => {
+      server.child.kill('SIGHUP');
+      await server.waitForLog(/restart: every process replaced/, 30_000);
+    });
+    assertNoStall(outcomes, 'restart');
+  });
+
+  test('tswsgi restart-group, found through -f and the PidFile', async () => {
+    const outcomes = await throughRestart(server, 'roll', async () => {
+      const { stdout } = await run(process.execPath, [BIN, 'restart-group', 'roll', '-f', path.join(dir, 'httpd.conf')]);
+      assert.match(stdout, /restart-group roll: every process replaced/);
+    });
+    assertNoStall(outcomes, 'restart-group');
+  });
+
+  test('restart-group of a group that does not exist is an error', async () => {
+    await assert.rejects(run(process.execPath, [BIN, 'restart-group', 'nosuch', '--pid', String(server.child.pid)]),
+      (err: { stderr: string; code: number }) => /no process group called 'nosuch'/.test(err.stderr) && err.code === 1);
+  });
+
+  test('a changed WSGI script restarts its group (WSGIScriptReloading)', async () => {
+    const outcomes = await throughRestart(server, 'roll', async () => {
+      const script = path.join(dir, 'roll.wsgi');
+      const later = new Date(Date.now() + 5000);
+      fs.utimesSync(script, later, later);
+    });
+    assertNoStall(outcomes, 'script touch');
+    assert.match(server.errorLog(), /WSGI script '[^']*roll\.wsgi' changed; restarting process group 'roll'/);
+  });
+
+  test('kill -9 of one of two processes: only its own request in flight may fail', async () => {
+    const load = steadyLoad(`${server.url}/pair/`);
+    await more(load, 40);
+    const victim = load.outcomes.at(-1)!.pid!;
+    process.kill(victim, 'SIGKILL');
+    await server.waitForLog(new RegExp(`process ${victim} of process group 'pair' was killed by signal SIGKILL`));
+    await server.waitForLog(new RegExp(`process ${victim} of process group 'pair' was killed[^]*is ready after`), 15_000);
+    await more(load, 100);
+    const outcomes = await load.stop();
+    const failed = outcomes.filter((o) => o.status !== 200);
+    // Two clients: at most their two requests can have been on the killed process.
+    assert.ok(failed.length <= 2 && failed.every((o) => o.status === 502), `only requests in flight on the killed process failed (${summary(outcomes)})`);
+    const served = outcomes.filter((o) => o.status === 200);
+    assert.ok(Math.max(...served.map((o) => o.ms)) < SLOWEST_MS, `the other process served meanwhile (${summary(outcomes)})`);
+  });
+
+  test('maximum-requests: the process keeps serving past its limit until its replacement is ready', async () => {
+    const outcomes = await throughRestart(server, 'maxreq', () => Promise.resolve());
+    assertNoStall(outcomes, 'maximum-requests');
+    const limit = Number(/Replacing process \d+ of process group 'maxreq': maximum-requests \((\d+)\) reached/.exec(server.errorLog())?.[1]);
+    assert.ok(limit >= 150 && limit <= 200, `maximum-requests 150 plus a jitter of at most 50: ${limit}`);
+  });
+
+  test('restart-interval', async () => {
+    const outcomes = await throughRestart(server, 'interval', () => Promise.resolve());
+    assertNoStall(outcomes, 'restart-interval');
+    assert.match(server.errorLog(), /Replacing process \d+ of process group 'interval': restart-interval \(4 s\) reached/);
+  });
+
+  test('memory-limit: resident memory over the limit replaces the process', async () => {
+    const outcomes = await throughRestart(server, 'memory', async () => {
+      assert.equal((await request(`${server.url}/memory/grow`)).status, 200);
+    });
+    assertNoStall(outcomes, 'memory-limit');
+    assert.match(server.errorLog(), /Replacing process \d+ of process group 'memory': memory-limit \(60000000 bytes\) exceeded: \d+ bytes resident/);
+  });
+
+  test('graceful restart into a changed config: a group added, one removed, one changed', async () => {
+    const conf = path.join(dir, 'httpd.conf');
+    const text = configText(dir, `WSGIDaemonProcess extra processes=1 threads=2
+WSGIImportScript ${APPS}/preload_marker.py process-group=extra application-group=%{GLOBAL}
+WSGIScriptAlias /extra ${dir}/extra.wsgi process-group=extra application-group=%{GLOBAL}
+SetEnv APP_VERSION two`)
+      .replace(/WSGIDaemonProcess interval .*\n.*\n.*\n/, '')
+      .replace('WSGIDaemonProcess roll processes=1', 'WSGIDaemonProcess roll processes=2');
+    fs.writeFileSync(conf, text);
+    const outcomes = await throughRestart(server, 'roll', () => run(process.execPath, [BIN, 'graceful', '--pid', String(server.child.pid)]));
+    assertNoStall(outcomes, 'graceful into a new config');
+    const extra = await request(`${server.url}/extra/`);
+    assert.equal(extra.status, 200);
+    assert.equal(extra.json().preloaded, true, 'the added group was ready before requests were routed to it');
+    assert.equal((await request(`${server.url}/interval/`)).status, 404, 'the removed group is no longer mounted');
+    await server.waitForLog(/process group 'interval' is no longer configured; stopping it/);
+    const rollPids = new Set<number>();
+    for (let i = 0; i < 20; i++) rollPids.add((await request(`${server.url}/roll/`)).json().pid);
+    assert.equal(rollPids.size, 2, 'the changed group runs processes=2 now');
+  });
+});
+
+describe('a graceful restart into code that fails to import', { timeout: 60_000 }, () => {
+  test('the old process keeps serving, no request fails, and the error is logged', async () => {
+    const dir = tempDir();
+    const script = path.join(dir, 'app.wsgi');
+    fs.copyFileSync(path.join(APPS, 'lifecycle.wsgi'), script);
+    fs.writeFileSync(path.join(dir, 'httpd.conf'), `Listen 127.0.0.1:0
+LogLevel info
+WSGIScriptReloading Off
+WSGIDaemonProcess app processes=1 threads=4
+WSGIImportScript ${APPS}/preload_marker.py process-group=app application-group=%{GLOBAL}
+WSGIScriptAlias / ${script} process-group=app application-group=%{GLOBAL}
+`);
+    const server = await startServe(path.join(dir, 'httpd.conf'), [], { TSWSGI_TEST_PRELOAD_SECONDS: '1' });
+    try {
+      const load = steadyLoad(server.url + '/');
+      await more(load, 20);
+      const pid = load.outcomes.at(-1)!.pid;
+      fs.writeFileSync(script, 'raise RuntimeError("the new release is broken")\n');
+      const graceful = run(process.execPath, [BIN, 'graceful', '--pid', String(server.child.pid)]);
+      await assert.rejects(graceful, (err: { stderr: string }) => /some replacements failed/.test(err.stderr));
+      await more(load, 50);
+      const outcomes = await load.stop();
+      assertNoStall(outcomes, 'graceful into broken code');
+      assert.deepEqual([...pidsOf(outcomes)], [pid], 'the old process served throughout');
+      assert.match(server.errorLog(), /RuntimeError: the new release is broken/);
+      assert.match(server.errorLog(), /Replacement for process \d+ of process group 'app' failed: 1 of its import scripts failed/);
+    } finally {
+      await server.stop();
+    }
+  });
+});

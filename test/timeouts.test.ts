@@ -1,0 +1,103 @@
+// queue-timeout, request-timeout and socket-timeout with the outcomes the client sees, and
+// SIGTERM's drain: what each does to the one request it is about, and to no other.
+
+import { after, before, describe, test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { APPS, request, startServe, writeConf, type RunningServer } from './helpers/tswsgi';
+
+const timed = async <T>(work: Promise<T>): Promise<{ value: T; ms: number }> => {
+  const started = Date.now();
+  const value = await work;
+  return { value, ms: Date.now() - started };
+};
+
+describe('WSGIDaemonProcess timeouts', { timeout: 60_000 }, () => {
+  let server: RunningServer;
+  before(async () => {
+    server = await startServe(writeConf(`Listen 127.0.0.1:0
+LogLevel info
+WSGIDaemonProcess queued processes=1 threads=1 queue-timeout=1
+WSGIDaemonProcess stuck processes=1 threads=2 request-timeout=2 graceful-timeout=30
+WSGIDaemonProcess silent processes=1 threads=2 socket-timeout=1
+WSGIScriptAlias /queued ${APPS}/lifecycle.wsgi process-group=queued application-group=%{GLOBAL}
+WSGIScriptAlias /stuck ${APPS}/lifecycle.wsgi process-group=stuck application-group=%{GLOBAL}
+WSGIDaemonProcess idle processes=1 threads=2 inactivity-timeout=1
+WSGIScriptAlias /silent ${APPS}/lifecycle.wsgi process-group=silent application-group=%{GLOBAL}
+WSGIScriptAlias /idle ${APPS}/lifecycle.wsgi process-group=idle application-group=%{GLOBAL}
+`));
+  });
+  after(() => server.stop());
+
+  test('queue-timeout: a request that waits longer for a free thread gets 503 with Retry-After; the running one is unharmed', async () => {
+    const running = request(`${server.url}/queued/sleep?2.5`);
+    await new Promise((r) => setTimeout(r, 200));
+    const waiting = await timed(request(`${server.url}/queued/`));
+    assert.equal(waiting.value.status, 503);
+    assert.equal(waiting.value.headers['retry-after'], '1');
+    assert.ok(waiting.ms >= 700 && waiting.ms < 2000, `answered at queue-timeout, not when the thread freed (${waiting.ms} ms)`);
+    assert.equal((await running).status, 200);
+    await server.waitForLog(/answered 503: no thread of the process group was free within queue-timeout \(1 s\)/);
+  });
+
+  test('request-timeout: the stuck request gets 504 and its stacks are logged; the process\'s other request finishes; a new process takes over', async () => {
+    const before = (await request(`${server.url}/stuck/`)).json().pid;
+    const stuck = timed(request(`${server.url}/stuck/sleep?20`));
+    // Running from 1.0 s to 2.8 s: past the stuck request's 504 at 2 s, within its own limit.
+    await new Promise((r) => setTimeout(r, 1000));
+    const other = timed(request(`${server.url}/stuck/sleep?1.8`));
+    const answer = await stuck;
+    assert.equal(answer.value.status, 504);
+    assert.ok(answer.ms >= 1900 && answer.ms < 4000, `answered at request-timeout (${answer.ms} ms)`);
+    const finished = await other;
+    assert.equal(finished.value.status, 200, 'the other request of that process completed');
+    assert.equal(finished.value.json().pid, before);
+    await server.waitForLog(/Stack of thread tswsgi-\d[^]*lifecycle\.wsgi", line \d+, in application[^]*time\.sleep/);
+    await server.waitForLog(new RegExp(`took over from process ${before} of process group 'stuck' \\(request-timeout\\)`));
+    assert.notEqual((await request(`${server.url}/stuck/`)).json().pid, before);
+  });
+
+  test('socket-timeout: no response within it gives 504', async () => {
+    const answer = await timed(request(`${server.url}/silent/sleep?3`));
+    assert.equal(answer.value.status, 504);
+    assert.ok(answer.ms >= 900 && answer.ms < 2500, `answered at socket-timeout (${answer.ms} ms)`);
+    assert.equal((await request(`${server.url}/silent/`)).status, 200, 'the group still serves');
+  });
+
+  test('inactivity-timeout: a process idle that long after serving is replaced', async () => {
+    const first = (await request(`${server.url}/idle/`)).json().pid;
+    await server.waitForLog(new RegExp(`Replacing process ${first} of process group 'idle': inactivity-timeout \\(1 s\\) reached`), 5000);
+    await server.waitForLog(new RegExp(`took over from process ${first} of process group 'idle'`), 5000);
+    assert.notEqual((await request(`${server.url}/idle/`)).json().pid, first);
+  });
+});
+
+describe('SIGTERM', { timeout: 60_000 }, () => {
+  const conf = () => writeConf(`Listen 127.0.0.1:0
+WSGIDaemonProcess app processes=2 threads=10
+WSGIScriptAlias / ${APPS}/lifecycle.wsgi process-group=app application-group=%{GLOBAL}
+`);
+
+  test('with 20 requests in flight: all 20 complete, then tswsgi exits 0', async () => {
+    const server = await startServe(conf());
+    const replies = Array.from({ length: 20 }, () => request(`${server.url}/sleep?1.5`));
+    await new Promise((r) => setTimeout(r, 500));
+    const code = server.stop('SIGTERM');
+    const statuses = (await Promise.all(replies)).map((r) => r.status);
+    assert.deepEqual(statuses, new Array(20).fill(200));
+    assert.equal(await code, 0);
+    await assert.rejects(request(`${server.url}/`), 'no longer listening');
+  });
+
+  test('a second SIGTERM stops at once', async () => {
+    const server = await startServe(conf());
+    const reply = request(`${server.url}/sleep?10`).catch((err: Error) => err);
+    await new Promise((r) => setTimeout(r, 500));
+    const started = Date.now();
+    server.child.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 300));
+    const code = await server.stop('SIGTERM');
+    assert.equal(code, 1);
+    assert.ok(Date.now() - started < 3000, 'it did not wait for the request');
+    assert.ok((await reply) instanceof Error, 'the in-flight request was cut');
+  });
+});
