@@ -7,11 +7,14 @@
 
 import { after, before, describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
+import { promisify } from 'node:util';
 import { CASES } from './cases';
 import { KEYS, REQUESTS } from './expected-differences';
-import { HERE, makeTree, show, unavailable } from './harness';
+import { BIN_TSWSGI, HERE, makeTree, PROLOGUE, PYTHON, REPO, render, show, unavailable } from './harness';
 import { runCase, type CaseResult, type RequestResult } from './run';
 
 const missing = unavailable();
@@ -72,6 +75,21 @@ describe('differential: Apache 2.4 + mod_wsgi against tswsgi', { skip: missing ?
     for (const c of CASES) {
       const names = c.requests.map((r) => r.name);
       assert.equal(new Set(names).size, names.length, `${c.config}: request names must be unique`);
+    }
+  });
+
+  test('tswsgi configtest accepts every config of the suite', async () => {
+    const run = fs.mkdtempSync(path.join(os.tmpdir(), 'tswsgi-diff-configtest-'));
+    try {
+      for (const c of CASES) {
+        const conf = path.join(run, c.config);
+        const template = fs.readFileSync(path.join(HERE, 'configs', c.config), 'utf8');
+        fs.writeFileSync(conf, render(PROLOGUE + template, { PORT: '8080', ROOT: root, RUN: run }));
+        const { stderr } = await promisify(execFile)(process.execPath, [BIN_TSWSGI, 'configtest', '-f', conf, '--python', PYTHON], { cwd: REPO });
+        assert.match(stderr, /Syntax OK/, c.config);
+      }
+    } finally {
+      fs.rmSync(run, { recursive: true, force: true });
     }
   });
 

@@ -19,7 +19,7 @@ export const HERE = path.join(REPO, 'test/differential');
 export const APACHE = '/usr/sbin/apache2';
 export const MODULES_DIR = '/usr/lib/apache2/modules';
 export const PYTHON = '/usr/bin/python3';
-const BIN = path.join(REPO, 'bin/tswsgi.js');
+export const BIN_TSWSGI = path.join(REPO, 'bin/tswsgi.js');
 
 /** What both servers need, ahead of every template. log_config_module is built into Debian's apache2. */
 export const PROLOGUE = `# --- prologue added by test/differential/harness.ts ---
@@ -132,7 +132,7 @@ export async function start(kind: ServerKind, template: string, root: string): P
   fs.writeFileSync(conf, render(PROLOGUE + template, { PORT: String(port), ROOT: root, RUN: run }));
   const child = kind === 'apache'
     ? spawn(APACHE, ['-f', conf, '-DFOREGROUND'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LANG: 'C' } })
-    : spawn(process.execPath, [BIN, 'serve', '-f', conf, '--python', PYTHON], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+    : spawn(process.execPath, [BIN_TSWSGI, 'serve', '-f', conf, '--python', PYTHON], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (d: Buffer) => { output += d.toString(); });
   child.stderr!.on('data', (d: Buffer) => { output += d.toString(); });
