@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as net from 'node:net';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { APPS, DEBIAN_PYTHON, request, startServe, tempDir, writeConf } from './helpers/tswsgi';
 
@@ -109,6 +110,39 @@ WSGIScriptAlias / ${APPS}/prefix.wsgi process-group=venv application-group=%{GLO
     const facts = (await request(server.url + '/')).json<{ prefix: string; executable: string }>();
     assert.equal(facts.prefix, venv);
     assert.equal(facts.executable, path.join(venv, 'bin/python3'));
+  } finally {
+    await server.stop();
+  }
+});
+
+/** The version and prefix an interpreter reports of itself. */
+function pythonFacts(python: string): { version: string; prefix: string } {
+  const out = execFileSync(python, ['-c', 'import sys; print(sys.version.split()[0]); print(sys.prefix)'], { encoding: 'utf8' }).trim().split('\n');
+  return { version: out[0]!, prefix: out[1]! };
+}
+
+test('two groups, two Pythons: each group runs the interpreter of its own python-home', async () => {
+  const debian = pythonFacts(DEBIAN_PYTHON);
+  // Another Python on this machine, of another version where there is one (pyenv builds), else python3 on PATH.
+  const others = [...['3.13', '3.12', '3.9'].flatMap((v) => {
+    const dir = '/root/.pyenv/versions';
+    return fs.existsSync(dir) ? fs.readdirSync(dir).filter((d) => d.startsWith(v + '.')).map((d) => path.join(dir, d, 'bin/python3')) : [];
+  }), 'python3'];
+  const other = others.map(pythonFacts).find((f) => f.version !== debian.version) ?? pythonFacts('python3');
+  const venv = path.join(tempDir(), 'venv');
+  execFileSync(DEBIAN_PYTHON, ['-m', 'venv', '--without-pip', venv]);
+  const conf = writeConf(`Listen 127.0.0.1:0
+WSGIDaemonProcess debian python-home=${venv}
+WSGIDaemonProcess other python-home=${other.prefix}
+WSGIScriptAlias /debian ${APPS}/prefix.wsgi process-group=debian application-group=%{GLOBAL}
+WSGIScriptAlias /other ${APPS}/prefix.wsgi process-group=other application-group=%{GLOBAL}
+`);
+  const server = await startServe(conf);
+  try {
+    const a = (await request(server.url + '/debian/')).json<{ prefix: string; version: string }>();
+    const b = (await request(server.url + '/other/')).json<{ prefix: string; version: string }>();
+    assert.deepEqual([a.prefix, a.version], [venv, debian.version]);
+    assert.deepEqual([b.prefix, b.version], [other.prefix, other.version]);
   } finally {
     await server.stop();
   }
