@@ -177,7 +177,46 @@ SetEnv APP_VERSION two`)
   });
 });
 
-describe('a graceful restart into code that fails to import', { timeout: 60_000 }, () => {
+describe('a graceful restart into code that fails to import', { timeout: 90_000 }, () => {
+  test('a replacement that crashes while loading, or misses startup-timeout: the old process keeps serving', async () => {
+    const dir = tempDir();
+    const flag = path.join(dir, 'broken');
+    const script = path.join(dir, 'startup.py');
+    // Crashes (or hangs) only once the flag says the release is broken; reads it at each start.
+    fs.writeFileSync(script, `import os, time
+mode = open(${JSON.stringify(flag)}).read() if os.path.exists(${JSON.stringify(flag)}) else ''
+if mode == 'crash':
+    os._exit(3)
+if mode == 'hang':
+    time.sleep(60)
+`);
+    fs.writeFileSync(path.join(dir, 'httpd.conf'), `Listen 127.0.0.1:0
+LogLevel info
+WSGIDaemonProcess app processes=1 threads=4 startup-timeout=2
+WSGIImportScript ${script} process-group=app application-group=%{GLOBAL}
+WSGIImportScript ${APPS}/preload_marker.py process-group=app application-group=%{GLOBAL}
+WSGIScriptAlias / ${APPS}/lifecycle.wsgi process-group=app application-group=%{GLOBAL}
+`);
+    const server = await startServe(path.join(dir, 'httpd.conf'), [], { TSWSGI_TEST_PRELOAD_SECONDS: '0.2' });
+    try {
+      const load = steadyLoad(server.url + '/');
+      await more(load, 20);
+      const pid = load.outcomes.at(-1)!.pid;
+      for (const mode of ['crash', 'hang']) {
+        fs.writeFileSync(flag, mode);
+        await assert.rejects(run(process.execPath, [BIN, 'restart-group', 'app', '--pid', String(server.child.pid)]),
+          (err: { stderr: string }) => /some replacements failed/.test(err.stderr));
+      }
+      await server.waitForLog(/Replacement for process \d+ of process group 'app' failed: it exited with code 3 before it was ready/);
+      await server.waitForLog(/not ready within startup-timeout \(2 s\); killing it[^]*Replacement for process \d+ of process group 'app' failed: it was killed by signal SIGKILL before it was ready/);
+      const outcomes = await load.stop();
+      assertNoStall(outcomes, 'failed replacements');
+      assert.deepEqual([...pidsOf(outcomes)], [pid], 'the old process served throughout');
+    } finally {
+      await server.stop();
+    }
+  });
+
   test('the old process keeps serving, no request fails, and the error is logged', async () => {
     const dir = tempDir();
     const script = path.join(dir, 'app.wsgi');
