@@ -111,17 +111,18 @@ class ScriptLoader:
         return "mod_wsgi (pid=%d, process='%s', application='%s'): " % (
             os.getpid(), self._settings.process_group, group)
 
-    def application(self, path, group, name, mtime):
-        """The WSGI callable `name` of the script, loading it when needed.
+    def application(self, path, group, name):
+        """The WSGI callable `name` of the script, loading it on first use.
 
-        mtime is None when the request's scope has WSGIScriptReloading Off.
+        A changed script is never reloaded here: the supervisor replaces the
+        process (WSGIScriptReloading), so no request waits for the new import.
         """
         module = self._modules.get((group, path))
-        if module is None or self._stale(module, mtime):
+        if module is None:
             with self._lock:
                 module = self._modules.get((group, path))
-                if module is None or self._stale(module, mtime):
-                    module = self.load(path, group, mtime, reload=module is not None)
+                if module is None:
+                    module = self.load(path, group)
         app = getattr(module, name, None)
         if app is None:
             self._log.error("mod_wsgi (pid=%d): Target WSGI script '%s' does not "
@@ -129,11 +130,7 @@ class ScriptLoader:
             raise MissingCallable("no WSGI application '%s'" % name)
         return app
 
-    @staticmethod
-    def _stale(module, mtime):
-        return mtime is not None and module.__mtime__ != mtime
-
-    def load(self, path, group, mtime=None, reload=False):
+    def load(self, path, group):
         """Execute the script as a fresh module; log and raise LoadError on failure."""
         where = self._where(group)
         if group != self._settings.application_group:
@@ -144,18 +141,12 @@ class ScriptLoader:
             raise LoadError(message)
         name = module_name(path)
         with self._lock:
-            if reload:
-                self._log.info(where + "Reloading WSGI script '%s'." % path)
-                del self._modules[(group, path)]
-                sys.modules.pop(name, None)
-            else:
-                self._log.info(where + "Loading Python script file '%s'." % path)
+            self._log.info(where + "Loading Python script file '%s'." % path)
             try:
                 with open(path, 'rb') as file:
                     source = file.read()
                 code = compile(source, path, 'exec', dont_inherit=True)
-                if mtime is None:
-                    mtime = os.stat(path).st_mtime_ns // 1000
+                mtime = os.stat(path).st_mtime_ns // 1000
             except Exception as exc:
                 self._log.error(errno_prefix(exc) + where
                                 + "Could not read/compile source file '%s'." % path)

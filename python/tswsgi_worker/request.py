@@ -86,8 +86,7 @@ class RequestHandler:
         try:
             app = self._loader.application(
                 script, environ.get('mod_wsgi.application_group', ''),
-                environ.get('mod_wsgi.callable_object', 'application'),
-                info.st_mtime_ns // 1000 if environ.get('mod_wsgi.script_reloading') != '0' else None)
+                environ.get('mod_wsgi.callable_object', 'application'))
         except MissingCallable as exc:
             # mod_wsgi: 404 in embedded mode (%{GLOBAL} pool), 500 in a daemon process group.
             response.fail(str(exc), 404 if environ.get('mod_wsgi.process_group', '') == '' else 500)

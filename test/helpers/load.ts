@@ -9,6 +9,8 @@ export interface Outcome {
   ms: number;
   pid: number | null;
   preloaded: boolean;
+  /** What the app says its version is (test/apps/lifecycle.wsgi). */
+  version?: string;
   error?: string;
 }
 
@@ -47,13 +49,13 @@ function once(url: string, agent: http.Agent): Promise<Outcome> {
       res.on('error', fail);
       res.on('end', () => {
         const ms = performance.now() - started;
-        let facts: { pid?: number; preloaded?: boolean } = {};
+        let facts: { pid?: number; preloaded?: boolean; version?: string } = {};
         try {
           facts = JSON.parse(Buffer.concat(chunks).toString('utf8'));
         } catch {
           // An error page: the status tells.
         }
-        resolve({ status: res.statusCode ?? 0, ms, pid: facts.pid ?? null, preloaded: facts.preloaded === true });
+        resolve({ status: res.statusCode ?? 0, ms, pid: facts.pid ?? null, preloaded: facts.preloaded === true, version: facts.version });
       });
     });
     req.on('error', fail);
