@@ -11,16 +11,16 @@
 // Environment: BENCH_RUNS (default 3; the table shows medians), BENCH_SERVERS (comma-separated
 // parts of the variant names to run a subset, e.g. "tswsgi" or "preloaded").
 
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { connect } from 'node:net';
 import { loadavg } from 'node:os';
-import { join } from 'node:path';
-import { environmentLines, envInt, freePort, median, prepareApp, selected, sleep } from './common';
-import { exited, killAll } from './procs';
+import { HELLO_BODY, timedGet } from './client';
 import {
-  PROCESSES, PYTHON, ROOT, THREADS, apacheCommand, launchServer, logTail, missing, stopServer,
-  type App, type Running, type ServerDef,
+  environmentLines, envInt, freePort, measureAll, median, prepareApp, selected, sleep, slowImportApp, type Measured,
+} from './common';
+import { exited } from './procs';
+import {
+  APACHE, PROCESSES, THREADS, TSWSGI, apacheCommand, launchServer, logTail, siteConfig, stopServer,
+  tswsgiServeCommand, type App, type Running, type ServerDef,
 } from './servers';
 
 const RUNS = envInt('BENCH_RUNS', 3);
@@ -28,29 +28,17 @@ const IMPORT_SECONDS = 1.5;
 const BURST = 16;
 const READY_TIMEOUT_MS = 30_000;
 const REQUEST_TIMEOUT_MS = 60_000;
-const BODY = 'Hello, world!\n';
-
-/** examples/hello.wsgi, with an import that takes IMPORT_SECONDS. */
-const SCRIPT = `# Cold-start benchmark: importing this script takes ${IMPORT_SECONDS} s, as a large application's might.
-import time
-
-time.sleep(${IMPORT_SECONDS})
-
-${readFileSync(join(ROOT, 'examples/hello.wsgi'), 'utf8')}`;
 
 /**
  * The site, the same text for tswsgi and Apache: one daemon group; with `preload`, the two
  * WSGIScriptAlias options that make both servers load the script when each process starts.
  */
 function site(app: App, port: number, preload: boolean): string {
-  return `Listen 127.0.0.1:${port}
-WSGIDaemonProcess coldstart processes=${PROCESSES} threads=${THREADS}
-WSGIProcessGroup coldstart
-WSGIScriptAlias / ${app.wsgi}${preload ? ' process-group=coldstart application-group=%{GLOBAL}' : ''}
-<Directory ${app.dir}>
-  Require all granted
-</Directory>
-`;
+  return siteConfig(app, port, [
+    `WSGIDaemonProcess coldstart processes=${PROCESSES} threads=${THREADS}`,
+    'WSGIProcessGroup coldstart',
+    `WSGIScriptAlias / ${app.wsgi}${preload ? ' process-group=coldstart application-group=%{GLOBAL}' : ''}`,
+  ]);
 }
 
 interface Variant extends ServerDef {
@@ -60,27 +48,14 @@ interface Variant extends ServerDef {
 
 function tswsgi(preload: boolean): Variant {
   const name = `tswsgi serve, ${preload ? 'preloaded' : 'not preloaded'}`;
-  return {
-    name,
-    requires: [join(ROOT, 'dist/src/cli/main.js'), PYTHON],
-    install: 'npm run build; apt-get install python3',
-    command: (app, port) => {
-      const conf = join(app.dir, `${name.replace(/\W+/g, '-')}.conf`);
-      writeFileSync(conf, site(app, port, preload));
-      return [process.execPath, join(ROOT, 'bin/tswsgi.js'), 'serve', '-f', conf, '--python', PYTHON];
-    },
-    stopSignal: 'SIGTERM',
-    ready: 'line',
-  };
+  return { ...TSWSGI, name, command: (app, port) => tswsgiServeCommand(app, name, site(app, port, preload)), ready: 'line' };
 }
 
 function apache(preload: boolean): Variant {
   return {
+    ...APACHE,
     name: `Apache mod_wsgi daemon, ${preload ? 'preloaded' : 'not preloaded'}`,
-    requires: ['/usr/sbin/apache2', '/usr/lib/apache2/modules/mod_wsgi.so'],
-    install: 'apt-get install apache2 libapache2-mod-wsgi-py3',
     command: (app, port, log) => apacheCommand(app, log, site(app, port, preload)),
-    stopSignal: 'SIGTERM',
     ready: 'tcp',
   };
 }
@@ -120,30 +95,6 @@ async function acceptsTcp(running: Running, port: number): Promise<void> {
   }
 }
 
-interface Timed {
-  ms: number;
-  /** Why the request failed, if it did (anything but 200 with the expected body). */
-  error?: string;
-}
-
-/** One GET on a new connection, timed from the call to the end of the response. */
-function timedGet(url: string): Promise<Timed> {
-  return new Promise((resolve) => {
-    const start = performance.now();
-    const done = (error?: string) => resolve({ ms: performance.now() - start, ...(error ? { error } : {}) });
-    const req = request(url, { agent: false, timeout: REQUEST_TIMEOUT_MS }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => done(res.statusCode !== 200 ? `status ${res.statusCode}` : body !== BODY ? 'unexpected body' : undefined));
-      res.on('error', (err) => done(err.message));
-    });
-    req.on('timeout', () => req.destroy(new Error(`no answer within ${REQUEST_TIMEOUT_MS / 1000} s`)));
-    req.on('error', (err) => done(err.message));
-    req.end();
-  });
-}
-
 interface Sample {
   readyS: number;
   firstMs: number;
@@ -170,8 +121,8 @@ async function measure(variant: Variant, app: App): Promise<Sample> {
       clearTimeout(timer);
     }
     const readyAt = performance.now();
-    const first = await timedGet(running.url);
-    const burst = await Promise.all(Array.from({ length: BURST }, () => timedGet(running.url)));
+    const first = await timedGet(running.url, REQUEST_TIMEOUT_MS, HELLO_BODY);
+    const burst = await Promise.all(Array.from({ length: BURST }, () => timedGet(running.url, REQUEST_TIMEOUT_MS, HELLO_BODY)));
     const errors = [first, ...burst].flatMap((t) => (t.error ? [t.error] : []));
     return {
       readyS: (readyAt - running.launchedAt) / 1000,
@@ -185,18 +136,13 @@ async function measure(variant: Variant, app: App): Promise<Sample> {
   }
 }
 
-interface Row {
-  variant: Variant;
-  samples: Sample[];
-  failures: string[]; // runs that produced no sample, and why
-  skip?: boolean; // not installed
-}
+type Row = Measured<Variant, Sample>;
 
 const seconds = (n: number) => n.toFixed(2);
 const millis = (n: number) => (n < 10 ? n.toFixed(1) : Math.round(n).toLocaleString('en-US'));
 
 function cell(row: Row, pick: (s: Sample) => number, format: (n: number) => string): string {
-  const values = row.samples.map(pick);
+  const values = row.results.map(pick);
   if (!values.length) return '';
   const range = values.length > 1 ? ` (${format(Math.min(...values))}–${format(Math.max(...values))})` : '';
   return `${format(median(values))}${range}`;
@@ -210,15 +156,15 @@ function table(rows: Row[]): string {
   ];
   const notes: string[] = [];
   for (const row of rows) {
-    if (!row.samples.length) {
-      lines.push(`| ${row.variant.name} | ${row.failures[0] ?? 'no runs'} | | | | |`);
+    if (!row.results.length) {
+      lines.push(`| ${row.item.name} | ${row.failures[0] ?? 'no runs'} | | | | |`);
       continue;
     }
-    const errors = row.samples.flatMap((s) => s.errors);
-    if (errors.length) notes.push(`${row.variant.name}: ${[...new Set(errors)].join('; ')}`);
-    if (row.failures.length) notes.push(`${row.variant.name}: ${row.failures.length} run(s) failed: ${row.failures.join('; ')}`);
-    lines.push(`| ${row.variant.name} | ${cell(row, (s) => s.readyS, seconds)} | ${cell(row, (s) => s.firstMs, millis)} | ` +
-      `${cell(row, (s) => s.burstMs, millis)} | ${cell(row, (s) => s.answeredS, seconds)} | ${errors.length} of ${row.samples.length * (BURST + 1)} |`);
+    const errors = row.results.flatMap((s) => s.errors);
+    if (errors.length) notes.push(`${row.item.name}: ${[...new Set(errors)].join('; ')}`);
+    if (row.failures.length) notes.push(`${row.item.name}: ${row.failures.length} run(s) failed: ${row.failures.join('; ')}`);
+    lines.push(`| ${row.item.name} | ${cell(row, (s) => s.readyS, seconds)} | ${cell(row, (s) => s.firstMs, millis)} | ` +
+      `${cell(row, (s) => s.burstMs, millis)} | ${cell(row, (s) => s.answeredS, seconds)} | ${errors.length} of ${row.results.length * (BURST + 1)} |`);
   }
   return [...lines, ...(notes.length ? ['', ...notes] : [])].join('\n');
 }
@@ -232,33 +178,14 @@ async function main(): Promise<void> {
   ].join('\n');
   process.stdout.write(`${header}\n\n`);
 
-  const app = prepareApp(SCRIPT);
-  process.on('exit', () => {
-    killAll(); // before removing the files the servers use
-    rmSync(app.dir, { recursive: true, force: true });
+  const app = prepareApp(slowImportApp(IMPORT_SECONDS));
+  const rows = await measureAll(VARIANTS.filter((v) => selected(v.name)), RUNS, {
+    name: (variant) => variant.name,
+    server: (variant) => variant,
+    measure: (variant) => measure(variant, app),
+    describe: (s) => `ready ${seconds(s.readyS)} s, first ${millis(s.firstMs)} ms, ` +
+      `burst ${millis(s.burstMs)} ms${s.errors.length ? `, ${s.errors.length} failed` : ''}`,
   });
-  const rows: Row[] = VARIANTS.filter((v) => selected(v.name)).map((variant) => ({ variant, samples: [], failures: [] }));
-  for (const row of rows) {
-    const absent = missing(row.variant);
-    if (!absent.length) continue;
-    row.failures.push(`not installed (${row.variant.install}); missing ${absent.join(', ')}`);
-    row.skip = true;
-  }
-  for (let run = 1; run <= RUNS; run++) {
-    for (const row of rows.filter((r) => !r.skip)) {
-      const name = row.variant.name;
-      try {
-        const s = await measure(row.variant, app);
-        row.samples.push(s);
-        process.stderr.write(`bench: ${name}: run ${run}/${RUNS}: ready ${seconds(s.readyS)} s, first ${millis(s.firstMs)} ms, ` +
-          `burst ${millis(s.burstMs)} ms${s.errors.length ? `, ${s.errors.length} failed` : ''}\n`);
-      } catch (err) {
-        const message = (err as Error).message;
-        process.stderr.write(`bench: ${name}: run ${run}/${RUNS}: ${message}\n`);
-        row.failures.push(`failed: ${message.split('\n')[0]}`);
-      }
-    }
-  }
   process.stdout.write(`${table(rows)}\n`);
 }
 

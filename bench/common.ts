@@ -2,11 +2,12 @@
 // and the header that says what machine and which versions a table came from.
 
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
-import { PYTHON, ROOT, type App } from './servers';
+import { killAll } from './procs';
+import { PYTHON, ROOT, missing, type App, type ServerDef } from './servers';
 
 export function envInt(name: string, fallback: number): number {
   const text = process.env[name];
@@ -22,7 +23,8 @@ export const selected = (name: string) => !ONLY || ONLY.some((part) => name.toLo
 
 /**
  * Writes the app (`source`, by default examples/hello.wsgi) into a fresh temp dir that Apache's
- * www-data children can read, as `hello.wsgi` and an importable `hello.py`.
+ * www-data children can read, as `hello.wsgi` and an importable `hello.py`. At exit, every server
+ * still running is killed and the directory removed.
  */
 export function prepareApp(source = readFileSync(join(ROOT, 'examples/hello.wsgi'), 'utf8')): App {
   const dir = mkdtempSync(join(tmpdir(), 'tswsgi-bench-'));
@@ -35,7 +37,24 @@ export function prepareApp(source = readFileSync(join(ROOT, 'examples/hello.wsgi
     writeFileSync(file, source);
     chmodSync(file, 0o644);
   }
+  process.on('exit', () => {
+    killAll(); // before removing the files the servers use
+    rmSync(dir, { recursive: true, force: true });
+  });
   return app;
+}
+
+/**
+ * examples/hello.wsgi preceded by an import that takes `seconds` (time.sleep at module level),
+ * as a large application's might; `then`: Python lines run once that import is done.
+ */
+export function slowImportApp(seconds: number, then: string[] = []): string {
+  return `# Benchmark app: importing this script takes ${seconds} s, as a large application's might.
+import time
+
+time.sleep(${seconds})
+${then.map((line) => `${line}\n`).join('')}
+${readFileSync(join(ROOT, 'examples/hello.wsgi'), 'utf8')}`;
 }
 
 export function freePort(): Promise<number> {
@@ -61,6 +80,13 @@ export function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
+/** The nearest-rank percentile `p` (0-100) of `values`; NaN when there are none. */
+export function percentile(values: number[], p: number): number {
+  if (!values.length) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length))) - 1]!;
+}
+
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Date, machine, and the versions of tswsgi, Node, Python, Apache and mod_wsgi. */
@@ -75,4 +101,48 @@ export function environmentLines(): string[] {
     `Apache: ${version('/usr/sbin/apache2', '-v').replace('Server version: ', '')}; ` +
       `mod_wsgi: ${modWsgi.status === 0 ? modWsgi.stdout : 'not installed'} (libapache2-mod-wsgi-py3)`,
   ];
+}
+
+/** What one row of a results table holds: the results of its runs, and why runs gave none. */
+export interface Measured<Item, Result> {
+  item: Item;
+  results: Result[];
+  failures: string[];
+}
+
+/**
+ * Measures every item `runs` times, interleaved (run 1 of each, then run 2, ...), skipping those
+ * whose server is not installed (the row says how to install it). Each run is logged to stderr,
+ * its result as `describe` puts it; a run that throws is logged and counted as a failure.
+ */
+export async function measureAll<Item, Result>(items: Item[], runs: number, how: {
+  name: (item: Item) => string;
+  server: (item: Item) => ServerDef;
+  measure: (item: Item) => Promise<Result>;
+  describe: (result: Result) => string;
+}): Promise<Measured<Item, Result>[]> {
+  const rows = items.map((item): Measured<Item, Result> => ({ item, results: [], failures: [] }));
+  const skip = new Set<Measured<Item, Result>>();
+  for (const row of rows) {
+    const def = how.server(row.item);
+    const absent = missing(def);
+    if (!absent.length) continue;
+    row.failures.push(`not installed (${def.install}); missing ${absent.join(', ')}`);
+    skip.add(row);
+  }
+  for (let run = 1; run <= runs; run++) {
+    for (const row of rows.filter((r) => !skip.has(r))) {
+      const name = how.name(row.item);
+      try {
+        const result = await how.measure(row.item);
+        row.results.push(result);
+        process.stderr.write(`bench: ${name}: run ${run}/${runs}: ${how.describe(result)}\n`);
+      } catch (err) {
+        const message = (err as Error).message;
+        process.stderr.write(`bench: ${name}: run ${run}/${runs}: ${message}\n`);
+        row.failures.push(`failed: ${message.split('\n')[0]}`);
+      }
+    }
+  }
+  return rows;
 }

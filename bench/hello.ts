@@ -5,10 +5,8 @@
 // BENCH_RUNS (default 1; with more, the table shows medians), BENCH_SERVERS (comma-separated
 // names to run a subset, e.g. "tswsgi,gunicorn").
 
-import { rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { environmentLines, envInt, freePort, median, prepareApp, selected, version } from './common';
-import { killAll } from './procs';
 import { SERVERS, missing, startServer, stopServer, type App, type ServerDef } from './servers';
 import { parseWrk, runWrk, wrkArgs, type WrkOptions, type WrkResult } from './wrk';
 
@@ -90,10 +88,6 @@ async function main(): Promise<void> {
   process.stdout.write(`${header}\n\n`);
 
   const app = prepareApp();
-  process.on('exit', () => {
-    killAll(); // before removing the files the servers use
-    rmSync(app.dir, { recursive: true, force: true });
-  });
   const rows: Row[] = [];
   for (const def of SERVERS.filter((d) => selected(d.name))) {
     try {

@@ -59,3 +59,22 @@ export async function stop(child: ChildProcess, signal: NodeJS.Signals, timeoutM
   killGroup(child, 'SIGKILL');
   live.delete(child);
 }
+
+export interface Finished {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command to completion in a group of its own; rejects only when it cannot be started. */
+export function runCommand(cmd: string, args: string[]): Promise<Finished> {
+  return new Promise((resolve, reject) => {
+    const child = spawnGroup(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk));
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}

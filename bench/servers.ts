@@ -1,9 +1,9 @@
 // The servers compared, as one table of definitions, and the code that starts and stops any of them.
 
 import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { join, resolve } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
+import { timedGet } from './client';
 import { exited, spawnGroup, stop } from './procs';
 
 export const ROOT = resolve(__dirname, '..', '..'); // dist/bench -> the repository
@@ -77,34 +77,72 @@ export function apacheCommand(app: App, log: string, site: string): string[] {
   return ['/usr/sbin/apache2', '-f', conf, '-DFOREGROUND'];
 }
 
-function apacheConfig(app: App, port: number): string {
+/** A site: Listen on `port`, the `lines` given, and access to app.dir; the same text serves Apache and tswsgi. */
+export function siteConfig(app: App, port: number, lines: string[]): string {
   return `Listen 127.0.0.1:${port}
-WSGIDaemonProcess hello processes=${PROCESSES} threads=${THREADS}
-WSGIProcessGroup hello
-WSGIApplicationGroup %{GLOBAL}
-WSGIScriptAlias / ${app.wsgi}
+${lines.join('\n')}
 <Directory ${app.dir}>
   Require all granted
 </Directory>
 `;
 }
 
+function apacheConfig(app: App, port: number): string {
+  return siteConfig(app, port, [
+    `WSGIDaemonProcess hello processes=${PROCESSES} threads=${THREADS}`,
+    'WSGIProcessGroup hello',
+    'WSGIApplicationGroup %{GLOBAL}',
+    `WSGIScriptAlias / ${app.wsgi}`,
+  ]);
+}
+
+/** Writes `site` to app.dir/NAME.conf and returns the command that runs it under `tswsgi serve`. */
+export function tswsgiServeCommand(app: App, name: string, site: string): string[] {
+  const conf = join(app.dir, `${name.replace(/\W+/g, '-')}.conf`);
+  writeFileSync(conf, site);
+  return [process.execPath, join(ROOT, 'bin/tswsgi.js'), 'serve', '-f', conf, '--python', PYTHON];
+}
+
+/** uWSGI serving app.py on `port` with 2 processes x 8 threads, plus `extra` options. */
+export function uwsgiCommand(app: App, port: number, extra: string[] = []): string[] {
+  return ['/usr/bin/uwsgi', '--plugin', 'python3', '--http-socket', `127.0.0.1:${port}`,
+    '--master', '--processes', String(PROCESSES), '--threads', String(THREADS), '--wsgi-file', app.py,
+    '--need-app', '--disable-logging', ...extra];
+}
+
+/** What every definition of one server shares, whatever its config. */
+export type ServerBase = Pick<ServerDef, 'requires' | 'install' | 'stopSignal'>;
+
+export const TSWSGI: ServerBase = {
+  requires: [join(ROOT, 'dist/src/cli/main.js'), PYTHON],
+  install: 'npm run build; apt-get install python3',
+  stopSignal: 'SIGTERM',
+};
+
+export const APACHE: ServerBase = {
+  requires: ['/usr/sbin/apache2', '/usr/lib/apache2/modules/mod_wsgi.so'],
+  install: 'apt-get install apache2 libapache2-mod-wsgi-py3',
+  stopSignal: 'SIGTERM',
+};
+
+export const UWSGI: ServerBase = {
+  requires: ['/usr/bin/uwsgi', '/usr/lib/uwsgi/plugins/python3_plugin.so'],
+  install: 'apt-get install uwsgi uwsgi-plugin-python3',
+  stopSignal: 'SIGINT', // uWSGI 2.0 reloads on SIGTERM; SIGINT shuts it down
+};
+
 export const SERVERS: ServerDef[] = [
   {
+    ...TSWSGI,
     name: 'tswsgi',
-    requires: [join(ROOT, 'dist/src/cli/main.js'), PYTHON],
-    install: 'npm run build; apt-get install python3',
     command: (app, port) => [process.execPath, join(ROOT, 'bin/tswsgi.js'), 'start-server', app.wsgi,
       '--host', '127.0.0.1', '--port', String(port),
       '--processes', String(PROCESSES), '--threads', String(THREADS), '--python', PYTHON],
-    stopSignal: 'SIGTERM',
   },
   {
+    ...APACHE,
     name: 'Apache mod_wsgi daemon',
-    requires: ['/usr/sbin/apache2', '/usr/lib/apache2/modules/mod_wsgi.so'],
-    install: 'apt-get install apache2 libapache2-mod-wsgi-py3',
     command: (app, port, log) => apacheCommand(app, log, apacheConfig(app, port)),
-    stopSignal: 'SIGTERM',
   },
   {
     name: 'gunicorn gthread',
@@ -115,13 +153,9 @@ export const SERVERS: ServerDef[] = [
     stopSignal: 'SIGTERM',
   },
   {
+    ...UWSGI,
     name: 'uWSGI',
-    requires: ['/usr/bin/uwsgi', '/usr/lib/uwsgi/plugins/python3_plugin.so'],
-    install: 'apt-get install uwsgi uwsgi-plugin-python3',
-    command: (app, port) => ['/usr/bin/uwsgi', '--plugin', 'python3', '--http-socket', `127.0.0.1:${port}`,
-      '--master', '--processes', String(PROCESSES), '--threads', String(THREADS), '--wsgi-file', app.py,
-      '--need-app', '--disable-logging'],
-    stopSignal: 'SIGINT', // uWSGI 2.0 reloads on SIGTERM; SIGINT shuts it down
+    command: (app, port) => uwsgiCommand(app, port),
     note: '--http-socket closes the connection after every response (no keep-alive); wrk counts each close ' +
       'as a socket read error, so its read errors are reconnections, not failed requests.',
   },
@@ -129,19 +163,6 @@ export const SERVERS: ServerDef[] = [
 
 export function missing(def: ServerDef): string[] {
   return def.requires.filter((file) => !existsSync(file));
-}
-
-/** One GET; resolves with the status code, or 0 when the connection fails. */
-function get(url: string): Promise<number> {
-  return new Promise((done) => {
-    const req = request(url, { agent: false, timeout: 2000 }, (res) => {
-      res.resume();
-      res.on('end', () => done(res.statusCode ?? 0));
-    });
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => done(0));
-    req.end();
-  });
 }
 
 export interface Running {
@@ -154,12 +175,17 @@ export interface Running {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Where a server's stderr and stdout go (appended to, run after run). */
+export function logFile(def: ServerDef, app: App): string {
+  return join(app.dir, `${def.name.replace(/\W+/g, '-')}.log`);
+}
+
 /**
  * Spawns `def` on `port` in a process group of its own, stderr to its log and stdout piped
  * (available as child.stdout) and copied to the same log; returns without waiting for anything.
  */
 export function launchServer(def: ServerDef, app: App, port: number): Running {
-  const log = join(app.dir, `${def.name.replace(/\W+/g, '-')}.log`);
+  const log = logFile(def, app);
   const [cmd, ...args] = def.command(app, port, log);
   const fd = openSync(log, 'a');
   const launchedAt = performance.now();
@@ -180,7 +206,7 @@ export async function startServer(def: ServerDef, app: App, port: number, timeou
   const { child, url } = running;
   for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await sleep(100)) {
     if (exited(child)) throw new Error(`${def.name} exited (${child.exitCode ?? child.signalCode}):\n${logTail(running)}`);
-    const status = await get(url);
+    const { status } = await timedGet(url, 2000);
     if (status === 200) return running;
     if (status !== 0) {
       await stopServer(def, running);

@@ -1,6 +1,6 @@
 // Running wrk and reading its report.
 
-import { spawnGroup } from './procs';
+import { runCommand } from './procs';
 
 export interface WrkResult {
   requestsPerSec: number;
@@ -47,14 +47,8 @@ export function parseWrk(output: string): WrkResult {
 }
 
 /** Runs wrk to completion and returns its stdout. */
-export function runWrk(args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawnGroup('wrk', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout!.on('data', (chunk: Buffer) => (out += chunk));
-    child.stderr!.on('data', (chunk: Buffer) => (err += chunk));
-    child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`wrk exited with ${code}: ${err}${out}`))));
-  });
+export async function runWrk(args: string[]): Promise<string> {
+  const { code, stdout, stderr } = await runCommand('wrk', args);
+  if (code !== 0) throw new Error(`wrk exited with ${code}: ${stderr}${stdout}`);
+  return stdout;
 }

@@ -276,6 +276,7 @@ class WorkerTest(unittest.TestCase):
             {'path': cls.missing_import, 'applicationGroup': ''},
             {'path': cls.good_import, 'applicationGroup': ''},
             {'path': cls.script, 'applicationGroup': ''},
+            {'path': cls.good_import, 'applicationGroup': ''},
         ])
 
     @classmethod
@@ -423,13 +424,16 @@ class WorkerTest(unittest.TestCase):
 
     def test_import_scripts(self):
         events = self.worker.events
-        self.assertEqual([e['event'] for e in events], ['import'] * 4 + ['ready'])
-        self.assertEqual([e['ok'] for e in events[:4]], [False, False, True, True])
+        self.assertEqual([e['event'] for e in events], ['import'] * 5 + ['ready'])
+        self.assertEqual([e['ok'] for e in events[:5]], [False, False, True, True, True])
         self.assertIn('ZeroDivisionError: import script failed', events[0]['error'])
         self.assertIn('FileNotFoundError', events[1]['error'])
         self.assertNotIn('error', events[2])
-        self.assertEqual(events[4]['interpreters'], 'main')
-        self.assertEqual(events[4]['pid'], self.worker.process.pid)
+        self.assertEqual(events[5]['interpreters'], 'main')
+        self.assertEqual(events[5]['pid'], self.worker.process.pid)
+        # A script named twice is loaded once, as mod_wsgi does.
+        with open(self.worker.log_path) as log:
+            self.assertEqual(log.read().count("Loading Python script file '%s'." % self.good_import), 1)
         self.worker.wait_for_log(
             "mod_wsgi (pid=%d, process='test', application=''): Loading Python script "
             "file '%s'." % (self.worker.process.pid, self.bad_import))

@@ -192,6 +192,10 @@ class ScriptLoader:
     def import_script(self, script):
         """Run one import script at startup; returns (ok, seconds, error text)."""
         start = time.monotonic()
+        if (script.application_group, script.path) in self._modules:
+            # Named twice (WSGIImportScript and a WSGIScriptAlias preload): loaded
+            # once, as mod_wsgi loads a script whose module already exists.
+            return True, 0.0, None
         try:
             self.load(script.path, script.application_group)
         except LoadError as exc:
