@@ -3,7 +3,9 @@
 
 import { after, before, describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { APPS, request, startServe, writeConf, type RunningServer } from './helpers/tswsgi';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { APPS, BIN, request, startServe, writeConf, type RunningServer } from './helpers/tswsgi';
 
 const timed = async <T>(work: Promise<T>): Promise<{ value: T; ms: number }> => {
   const started = Date.now();
@@ -68,6 +70,40 @@ WSGIScriptAlias /idle ${APPS}/lifecycle.wsgi process-group=idle application-grou
     await server.waitForLog(new RegExp(`Replacing process ${first} of process group 'idle': inactivity-timeout \\(1 s\\) reached`), 5000);
     await server.waitForLog(new RegExp(`took over from process ${first} of process group 'idle'`), 5000);
     assert.notEqual((await request(`${server.url}/idle/`)).json().pid, first);
+  });
+});
+
+describe('a replaced process finishing its requests', { timeout: 60_000 }, () => {
+  let server: RunningServer;
+  before(async () => {
+    server = await startServe(writeConf(`Listen 127.0.0.1:0
+LogLevel info
+WSGIDaemonProcess patient processes=1 threads=2
+WSGIDaemonProcess hurried processes=1 threads=2 eviction-timeout=1 shutdown-timeout=1
+WSGIScriptAlias /patient ${APPS}/lifecycle.wsgi process-group=patient application-group=%{GLOBAL}
+WSGIScriptAlias /hurried ${APPS}/lifecycle.wsgi process-group=hurried application-group=%{GLOBAL}
+`));
+  });
+  after(() => server.stop());
+  const restartGroup = (name: string) => promisify(execFile)(process.execPath, [BIN, 'restart-group', name, '--pid', String(server.child.pid)]);
+
+  test('within graceful-timeout (15 s by default), a long request on the old process completes', async () => {
+    const long = request(`${server.url}/patient/sleep?3`);
+    await new Promise((r) => setTimeout(r, 300));
+    await restartGroup('patient');
+    const reply = await long;
+    assert.equal(reply.status, 200);
+    assert.notEqual((await request(`${server.url}/patient/`)).json().pid, reply.json().pid, 'new requests go to the new process');
+  });
+
+  test('past eviction-timeout plus shutdown-timeout, the old process is killed and its request cut', async () => {
+    const long = timed(request(`${server.url}/hurried/sleep?10`));
+    await new Promise((r) => setTimeout(r, 300));
+    await restartGroup('hurried');
+    const reply = await long;
+    assert.equal(reply.value.status, 502);
+    assert.ok(reply.ms >= 1800 && reply.ms < 5000, `cut after 1 + 1 s (${reply.ms} ms)`);
+    await server.waitForLog(/process \d+ of process group 'hurried' did not finish its 1 request\(s\) within 2 s; killing it/);
   });
 });
 
