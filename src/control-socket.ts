@@ -32,14 +32,17 @@ export function listenControl(socketPath: string, handle: (command: ControlComma
       const end = text.indexOf('\n');
       if (end < 0) return;
       socket.pause();
-      let command: ControlCommand;
+      let command: unknown;
       try {
-        command = JSON.parse(text.slice(0, end)) as ControlCommand;
+        command = JSON.parse(text.slice(0, end));
       } catch {
+        command = null;
+      }
+      if (typeof command !== 'object' || command === null || typeof (command as { command?: unknown }).command !== 'string') {
         socket.end(JSON.stringify({ ok: false, message: 'malformed command' }) + '\n');
         return;
       }
-      handle(command).then(
+      Promise.resolve().then(() => handle(command as ControlCommand)).then(
         (reply) => socket.end(JSON.stringify(reply) + '\n'),
         (err: Error) => socket.end(JSON.stringify({ ok: false, message: err.message }) + '\n'));
     });

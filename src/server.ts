@@ -99,9 +99,25 @@ export class Server {
         this.log.error(message);
         return { ok: false, message };
       }
+      if (config.runtimeDir !== this.config.runtimeDir) {
+        // Sockets, pools and the control socket live there: it cannot move under running processes.
+        this.log.warn(`The runtime directory changed (${this.config.runtimeDir} -> ${config.runtimeDir}); stop and start tswsgi for that to take effect`);
+        config = { ...config, runtimeDir: this.config.runtimeDir };
+      }
       const started = Date.now();
       this.log.notice(`${kind === 'graceful' ? 'Graceful restart' : 'Restart'} requested; replacing every process, new before old`);
-      const { kept, removed } = await this.supervisor.reconfigure(config, preloadPools(config));
+      let moved;
+      try {
+        moved = await this.supervisor.reconfigure(config, preloadPools(config));
+      } catch (err) {
+        moved = (err as Error).message;
+      }
+      if (moved === null || typeof moved === 'string') {
+        const message = `${kind} refused, still serving the previous configuration: ${moved ?? 'a process group it adds did not start (see the error log)'}`;
+        this.log.error(message);
+        return { ok: false, message };
+      }
+      const { kept, removed } = moved;
       this.frontEnd.reconfigure(config);
       this.config = config;
       const stopped = removed.map((pool) => {

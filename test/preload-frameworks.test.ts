@@ -244,7 +244,7 @@ describe('import scripts: order, failures, retries and restarts (§8 items 12, 1
   test('a process stopped by a signal is replaced by one that runs every import script again before it serves', async () => {
     const killedAt = Date.now();
     process.kill(pid, 'SIGTERM');
-    await run.server.waitForLog(new RegExp(`process ${pid} of process group 'ordered' (exited with code \\d+|was killed by signal \\w+); starting a replacement`));
+    await run.server.waitForLog(new RegExp(`process ${pid} of process group 'ordered' (exited with code \\d+|was killed by signal \\w+)`));
     await run.server.waitForLog(/(of process group 'ordered' is ready after[^]*){2}/);
     const facts = (await request(run.server.url + '/second/')).json<Recorded>();
     assert.notEqual(facts.pid, pid);

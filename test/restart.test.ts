@@ -6,6 +6,8 @@ import { after, before, describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { APPS, BIN, request, startServe, tempDir, type RunningServer } from './helpers/tswsgi';
@@ -187,6 +189,47 @@ SetEnv APP_VERSION two`)
 });
 
 describe('a graceful restart into code that fails to import', { timeout: 90_000 }, () => {
+  test('a new config whose added group cannot start is refused as a whole; the old config serves on', async () => {
+    const dir = tempDir();
+    const crash = path.join(dir, 'crash.py');
+    fs.writeFileSync(crash, 'import os\nos._exit(3)\n');
+    const conf = path.join(dir, 'httpd.conf');
+    const base = `Listen 127.0.0.1:0
+LogLevel info
+WSGIDaemonProcess app processes=1 threads=4
+WSGIImportScript ${APPS}/preload_marker.py process-group=app application-group=%{GLOBAL}
+WSGIScriptAlias /app ${APPS}/lifecycle.wsgi process-group=app application-group=%{GLOBAL}
+`;
+    fs.writeFileSync(conf, base);
+    const server = await startServe(conf, [], { TSWSGI_TEST_PRELOAD_SECONDS: '0.2' });
+    try {
+      const load = steadyLoad(server.url + '/app/');
+      await more(load, 20);
+      fs.writeFileSync(conf, base.replace('processes=1', 'processes=2') + `WSGIDaemonProcess broken processes=1
+WSGIImportScript ${crash} process-group=broken application-group=%{GLOBAL}
+WSGIScriptAlias /broken ${APPS}/lifecycle.wsgi process-group=broken application-group=%{GLOBAL}
+`);
+      await assert.rejects(run(process.execPath, [BIN, 'graceful', '--pid', String(server.child.pid)]),
+        (err: { stderr: string }) => /graceful refused, still serving the previous configuration: a process group it adds did not start/.test(err.stderr));
+      await more(load, 20);
+      const outcomes = await load.stop();
+      assertNoStall(outcomes, 'refused graceful');
+      assert.equal(pidsOf(outcomes).size, 1, 'the app group was not restarted');
+      assert.equal((await request(server.url + '/broken/')).status, 404, 'the old config still routes');
+      // A control line that is JSON but no command is refused, and the server lives on.
+      const socketPath = path.join(os.tmpdir(), `tswsgi-${server.child.pid}`, 'control.sock');
+      const reply = await new Promise<string>((resolve) => {
+        const socket = net.connect(socketPath, () => socket.end('null\n'));
+        let text = '';
+        socket.on('data', (d) => { text += d; }).on('end', () => resolve(text));
+      });
+      assert.match(reply, /malformed command/);
+      assert.equal((await request(server.url + '/app/')).status, 200);
+    } finally {
+      await server.stop();
+    }
+  });
+
   test('a replacement that crashes while loading, or misses startup-timeout: the old process keeps serving', async () => {
     const dir = tempDir();
     const flag = path.join(dir, 'broken');

@@ -34,6 +34,26 @@ export class Dispatcher {
     }, Math.max(0, left)));
   }
 
+  /** Resolves once no request waits, or after `limitMs`. */
+  drained(limitMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const started = Date.now();
+      const poll = () => {
+        if (this.queue.length === 0 || Date.now() - started >= limitMs) return resolve();
+        setTimeout(poll, 20);
+      };
+      poll();
+    });
+  }
+
+  /** The group is going away: requests still waiting get 503 rather than waiting forever. */
+  abandon(reason: string): void {
+    for (const exchange of this.queue.splice(0)) {
+      this.clearDeadline(exchange);
+      exchange.expire(503, reason, 1);
+    }
+  }
+
   /** A request whose client went away while it waited. */
   cancel(exchange: Exchange): void {
     const at = this.queue.indexOf(exchange);

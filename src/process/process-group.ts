@@ -117,6 +117,7 @@ export class ProcessGroup extends EventEmitter {
   /** Per process: its jittered maximum-requests. */
   private readonly requestLimits = new WeakMap<WorkerProcess, number>();
   private retryTimer: NodeJS.Timeout | null = null;
+  private retryAt = Infinity;
   private generation = 0;
   private started = false;
   private stopping = false;
@@ -191,6 +192,26 @@ export class ProcessGroup extends EventEmitter {
   }
 
   /**
+   * For a group a graceful restart adds: true once every slot is ready; false as soon as a
+   * process dies before it is ready, or after `limitMs`, so a broken new group is found out
+   * instead of waited for.
+   */
+  whenStarted(limitMs: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => finish(false), limitMs);
+      const finish = (ok: boolean) => {
+        clearTimeout(timer);
+        this.off('changed', check).off('start-failed', failed);
+        resolve(ok);
+      };
+      const check = () => { if (this.slots.every((p) => p?.state === 'ready')) finish(true); };
+      const failed = () => finish(false);
+      this.on('changed', check).on('start-failed', failed);
+      check();
+    });
+  }
+
+  /**
    * Replaces every process, one at a time, each only once its replacement is ready. Resolves
    * true when all of them were replaced, false when an attempt failed (it is retried) or the
    * group stopped.
@@ -218,16 +239,26 @@ export class ProcessGroup extends EventEmitter {
     this.config = config;
     this.serving = serving;
     this.server = server;
+    // user= may have changed: the replacements must be able to enter the socket directory.
+    if (this.credentials) fs.chownSync(this.socketDir, this.credentials.uid, this.credentials.gid);
     this.resize(config.processes);
+  }
+
+  /** Throws what reconfigure() would, without changing anything (a bad user= in a new config). */
+  static check(config: ProcessGroupConfig, server: ServerConfig): void {
+    ProcessGroup.credentialsFor(config, server);
   }
 
   private resize(processes: number): void {
     while (this.slots.length > processes) {
       const slot = this.slots.length - 1;
       this.due.delete(slot);
-      this.incoming.get(slot)?.stop(this.config.shutdownTimeout);
+      const starting = this.incoming.get(slot);
       this.incoming.delete(slot);
+      if (starting) this.retire(starting, { reason: 'processes= lowered', grace: 0 });
       const worker = this.slots.pop();
+      this.crashBackoff.pop();
+      this.retryBackoff.pop();
       if (worker) this.retire(worker, { reason: 'processes= lowered', grace: this.gracefulTimeout });
     }
     while (this.slots.length < processes) {
@@ -236,6 +267,7 @@ export class ProcessGroup extends EventEmitter {
       this.retryBackoff.push(0);
       if (this.started && !this.stopping) this.fill(this.slots.length - 1);
     }
+    this.advance();
   }
 
   /** graceful-timeout (mod_wsgi's default 15 s): how long a replaced process may finish its requests. */
@@ -262,12 +294,20 @@ export class ProcessGroup extends EventEmitter {
   replace(worker: WorkerProcess, replacement: Replacement): void {
     const slot = this.slots.indexOf(worker);
     if (slot < 0 || this.stopping) return;
-    if (!this.due.has(slot) && !this.incoming.has(slot)) this.log.info(`Replacing ${worker.label}: ${replacement.reason}`);
-    this.due.set(slot, { ...replacement, notBefore: 0 });
+    const due = this.due.get(slot);
+    if (!due && !this.incoming.has(slot)) this.log.info(`Replacing ${worker.label}: ${replacement.reason}`);
+    // A replacement that failed a moment ago waits out its backoff.
+    this.due.set(slot, { ...replacement, notBefore: due?.notBefore ?? 0 });
     this.advance();
   }
 
+  /**
+   * Lets requests still queued for the group run (bounded by `timeoutSeconds`; those left get
+   * 503), then stops every process once its requests finish.
+   */
   async stop(timeoutSeconds: number): Promise<void> {
+    if (!this.stopping && this.slots.some((p) => p?.state === 'ready')) await this.dispatcher.drained(timeoutSeconds * 1000);
+    this.dispatcher.abandon(`${this.label} is stopping`);
     this.stopping = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.due.clear();
@@ -292,8 +332,10 @@ export class ProcessGroup extends EventEmitter {
       this.due.delete(slot);
       this.startReplacement(slot, due);
     }
-    if (soonest < Infinity && this.retryTimer === null) {
-      this.retryTimer = setTimeout(() => { this.retryTimer = null; this.advance(); }, soonest - now);
+    if (soonest < this.retryAt) {
+      if (this.retryTimer) clearTimeout(this.retryTimer);
+      this.retryAt = soonest;
+      this.retryTimer = setTimeout(() => { this.retryTimer = null; this.retryAt = Infinity; this.advance(); }, soonest - now);
       this.retryTimer.unref();
     }
   }
@@ -304,10 +346,12 @@ export class ProcessGroup extends EventEmitter {
     this.incoming.set(slot, worker);
     this.log.info(`Starting ${worker.label} to replace ${old ? old.label : `the process of slot ${slot}`} (${replacement.reason})`);
     worker.once('ready', () => {
+      // Dropped meanwhile (processes= lowered, or the group stopping).
+      if (this.incoming.get(slot) !== worker) return;
       this.incoming.delete(slot);
       const current = this.slots[slot] ?? null;
       if (current && worker.importFailures > current.importFailures) {
-        worker.stop(this.config.shutdownTimeout);
+        this.retire(worker, { reason: 'refused', grace: 0 });
         this.replacementFailed(slot, replacement, current,
           `${worker.importFailures} of its import scripts failed (see above), ${current.importFailures} in the process it was to replace`);
         return;
@@ -330,6 +374,7 @@ export class ProcessGroup extends EventEmitter {
         // The process it was to replace died meanwhile: the slot is empty, so start afresh.
         this.log.error(`${worker.label} ${how} before it was ready`);
         this.respawnLater(slot);
+        this.advance();
         return;
       }
       this.replacementFailed(slot, replacement, current, `it ${how} before it was ready`);
@@ -412,6 +457,8 @@ export class ProcessGroup extends EventEmitter {
       if (limit > 0 && worker.requests >= limit) this.checkRecycling();
     });
     worker.on('interpreter', () => this.dispatcher.pump());
+    // Unreachable but not gone (a refused or timed-out connect): replace it, and kill it if it lingers.
+    worker.on('lost', () => this.replace(worker, { reason: 'its socket stopped taking connections', grace: 0 }));
     worker.on('request-timeout', () => {
       // Its other requests finish in the old process while a fresh one takes over.
       this.log.error(`A request ran past request-timeout in ${worker.label}; its Python stacks follow, and the process is replaced`);
@@ -444,6 +491,7 @@ export class ProcessGroup extends EventEmitter {
     const lived = Date.now() - worker.startedAt;
     this.crashBackoff[slot] = lived > STABLE_MS ? 0 : Math.min(MAX_BACKOFF_MS, Math.max(250, this.crashBackoff[slot]! * 2));
     this.slots[slot] = null;
+    if (worker.readyAt === 0) this.emit('start-failed');
     this.emit('changed');
     if (this.incoming.has(slot)) {
       this.log.error(`${worker.label} ${how}; its replacement, already starting, takes its place`);

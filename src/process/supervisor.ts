@@ -13,6 +13,21 @@ export { groupLabel, type ApplicationGroupMode } from './process-group';
 /** How often recycling limits and WSGI scripts are checked. */
 const TICK_MS = 1_000;
 
+/** How long a graceful restart waits for a group it adds: its startup-timeout, else two minutes. */
+function startLimitMs(config: ProcessGroupConfig): number {
+  return config.startupTimeout > 0 ? (config.startupTimeout + 5) * 1000 : 120_000;
+}
+
+/** Per process group, the application groups to create at start (sub-interpreter mode). */
+function preloadOf(server: ServerConfig, initial: ReadonlyArray<[string, string]>): Map<string, Set<string>> {
+  const preload = new Map<string, Set<string>>();
+  for (const [name, applicationGroup] of startingPairs(server, initial)) {
+    if (!preload.has(name)) preload.set(name, new Set());
+    if (applicationGroup !== '') preload.get(name)!.add(applicationGroup);
+  }
+  return preload;
+}
+
 /** The (process group, application group) pairs a config starts with, plus those its import scripts name. */
 function startingPairs(server: ServerConfig, initial: ReadonlyArray<[string, string]>): Array<[string, string]> {
   return [...initial, ...server.processGroups.flatMap((g) => g.importScripts.map((s): [string, string] => [g.name, s.applicationGroup]))];
@@ -42,11 +57,7 @@ export class Supervisor {
   private adopt(server: ServerConfig, initial: ReadonlyArray<[string, string]>): void {
     this.server = server;
     this.configs = new Map(server.processGroups.map((config) => [config.name, config]));
-    this.preload = new Map();
-    for (const [name, applicationGroup] of startingPairs(server, initial)) {
-      if (!this.preload.has(name)) this.preload.set(name, new Set());
-      if (applicationGroup !== '') this.preload.get(name)!.add(applicationGroup);
-    }
+    this.preload = preloadOf(server, initial);
   }
 
   /** The declared process group of this name, if any. */
@@ -54,10 +65,10 @@ export class Supervisor {
     return this.configs.get(name);
   }
 
-  private keyOf(config: ProcessGroupConfig, applicationGroup: string): { key: string; serving: Serving } {
+  private keyOf(config: ProcessGroupConfig, applicationGroup: string, preload = this.preload): { key: string; serving: Serving } {
     const mode = this.modes(config);
     return mode === 'sub-interpreters'
-      ? { key: config.name, serving: { mode, preload: [...(this.preload.get(config.name) ?? [])] } }
+      ? { key: config.name, serving: { mode, preload: [...(preload.get(config.name) ?? [])] } }
       : { key: `${config.name}\0${applicationGroup}`, serving: { mode, applicationGroup } };
   }
 
@@ -119,11 +130,33 @@ export class Supervisor {
   }
 
   /**
-   * A graceful restart's new config: pools of groups that remain take the new settings,
-   * new ones start (resolved once ready), and the ones whose group is gone are returned,
-   * to be stopped once requests no longer go to them.
+   * A graceful restart's new config, in two steps so that a broken one changes nothing: the
+   * pools it adds start first, and only once they are ready (false if one of their processes
+   * dies first, or none is ready in time) does the rest move to the new config. Pools of
+   * groups that remain take the new settings; those whose group is gone are returned, to be
+   * stopped once requests no longer go to them. Throws (changing nothing) on a group it
+   * cannot run, such as a user= that cannot be switched to.
    */
-  async reconfigure(server: ServerConfig, initial: ReadonlyArray<[string, string]>): Promise<{ kept: ProcessGroup[]; removed: ProcessGroup[] }> {
+  async reconfigure(server: ServerConfig, initial: ReadonlyArray<[string, string]>): Promise<{ kept: ProcessGroup[]; removed: ProcessGroup[] } | null> {
+    for (const config of server.processGroups) ProcessGroup.check(config, server);
+    const configs = new Map(server.processGroups.map((config) => [config.name, config]));
+    const preload = preloadOf(server, initial);
+    const added = new Map<string, ProcessGroup>();
+    for (const [name, applicationGroup] of startingPairs(server, initial)) {
+      const config = configs.get(name);
+      if (!config) continue;
+      const { key, serving } = this.keyOf(config, applicationGroup, preload);
+      if (this.pools.has(key) || added.has(key)) continue;
+      const pool = new ProcessGroup(config, serving, this.nextIndex++, server, this.log);
+      this.log.info(`Starting ${pool.label}, which the new configuration adds`);
+      pool.start();
+      added.set(key, pool);
+    }
+    const started = await Promise.all([...added.values()].map((pool) => pool.whenStarted(startLimitMs(pool.processGroupConfig))));
+    if (!started.every(Boolean)) {
+      await Promise.all([...added.values()].map((pool) => pool.stop(pool.processGroupConfig.shutdownTimeout)));
+      return null;
+    }
     this.adopt(server, initial);
     const kept: ProcessGroup[] = [];
     const removed: ProcessGroup[] = [];
@@ -140,9 +173,7 @@ export class Supervisor {
       pool.reconfigure(config, next!.serving, server);
       kept.push(pool);
     }
-    const before = new Set(this.pools.values());
-    for (const [name, applicationGroup] of startingPairs(server, initial)) this.pool(name, applicationGroup);
-    await Promise.all(this.all.filter((pool) => !before.has(pool)).map((pool) => pool.whenReady()));
+    for (const [key, pool] of added) this.pools.set(key, pool);
     return { kept, removed };
   }
 

@@ -41,18 +41,21 @@ export class WorkerConnection implements RequestChannel {
   private unread = false;
   private dead = false;
   private requestTimer: NodeJS.Timeout | null = null;
+  private connectTimer: NodeJS.Timeout | null = null;
 
   constructor(path: string, readonly applicationGroup: string, private readonly owner: ConnectionOwner) {
     this.socket = net.connect(path);
     this.socket.setNoDelay?.(true);
     const { connect } = owner.timeouts;
-    const connectTimer = connect > 0 ? setTimeout(() => {
-      this.unread = true;
-      this.lose(`connect-timeout (${connect / 1000} s) passed`);
-    }, connect) : null;
+    if (connect > 0) {
+      this.connectTimer = setTimeout(() => {
+        this.unread = true;
+        this.lose(`connect-timeout (${connect / 1000} s) passed`);
+      }, connect);
+    }
     this.socket.on('connect', () => {
       this.connected = true;
-      if (connectTimer) clearTimeout(connectTimer);
+      this.clearConnectTimer();
     });
     // socket-timeout: no byte either way for that long while a request runs (armed in run()).
     this.socket.on('timeout', () => {
@@ -203,7 +206,13 @@ export class WorkerConnection implements RequestChannel {
     this.owner.released(this);
   }
 
+  private clearConnectTimer(): void {
+    if (this.connectTimer) clearTimeout(this.connectTimer);
+    this.connectTimer = null;
+  }
+
   private stopTimers(): void {
+    this.clearConnectTimer();
     this.socket.setTimeout(0);
     if (this.requestTimer) clearTimeout(this.requestTimer);
     this.requestTimer = null;

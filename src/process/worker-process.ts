@@ -63,7 +63,7 @@ export interface ExitReport {
 /**
  * Emits 'ready' (ReadyReport), 'import' (ImportReport), 'slot' (a thread became free),
  * 'interpreter' (an application group's interpreter became ready or failed), 'request-timeout'
- * (a request ran past it), 'exit' (ExitReport).
+ * (a request ran past it), 'lost' (it stopped taking connections), 'exit' (ExitReport).
  */
 export class WorkerProcess extends EventEmitter implements ConnectionOwner {
   state: ProcessState = 'starting';
@@ -182,7 +182,10 @@ export class WorkerProcess extends EventEmitter implements ConnectionOwner {
   closed(connection: WorkerConnection, peerGone: boolean): void {
     this.connections.delete(connection);
     // A refused connect or a reset means the process is dying: take no more requests until its exit is seen.
-    if (peerGone && this.state === 'ready') this.state = 'lost';
+    if (peerGone && this.state === 'ready') {
+      this.state = 'lost';
+      this.emit('lost');
+    }
     const idle = this.interpreters.get(connection.applicationGroup)?.idle ?? [];
     const at = idle.indexOf(connection);
     if (at >= 0) {
