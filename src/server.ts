@@ -95,9 +95,7 @@ export class Server {
       try {
         config = this.reload ? this.reload() : this.config;
       } catch (err) {
-        const message = `${kind} refused, still serving the previous configuration: ${(err as Error).message}`;
-        this.log.error(message);
-        return { ok: false, message };
+        return this.refused(kind, (err as Error).message);
       }
       if (config.runtimeDir !== this.config.runtimeDir) {
         // Sockets, pools and the control socket live there: it cannot move under running processes.
@@ -110,13 +108,9 @@ export class Server {
       try {
         moved = await this.supervisor.reconfigure(config, preloadPools(config));
       } catch (err) {
-        moved = (err as Error).message;
+        return this.refused(kind, (err as Error).message);
       }
-      if (moved === null || typeof moved === 'string') {
-        const message = `${kind} refused, still serving the previous configuration: ${moved ?? 'a process group it adds did not start (see the error log)'}`;
-        this.log.error(message);
-        return { ok: false, message };
-      }
+      if (moved === null) return this.refused(kind, 'a process group it adds did not start (see the error log)');
       const { kept, removed } = moved;
       this.frontEnd.reconfigure(config);
       this.config = config;
@@ -126,13 +120,23 @@ export class Server {
       });
       const done = await Promise.all(kept.map((pool) => pool.restart({ reason: kind === 'graceful' ? 'graceful restart' : 'restart', grace: this.graceOf(pool, kind) })));
       await Promise.all(stopped);
-      const seconds = ((Date.now() - started) / 1000).toFixed(1);
-      const message = done.every(Boolean)
-        ? `${kind}: every process replaced in ${seconds} s`
-        : `${kind}: some replacements failed after ${seconds} s; the processes they were to replace keep serving (see the error log)`;
-      this.log.notice(message);
-      return { ok: done.every(Boolean), message };
+      return this.outcome(kind, done.every(Boolean), started);
     });
+  }
+
+  private refused(kind: RestartKind, why: string): ControlReply {
+    const message = `${kind} refused, still serving the previous configuration: ${why}`;
+    this.log.error(message);
+    return { ok: false, message };
+  }
+
+  /** The answer to a restart command once its replacements are done (or one failed). */
+  private outcome(what: string, ok: boolean, started: number): ControlReply {
+    const seconds = ((Date.now() - started) / 1000).toFixed(1);
+    const message = ok ? `${what}: every process replaced in ${seconds} s`
+      : `${what}: some replacements failed after ${seconds} s; the processes they were to replace keep serving (see the error log)`;
+    this.log.notice(message);
+    return { ok, message };
   }
 
   /** Rolling restart of one process group, as a graceful signal to its processes. */
@@ -143,12 +147,7 @@ export class Server {
       const done = this.supervisor.restartGroup(group, `restart-group ${name}`);
       if (done === null) return { ok: false, message: `no process group called '${name}' is configured` };
       this.log.notice(`Restart of ${groupLabel(group)} requested`);
-      const ok = await done;
-      const seconds = ((Date.now() - started) / 1000).toFixed(1);
-      const message = ok ? `restart-group ${name}: every process replaced in ${seconds} s`
-        : `restart-group ${name}: some replacements failed after ${seconds} s; the processes they were to replace keep serving (see the error log)`;
-      this.log.notice(message);
-      return { ok, message };
+      return this.outcome(`restart-group ${name}`, await done, started);
     });
   }
 

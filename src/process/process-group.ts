@@ -82,12 +82,12 @@ export type Serving =
 
 /**
  * How an outgoing process leaves once its replacement is ready: it finishes its requests
- * within `grace` seconds (null: as long as they take; 0: shutdown-timeout only) and is killed
- * if they run past grace plus shutdown-timeout.
+ * within `grace` seconds (0: shutdown-timeout only) and is killed if they run past grace plus
+ * shutdown-timeout.
  */
 export interface Replacement {
   reason: string;
-  grace: number | null;
+  grace: number;
 }
 
 interface DueSlot extends Replacement {
@@ -393,7 +393,7 @@ export class ProcessGroup extends EventEmitter {
   private retire(worker: WorkerProcess, replacement: Replacement): void {
     this.retiring.add(worker);
     const shutdown = this.config.shutdownTimeout;
-    worker.stop(replacement.grace === null ? null : replacement.grace + shutdown);
+    worker.stop(replacement.grace + shutdown);
   }
 
   private generationOf(worker: WorkerProcess): number {

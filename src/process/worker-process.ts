@@ -198,21 +198,19 @@ export class WorkerProcess extends EventEmitter implements ConnectionOwner {
   }
 
   /**
-   * Take no new requests, let running ones finish, then exit; killed after `timeoutSeconds`
-   * (null: wait as long as they take). Called again, a sooner deadline replaces a later one.
+   * Take no new requests, let running ones finish, then exit; killed after `timeoutSeconds`.
+   * Called again, a sooner deadline replaces a later one.
    */
-  stop(timeoutSeconds: number | null): void {
+  stop(timeoutSeconds: number): void {
     if (this.state === 'exited') return;
-    if (timeoutSeconds !== null) {
-      const deadline = Date.now() + timeoutSeconds * 1000;
-      if (deadline < this.killDeadline) {
-        this.killDeadline = deadline;
-        if (this.killTimer) clearTimeout(this.killTimer);
-        this.killTimer = setTimeout(() => {
-          this.log.warn(`${this.label} did not finish its ${this.busyCount} request(s) within ${timeoutSeconds} s; killing it`);
-          this.child.kill('SIGKILL');
-        }, timeoutSeconds * 1000);
-      }
+    const deadline = Date.now() + timeoutSeconds * 1000;
+    if (deadline < this.killDeadline) {
+      this.killDeadline = deadline;
+      if (this.killTimer) clearTimeout(this.killTimer);
+      this.killTimer = setTimeout(() => {
+        this.log.warn(`${this.label} did not finish its ${this.busyCount} request(s) within ${timeoutSeconds} s; killing it`);
+        this.child.kill('SIGKILL');
+      }, timeoutSeconds * 1000);
     }
     if (this.state === 'stopping') return;
     this.state = 'stopping';
