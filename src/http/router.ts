@@ -3,9 +3,9 @@
 // WSGIScriptAliasMatch, then DocumentRoot; then the Directory, Files and Location
 // sections that apply, merged from the least to the most specific.
 
-import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
+import { fileKind } from './file-kinds';
 import { DIR_DEFAULTS, type AccessRule, type AliasRule, type DirConfig, type ServerConfig, type VirtualHost } from '../config/model';
 
 export type ResolvedDir = typeof DIR_DEFAULTS & Omit<DirConfig, keyof typeof DIR_DEFAULTS>;
@@ -44,23 +44,17 @@ function nameMatches(vhost: VirtualHost, host: string): boolean {
   return vhost.serverName === host || vhost.serverAliases.some((alias) => alias === host || (/[*?]/.test(alias) && wildcard(alias).test(host)));
 }
 
-export function isFile(file: string): boolean {
-  try {
-    return fs.statSync(file).isFile();
-  } catch {
-    return false;
-  }
-}
+export const isFile = (file: string) => fileKind(file) === 'file';
+const isDirectory = (file: string) => fileKind(file) === 'directory';
 
-function isDirectory(file: string): boolean {
-  try {
-    return fs.statSync(file).isDirectory();
-  } catch {
-    return false;
-  }
-}
+/** A script's merged settings per vhost, alias options, file and URL: fixed until the config changes (a new Router). */
+type MergedDirs = WeakMap<VirtualHost, WeakMap<DirConfig, Map<string, ResolvedDir>>>;
+/** Bounds each map of MergedDirs: distinct URLs (PATH_INFO) are unbounded. */
+const MAX_MERGED = 1000;
 
 export class Router {
+  private readonly merged: MergedDirs = new WeakMap();
+
   constructor(private readonly config: ServerConfig) {}
 
   /** Exact addresses beat '*'; among those, the first whose name matches Host; else the first (the default). */
@@ -100,7 +94,23 @@ export class Router {
     if (isDirectory(script)) return { kind: 'refuse', status: 403, message: `Attempt to invoke directory as WSGI application: ${script}` };
     if (!isFile(script)) return { kind: 'refuse', status: 404, message: `Target WSGI script not found or unable to stat: ${script}` };
     const scriptName = urlPath.slice(0, urlPath.length - pathInfo.length);
-    return { kind: 'wsgi', vhost, script, scriptName, pathInfo, dir: this.merge(vhost, script, scriptName + pathInfo, options) };
+    return { kind: 'wsgi', vhost, script, scriptName, pathInfo, dir: this.scriptDir(vhost, script, scriptName + pathInfo, options) };
+  }
+
+  /** merge() for a script, remembered: every request to a WSGI script needs it. */
+  private scriptDir(vhost: VirtualHost, script: string, urlPath: string, options: DirConfig): ResolvedDir {
+    let byOptions = this.merged.get(vhost);
+    if (!byOptions) this.merged.set(vhost, (byOptions = new WeakMap()));
+    let byPath = byOptions.get(options);
+    if (!byPath) byOptions.set(options, (byPath = new Map()));
+    const key = `${script}\0${urlPath}`;
+    let dir = byPath.get(key);
+    if (!dir) {
+      if (byPath.size >= MAX_MERGED) byPath.clear();
+      dir = this.merge(vhost, script, urlPath, options);
+      byPath.set(key, dir);
+    }
+    return dir;
   }
 
   private staticFile(vhost: VirtualHost, urlPath: string, file: string): Route {
