@@ -4,7 +4,7 @@
 
 import type { IncomingMessage } from 'node:http';
 import type { IpSubnet } from '../config/model';
-import { FrameType, encodeBlockFrame } from '../process/framing';
+import { FrameType, encodeBlock, encodeBlockFrame, encodeFrame } from '../process/framing';
 import { applyHttpsVariable, applyTrustedProxyHeaders } from './proxy-headers';
 
 export const SERVER_SOFTWARE = 'tswsgi/0.1.0';
@@ -39,14 +39,20 @@ export interface ScriptFacts {
   scriptReloading: boolean;
 }
 
-const constantParts = new Map<string, string[]>();
+/** The strings that are the same for every request to a script in a scope, and their encoded block. */
+interface ConstantPart {
+  strings: string[];
+  block: Buffer;
+}
 
-/** The constant part, computed once per script and scope rather than per request. */
-function constantPart(facts: ScriptFacts): string[] {
+const constantParts = new Map<string, ConstantPart>();
+
+/** The constant part, computed and encoded once per script and scope rather than per request. */
+function constantPart(facts: ScriptFacts): ConstantPart {
   const key = `${facts.script}\0${facts.documentRoot}\0${facts.processGroup}\0${facts.applicationGroup}\0${facts.callableObject}\0${facts.scriptReloading}`;
   let part = constantParts.get(key);
   if (!part) {
-    part = [
+    const strings = [
       'GATEWAY_INTERFACE', 'CGI/1.1',
       'SERVER_SOFTWARE', SERVER_SOFTWARE,
       'SERVER_SIGNATURE', '',
@@ -66,6 +72,7 @@ function constantPart(facts: ScriptFacts): string[] {
       'mod_wsgi.enable_sendfile', '0',
       'mod_wsgi.ignore_activity', '0',
     ];
+    part = { strings, block: encodeBlock(strings) };
     if (constantParts.size < 1024) constantParts.set(key, part);
   }
   return part;
@@ -104,8 +111,20 @@ export function parseHost(host: string): { name: string; port: string | null } {
 export const plainAddress = (address: string | undefined): string =>
   address?.startsWith('::ffff:') ? address.slice(7) : (address ?? '');
 
-export function buildEnviron(req: IncomingMessage, facts: RequestFacts): string[] {
-  const env: string[] = constantPart(facts.script).slice();
+/**
+ * The environ as the R frame carries it: the scope's constant part, encoded once, then the
+ * request's own strings. Later strings win in the worker's dict, as later entries do in Apache's table.
+ */
+export interface Environ {
+  constant: Buffer;
+  strings: string[];
+}
+
+const NOTHING = Buffer.alloc(0);
+
+export function buildEnviron(req: IncomingMessage, facts: RequestFacts): Environ {
+  const constant = constantPart(facts.script);
+  const env: string[] = [];
   const socket = req.socket;
   const host = req.headers.host;
   const parsedHost = host ? parseHost(host) : null;
@@ -147,15 +166,21 @@ export function buildEnviron(req: IncomingMessage, facts: RequestFacts): string[
       env[at] += ', ' + raw[i + 1]!;
     }
   }
+  // Only trusted proxy headers and SetEnv HTTPS rewrite the environ (the scheme is in the
+  // constant part); most requests skip both.
+  if (!facts.trustedProxyHeaders && !facts.setEnv.some(([name]) => name === 'HTTPS')) return { constant: constant.block, strings: env };
+  const all = constant.strings.concat(env);
   // As mod_wsgi: after SetEnv and the headers are in, before HTTPS becomes wsgi.url_scheme.
-  if (facts.trustedProxyHeaders) applyTrustedProxyHeaders(env, facts.trustedProxyHeaders, facts.trustedProxies);
-  // Only those two can set HTTPS; most requests skip the search for it.
-  if (facts.trustedProxyHeaders || facts.setEnv.some(([name]) => name === 'HTTPS')) applyHttpsVariable(env);
-  return env;
+  if (facts.trustedProxyHeaders) applyTrustedProxyHeaders(all, facts.trustedProxyHeaders, facts.trustedProxies);
+  applyHttpsVariable(all);
+  return { constant: NOTHING, strings: all };
 }
 
-export function environFrame(env: string[]): Buffer {
-  return encodeBlockFrame(FrameType.Request, env);
+const BODY_END = encodeFrame(FrameType.BodyEnd);
+
+/** The R frame; for a request without a body, the E frame follows in the same buffer. */
+export function environFrame(env: Environ, bodyless: boolean): Buffer {
+  return encodeBlockFrame(FrameType.Request, env.constant, env.strings, bodyless ? BODY_END : NOTHING);
 }
 
 export interface ExpansionFacts {

@@ -20,9 +20,9 @@ export interface RequestChannel {
 export interface Exchange {
   /** The interpreter the request runs in ("" is %{GLOBAL}): which socket of a process takes it. */
   readonly applicationGroup: string;
-  /** The R frame: the environ block, encoded once when the request arrived. */
+  /** The R frame (the environ block, encoded once when the request arrived), and the E frame after it when `bodyless`. */
   readonly requestFrame: Buffer;
-  /** True when the request has no body: R and E go out in one write. */
+  /** True when the request has no body: nothing more is sent for it. */
   readonly bodyless: boolean;
   /** Bound to a worker connection: start sending the body. */
   start(channel: RequestChannel): void;

@@ -28,6 +28,28 @@ export interface ConnectionOwner {
   closed(connection: WorkerConnection, peerGone: boolean): void;
 }
 
+/** Every open connection, for the socket-timeout sweep: one timer for all, none armed per request. */
+const open = new Set<WorkerConnection>();
+const SWEEP_MS = 250;
+let sweep: NodeJS.Timeout | null = null;
+
+function track(connection: WorkerConnection): void {
+  open.add(connection);
+  if (sweep) return;
+  sweep = setInterval(() => {
+    const now = Date.now();
+    for (const each of open) each.checkSilence(now);
+  }, SWEEP_MS);
+  sweep.unref();
+}
+
+function untrack(connection: WorkerConnection): void {
+  open.delete(connection);
+  if (open.size > 0 || !sweep) return;
+  clearInterval(sweep);
+  sweep = null;
+}
+
 export class WorkerConnection implements RequestChannel {
   private readonly socket: net.Socket;
   private readonly decoder = new FrameDecoder();
@@ -42,6 +64,13 @@ export class WorkerConnection implements RequestChannel {
   private dead = false;
   private requestTimer: NodeJS.Timeout | null = null;
   private connectTimer: NodeJS.Timeout | null = null;
+  /** socket-timeout: the byte count at the last sweep, and since when it has not moved (-1: not yet seen). */
+  private lastBytes = 0;
+  private quietSince = -1;
+  /** The client is slow, so the worker's silence is ours: socket-timeout does not count. */
+  private paused = false;
+  /** Answered 504 already; the thread is stuck, and the process is being replaced. */
+  private pastRequestTimeout = false;
 
   constructor(path: string, readonly applicationGroup: string, private readonly owner: ConnectionOwner) {
     this.socket = net.connect(path);
@@ -57,13 +86,7 @@ export class WorkerConnection implements RequestChannel {
       this.connected = true;
       this.clearConnectTimer();
     });
-    // socket-timeout: no byte either way for that long while a request runs (armed in run()).
-    this.socket.on('timeout', () => {
-      const exchange = this.exchange;
-      if (!exchange) return;
-      exchange.expire(504, `no response from ${owner.label} within socket-timeout (${owner.timeouts.socket / 1000} s)`);
-      this.lose('socket-timeout');
-    });
+    track(this);
     this.socket.on('data', (chunk: Buffer) => this.received(chunk));
     this.socket.on('drain', () => this.exchange?.onDrain());
     this.socket.on('error', (err: NodeJS.ErrnoException) => {
@@ -96,19 +119,20 @@ export class WorkerConnection implements RequestChannel {
     this.headSeen = false;
     this.silent = true;
     this.bodyClosed = exchange.bodyless;
-    const { socket, request } = this.owner.timeouts;
-    if (socket > 0) this.socket.setTimeout(socket);
+    this.quietSince = -1;
+    this.pastRequestTimeout = false;
+    const { request } = this.owner.timeouts;
     if (request > 0) {
       this.requestTimer = setTimeout(() => {
         this.requestTimer = null;
+        this.pastRequestTimeout = true;
         // The worker's thread is still in the request: the connection stays busy, and what
         // the worker sends later goes nowhere (the exchange ignores it once expired).
         exchange.expire(504, `the request ran past request-timeout (${request / 1000} s) in ${this.owner.label}`);
-        this.socket.setTimeout(0);
         this.owner.requestTimedOut(this);
       }, request);
     }
-    this.socket.write(exchange.bodyless ? Buffer.concat([exchange.requestFrame, BODY_END]) : exchange.requestFrame);
+    this.socket.write(exchange.requestFrame);
     exchange.start(this);
   }
 
@@ -135,13 +159,32 @@ export class WorkerConnection implements RequestChannel {
 
   pauseResponse(): void {
     this.socket.pause();
-    // A slow client is not a silent worker.
-    this.socket.setTimeout(0);
+    this.paused = true;
   }
 
   resumeResponse(): void {
     this.socket.resume();
-    if (this.exchange && this.owner.timeouts.socket > 0) this.socket.setTimeout(this.owner.timeouts.socket);
+    this.paused = false;
+    this.quietSince = -1;
+  }
+
+  /**
+   * socket-timeout, from the sweep: no byte either way for that long while a request runs and
+   * the client keeps up. Accurate to two sweeps, which is plenty for a limit counted in seconds.
+   */
+  checkSilence(now: number): void {
+    const exchange = this.exchange;
+    const limit = this.owner.timeouts.socket;
+    if (exchange === null || limit <= 0 || this.paused || this.pastRequestTimeout) return;
+    const bytes = this.socket.bytesRead + this.socket.bytesWritten;
+    if (this.quietSince < 0 || bytes !== this.lastBytes) {
+      this.lastBytes = bytes;
+      this.quietSince = now;
+      return;
+    }
+    if (now - this.quietSince < limit) return;
+    exchange.expire(504, `no response from ${this.owner.label} within socket-timeout (${limit / 1000} s)`);
+    this.lose('socket-timeout');
   }
 
   close(): void {
@@ -213,7 +256,6 @@ export class WorkerConnection implements RequestChannel {
 
   private stopTimers(): void {
     this.clearConnectTimer();
-    this.socket.setTimeout(0);
     if (this.requestTimer) clearTimeout(this.requestTimer);
     this.requestTimer = null;
   }
@@ -221,6 +263,7 @@ export class WorkerConnection implements RequestChannel {
   private lose(reason: string): false {
     if (this.dead) return false;
     this.dead = true;
+    untrack(this);
     this.stopTimers();
     this.socket.destroy();
     const exchange = this.exchange;
