@@ -111,6 +111,10 @@ class ScriptLoader:
         return "mod_wsgi (pid=%d, process='%s', application='%s'): " % (
             os.getpid(), self._settings.process_group, group)
 
+    def loaded(self, path, group):
+        """Whether the script's module is loaded in this application group."""
+        return (group, path) in self._modules
+
     def application(self, path, group, name):
         """The WSGI callable `name` of the script, loading it on first use.
 

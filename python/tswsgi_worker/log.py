@@ -37,12 +37,13 @@ PIPE_BUF = getattr(select, 'PIPE_BUF', 512)
 # its tracebacks show only the app's frames.
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
-# The client address of the request this thread is serving, for [remote ...].
+# The environ strings of the request this thread is serving, for [remote ip:port].
 _request = threading.local()
 
 
-def set_remote(addr):
-    _request.remote = addr
+def set_remote(fields):
+    """The request's environ strings (None after it): formatted only when a line is logged."""
+    _request.remote = fields
 
 
 def errno_prefix(exc):
@@ -75,8 +76,8 @@ class ErrorLog:
         prefix = '[%s] [wsgi:%s] [pid %d:tid %d] ' % (
             stamp, level, self._pid, threading.get_ident())
         remote = getattr(_request, 'remote', None)
-        if remote:
-            prefix += '[remote %s] ' % remote
+        if remote and 'REMOTE_ADDR' in remote:
+            prefix += '[remote %s:%s] ' % (remote['REMOTE_ADDR'], remote.get('REMOTE_PORT', ''))
         # One record per line, as mod_wsgi logs tracebacks line by line.
         lines = [(prefix + line + '\n').encode('utf-8', 'backslashreplace')
                  for line in message.split('\n')]

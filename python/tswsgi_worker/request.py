@@ -18,11 +18,12 @@ _FEW_ITEMS = 4
 
 
 class ThreadState:
-    """Per serving thread: mod_wsgi.thread_id and mod_wsgi.thread_requests."""
+    """Per serving thread: mod_wsgi.thread_id, mod_wsgi.thread_requests, and whether it is in a request."""
 
     def __init__(self, thread_id):
         self.thread_id = thread_id
         self.requests = 0
+        self.busy = False
 
 
 class RequestHandler:
@@ -58,8 +59,7 @@ class RequestHandler:
         environ['mod_wsgi.total_requests'] = next(self._total)
         environ['mod_wsgi.script_start'] = str(start)
         thread.requests += 1
-        if 'REMOTE_ADDR' in fields:
-            set_remote('%s:%s' % (fields['REMOTE_ADDR'], fields.get('REMOTE_PORT', '')))
+        set_remote(fields)
         response = Response(channel)
         try:
             self._respond(environ, response)
@@ -73,16 +73,19 @@ class RequestHandler:
 
     def _respond(self, environ, response):
         script = environ.get('SCRIPT_FILENAME', '')
-        try:
-            info = os.stat(script)
-        except (OSError, ValueError):
-            self._log.error('Target WSGI script not found or unable to stat: %s' % script)
-            response.fail('script not found', 404)
-            return
-        if stat.S_ISDIR(info.st_mode):
-            self._log.error('Attempt to invoke directory as WSGI application: %s' % script)
-            response.fail('script is a directory', 403)
-            return
+        # A script that is loaded already was found by the front end a moment ago (its stats
+        # are at most a second old): only a first load looks at the file here.
+        if not self._loader.loaded(script, environ.get('mod_wsgi.application_group', '')):
+            try:
+                info = os.stat(script)
+            except (OSError, ValueError):
+                self._log.error('Target WSGI script not found or unable to stat: %s' % script)
+                response.fail('script not found', 404)
+                return
+            if stat.S_ISDIR(info.st_mode):
+                self._log.error('Attempt to invoke directory as WSGI application: %s' % script)
+                response.fail('script is a directory', 403)
+                return
         try:
             app = self._loader.application(
                 script, environ.get('mod_wsgi.application_group', ''),

@@ -23,8 +23,7 @@ class Server:
         self._sock = None
         self._inode = None
         self._stopping = False
-        self._busy = 0  # threads inside a request
-        self._idle = threading.Condition()
+        self._threads = []  # ThreadState of each serving thread
 
     def listen(self):
         path = self._settings.socket
@@ -40,7 +39,9 @@ class Server:
 
     def start(self):
         for number in range(1, self._settings.threads + 1):
-            thread = threading.Thread(target=self._accept_loop, args=(ThreadState(number),),
+            state = ThreadState(number)
+            self._threads.append(state)
+            thread = threading.Thread(target=self._accept_loop, args=(state,),
                                       name='tswsgi-%d' % number, daemon=True)
             thread.start()
 
@@ -54,8 +55,10 @@ class Server:
             pass
         self._sock.close()
         self._unlink()
-        with self._idle:
-            self._idle.wait_for(lambda: not self._busy, timeout)
+        # Polled: a lock taken twice per request would cost every request for the sake of this one wait.
+        deadline = time.monotonic() + timeout
+        while any(state.busy for state in self._threads) and time.monotonic() < deadline:
+            time.sleep(0.01)
 
     def _unlink(self):
         # Only our own socket: a replacement process may have bound the path.
@@ -102,14 +105,11 @@ class Server:
                     fields = decode_environ(reader.read(length))
                 except ValueError as exc:
                     raise ProtocolError('bad environ block: %s' % exc) from None
-                with self._idle:
-                    self._busy += 1
+                thread.busy = True
                 try:
                     if not self._handler.handle(fields, reader, channel, thread):
                         return
                 finally:
-                    with self._idle:
-                        self._busy -= 1
-                        self._idle.notify_all()
+                    thread.busy = False
         finally:
             reader.close()

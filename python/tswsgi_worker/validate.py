@@ -51,7 +51,9 @@ def check_headers(headers):
             raise ValueError('tuple of length 2 expected for header, length is %d'
                              % len(header))
         name, value = header
-        _latin1(name)
+        # The usual header is two ASCII strings: one type test and one isascii each.
+        if type(name) is not str or not name.isascii():
+            _latin1(name)
         if not name:
             raise ValueError('header name is empty')
         bad = _BAD_NAME.search(name)
@@ -61,7 +63,8 @@ def check_headers(headers):
             if bad.group() == ':':
                 raise ValueError('colon character present in header name')
             raise ValueError('control character present in header name')
-        _latin1(value)
+        if type(value) is not str or not value.isascii():
+            _latin1(value)
         bad = _BAD_VALUE.search(value)
         if bad:
             if bad.group() == '\x00':
