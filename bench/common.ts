@@ -17,22 +17,27 @@ export function envInt(name: string, fallback: number): number {
   return value;
 }
 
-/** BENCH_SERVERS: lower-cased parts of server names to run, or undefined for all. */
-export const ONLY = process.env.BENCH_SERVERS?.toLowerCase().split(',').map((s) => s.trim()).filter(Boolean);
-export const selected = (name: string) => !ONLY || ONLY.some((part) => name.toLowerCase().includes(part));
+/** Whether `name` contains one of the comma-separated parts in environment variable `variable` (all do when it is unset). */
+export function chosenBy(variable: string): (name: string) => boolean {
+  const parts = process.env[variable]?.toLowerCase().split(',').map((s) => s.trim()).filter(Boolean);
+  return (name) => !parts?.length || parts.some((part) => name.toLowerCase().includes(part));
+}
+
+/** BENCH_SERVERS: parts of the names of the servers to run. */
+export const selected = chosenBy('BENCH_SERVERS');
 
 /**
  * Writes the app (`source`, by default examples/hello.wsgi) into a fresh temp dir that Apache's
- * www-data children can read, as `hello.wsgi` and an importable `hello.py`. At exit, every server
+ * www-data children can read, as `MODULE.wsgi` and an importable `MODULE.py`. At exit, every server
  * still running is killed and the directory removed.
  */
-export function prepareApp(source = readFileSync(join(ROOT, 'examples/hello.wsgi'), 'utf8')): App {
+export function prepareApp(source = readFileSync(join(ROOT, 'examples/hello.wsgi'), 'utf8'), module = 'hello'): App {
   const dir = mkdtempSync(join(tmpdir(), 'tswsgi-bench-'));
   chmodSync(dir, 0o755);
   for (let parent = dirname(dir); parent !== '/'; parent = dirname(parent)) {
     if ((statSync(parent).mode & 0o001) === 0) throw new Error(`${parent} is not searchable by www-data; set TMPDIR elsewhere`);
   }
-  const app = { dir, wsgi: join(dir, 'hello.wsgi'), py: join(dir, 'hello.py') };
+  const app = { dir, wsgi: join(dir, `${module}.wsgi`), py: join(dir, `${module}.py`), module };
   for (const file of [app.wsgi, app.py]) {
     writeFileSync(file, source);
     chmodSync(file, 0o644);

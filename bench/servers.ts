@@ -10,12 +10,14 @@ export const ROOT = resolve(__dirname, '..', '..'); // dist/bench -> the reposit
 export const PYTHON = '/usr/bin/python3'; // Debian's, the one mod_wsgi embeds
 export const PROCESSES = 2;
 export const THREADS = 8;
+const RAW_NODE = join(ROOT, 'dist/bench/raw-node.js');
 
-/** The application, copied into a directory www-data can read: `hello.wsgi` and an importable `hello.py`. */
+/** The application, copied into a directory www-data can read: `MODULE.wsgi` and an importable `MODULE.py`. */
 export interface App {
   dir: string;
   wsgi: string;
   py: string;
+  module: string;
 }
 
 export interface ServerDef {
@@ -30,6 +32,8 @@ export interface ServerDef {
   stopSignal: NodeJS.Signals;
   /** Printed under the table when the server is measured. */
   note?: string;
+  /** The only apps (App.module) it can serve; all when absent. */
+  apps?: string[];
 }
 
 /**
@@ -87,10 +91,11 @@ ${lines.join('\n')}
 `;
 }
 
-function apacheConfig(app: App, port: number): string {
+/** The throughput benchmark's site, the same text for Apache and tswsgi: one daemon group serving app.wsgi at /. */
+export function daemonSite(app: App, port: number): string {
   return siteConfig(app, port, [
-    `WSGIDaemonProcess hello processes=${PROCESSES} threads=${THREADS}`,
-    'WSGIProcessGroup hello',
+    `WSGIDaemonProcess bench processes=${PROCESSES} threads=${THREADS}`,
+    'WSGIProcessGroup bench',
     'WSGIApplicationGroup %{GLOBAL}',
     `WSGIScriptAlias / ${app.wsgi}`,
   ]);
@@ -103,9 +108,12 @@ export function tswsgiServeCommand(app: App, name: string, site: string): string
   return [process.execPath, join(ROOT, 'bin/tswsgi.js'), 'serve', '-f', conf, '--python', PYTHON];
 }
 
-/** uWSGI serving app.py on `port` with 2 processes x 8 threads, plus `extra` options. */
-export function uwsgiCommand(app: App, port: number, extra: string[] = []): string[] {
-  return ['/usr/bin/uwsgi', '--plugin', 'python3', '--http-socket', `127.0.0.1:${port}`,
+/**
+ * uWSGI serving app.py on `port` with 2 processes x 8 threads, plus `extra` options; `socket`:
+ * --http-socket (a connection per request) or --http11-socket (keep-alive).
+ */
+export function uwsgiCommand(app: App, port: number, extra: string[] = [], socket = '--http-socket'): string[] {
+  return ['/usr/bin/uwsgi', '--plugin', 'python3', socket, `127.0.0.1:${port}`,
     '--master', '--processes', String(PROCESSES), '--threads', String(THREADS), '--wsgi-file', app.py,
     '--need-app', '--disable-logging', ...extra];
 }
@@ -135,29 +143,41 @@ export const SERVERS: ServerDef[] = [
   {
     ...TSWSGI,
     name: 'tswsgi',
-    command: (app, port) => [process.execPath, join(ROOT, 'bin/tswsgi.js'), 'start-server', app.wsgi,
-      '--host', '127.0.0.1', '--port', String(port),
-      '--processes', String(PROCESSES), '--threads', String(THREADS), '--python', PYTHON],
+    command: (app, port) => tswsgiServeCommand(app, 'tswsgi', daemonSite(app, port)),
   },
   {
     ...APACHE,
     name: 'Apache mod_wsgi daemon',
-    command: (app, port, log) => apacheCommand(app, log, apacheConfig(app, port)),
+    command: (app, port, log) => apacheCommand(app, log, daemonSite(app, port)),
   },
   {
     name: 'gunicorn gthread',
     requires: ['/usr/bin/gunicorn'],
     install: 'apt-get install gunicorn',
     command: (app, port) => ['/usr/bin/gunicorn', '-k', 'gthread', '-w', String(PROCESSES), '--threads', String(THREADS),
-      '-b', `127.0.0.1:${port}`, '--chdir', app.dir, 'hello:application'],
+      '-b', `127.0.0.1:${port}`, '--chdir', app.dir, `${app.module}:application`],
     stopSignal: 'SIGTERM',
   },
   {
     ...UWSGI,
-    name: 'uWSGI',
+    name: 'uWSGI http-socket',
     command: (app, port) => uwsgiCommand(app, port),
     note: '--http-socket closes the connection after every response (no keep-alive); wrk counts each close ' +
       'as a socket read error, so its read errors are reconnections, not failed requests.',
+  },
+  {
+    ...UWSGI,
+    name: 'uWSGI http11-socket',
+    command: (app, port) => uwsgiCommand(app, port, [], '--http11-socket'),
+  },
+  {
+    name: 'raw node:http',
+    requires: [RAW_NODE],
+    install: 'npm run build',
+    command: (_app, port) => [process.execPath, RAW_NODE, String(port)],
+    stopSignal: 'SIGTERM',
+    apps: ['hello'],
+    note: 'one Node process answering the same 14 bytes itself, no Python: the ceiling of a single-process node:http front end.',
   },
 ];
 

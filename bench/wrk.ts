@@ -14,10 +14,13 @@ export interface WrkOptions {
   threads: number;
   connections: number;
   durationSec: number;
+  /** A Lua script for -s (what to send). */
+  script?: string;
 }
 
 export function wrkArgs(options: WrkOptions, url: string): string[] {
-  return [`-t${options.threads}`, `-c${options.connections}`, `-d${options.durationSec}s`, '--latency', url];
+  return [`-t${options.threads}`, `-c${options.connections}`, `-d${options.durationSec}s`,
+    ...(options.script ? ['-s', options.script] : []), '--latency', url];
 }
 
 const UNIT_MS: Record<string, number> = { us: 0.001, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
