@@ -84,20 +84,47 @@ export function decodeHead(payload: Buffer): ResponseHead {
   return { status: strings[0]!, headers: strings.slice(1) };
 }
 
-/** Incremental decoder: feed it bytes as they arrive, get whole frames back. */
+/**
+ * Incremental decoder: feed it bytes as they arrive, get whole frames back. Frames of the
+ * `streamed` types come out in pieces instead, as their bytes arrive: a large body frame is
+ * neither held back nor copied together from the reads it spans.
+ */
 export class FrameDecoder {
   private pending: Buffer = EMPTY;
+  /** Payload bytes of a streamed frame still to come, and that frame's type. */
+  private streamLeft = 0;
+  private streamType: FrameType = FrameType.Data;
+
+  constructor(private readonly streamed: ReadonlySet<number> = new Set()) {}
 
   feed(chunk: Buffer): Frame[] {
-    const data = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
     const frames: Frame[] = [];
     let offset = 0;
+    if (this.streamLeft > 0) {
+      offset = Math.min(this.streamLeft, chunk.length);
+      frames.push({ type: this.streamType, payload: chunk.subarray(0, offset) });
+      this.streamLeft -= offset;
+    }
+    let data = chunk;
+    if (this.pending.length > 0) {
+      data = Buffer.concat([this.pending, chunk.subarray(offset)]);
+      offset = 0;
+    }
     while (data.length - offset >= HEADER_SIZE) {
       const type = data[offset]!;
       if (!KNOWN.has(type)) throw new Error('unknown frame type');
       const length = data.readUInt32BE(offset + 1);
       const end = offset + HEADER_SIZE + length;
-      if (end > data.length) break;
+      if (end > data.length) {
+        if (this.streamed.has(type)) {
+          const start = offset + HEADER_SIZE;
+          if (start < data.length) frames.push({ type: type as FrameType, payload: data.subarray(start) });
+          this.streamLeft = end - data.length;
+          this.streamType = type as FrameType;
+          offset = data.length;
+        }
+        break;
+      }
       frames.push({ type: type as FrameType, payload: data.subarray(offset + HEADER_SIZE, end) });
       offset = end;
     }

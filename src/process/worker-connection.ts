@@ -6,6 +6,8 @@ import { decodeHead, encodeFrame, FrameDecoder, FrameType, frameHeader, type Fra
 import type { Exchange, RequestChannel } from './exchange';
 
 const BODY_END = encodeFrame(FrameType.BodyEnd);
+/** Response body pieces go to the client as they arrive, whatever the size of the worker's D frames. */
+const STREAMED = new Set<number>([FrameType.Data]);
 
 /** Errors that mean the request never got into the worker: a dead peer, or a stream already ended. */
 const UNREAD_ERRORS = new Set(['EPIPE', 'ECONNRESET', 'ERR_STREAM_WRITE_AFTER_END', 'ERR_STREAM_DESTROYED']);
@@ -52,7 +54,7 @@ function untrack(connection: WorkerConnection): void {
 
 export class WorkerConnection implements RequestChannel {
   private readonly socket: net.Socket;
-  private readonly decoder = new FrameDecoder();
+  private readonly decoder = new FrameDecoder(STREAMED);
   private exchange: Exchange | null = null;
   private headSeen = false;
   private bodyClosed = false;
