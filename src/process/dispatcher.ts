@@ -4,8 +4,50 @@
 import type { Exchange } from './exchange';
 import type { WorkerProcess } from './worker-process';
 
+/** First in, first out, with a shift that does not move the items behind it. */
+class Fifo<T> {
+  private items: (T | undefined)[] = [];
+  private head = 0;
+
+  get length(): number {
+    return this.items.length - this.head;
+  }
+
+  push(item: T): void {
+    this.items.push(item);
+  }
+
+  peek(): T | undefined {
+    return this.items[this.head];
+  }
+
+  shift(): void {
+    this.items[this.head++] = undefined;
+    if (this.head === this.items.length) {
+      this.items = [];
+      this.head = 0;
+    } else if (this.head >= 1024 && this.head * 2 >= this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  remove(item: T): void {
+    const at = this.items.indexOf(item, this.head);
+    if (at >= 0) this.items.splice(at, 1);
+  }
+
+  takeAll(): T[] {
+    const all = this.items.slice(this.head) as T[];
+    this.items = [];
+    this.head = 0;
+    return all;
+  }
+}
+
 export class Dispatcher {
-  private readonly queue: Exchange[] = [];
+  /** Waiting requests, in order of arrival, per application group: each group keeps its order, and one group's wait does not hold up another's. */
+  private readonly queues = new Map<string, Fifo<Exchange>>();
   /** queue-timeout timers of the requests waiting. */
   private readonly deadlines = new Map<Exchange, NodeJS.Timeout>();
   private turn = 0;
@@ -14,17 +56,21 @@ export class Dispatcher {
   constructor(private readonly processes: () => readonly WorkerProcess[], private readonly queueTimeout: () => number) {}
 
   get queued(): number {
-    return this.queue.length;
+    let count = 0;
+    for (const queue of this.queues.values()) count += queue.length;
+    return count;
   }
 
   dispatch(exchange: Exchange): void {
     // Behind earlier requests of its application group, it waits its turn.
-    const waiting = this.queue.some((queued) => queued.applicationGroup === exchange.applicationGroup);
+    const waiting = (this.queues.get(exchange.applicationGroup)?.length ?? 0) > 0;
     if (waiting || !this.run(exchange)) this.enqueue(exchange);
   }
 
   private enqueue(exchange: Exchange): void {
-    this.queue.push(exchange);
+    let queue = this.queues.get(exchange.applicationGroup);
+    if (!queue) this.queues.set(exchange.applicationGroup, (queue = new Fifo()));
+    queue.push(exchange);
     const limit = this.queueTimeout();
     if (limit <= 0) return;
     const left = exchange.arrivedAt + limit * 1000 - Date.now();
@@ -39,7 +85,7 @@ export class Dispatcher {
     return new Promise((resolve) => {
       const started = Date.now();
       const poll = () => {
-        if (this.queue.length === 0 || Date.now() - started >= limitMs) return resolve();
+        if (this.queued === 0 || Date.now() - started >= limitMs) return resolve();
         setTimeout(poll, 20);
       };
       poll();
@@ -48,31 +94,26 @@ export class Dispatcher {
 
   /** The group is going away: requests still waiting get 503 rather than waiting forever. */
   abandon(reason: string): void {
-    for (const exchange of this.queue.splice(0)) {
-      this.clearDeadline(exchange);
-      exchange.expire(503, reason, 1);
+    for (const queue of this.queues.values()) {
+      for (const exchange of queue.takeAll()) {
+        this.clearDeadline(exchange);
+        exchange.expire(503, reason, 1);
+      }
     }
   }
 
   /** A request whose client went away while it waited. */
   cancel(exchange: Exchange): void {
-    const at = this.queue.indexOf(exchange);
-    if (at >= 0) this.queue.splice(at, 1);
+    this.queues.get(exchange.applicationGroup)?.remove(exchange);
     this.clearDeadline(exchange);
   }
 
   /** Called when a thread frees up, a process becomes ready, or an interpreter is created. */
   pump(): void {
-    const blocked = new Set<string>();
-    for (let i = 0; i < this.queue.length; i++) {
-      const exchange = this.queue[i]!;
-      // Requests of one application group keep their order; another group may go ahead of them.
-      if (blocked.has(exchange.applicationGroup)) continue;
-      if (this.run(exchange)) {
-        this.queue.splice(i--, 1);
-        this.clearDeadline(exchange);
-      } else {
-        blocked.add(exchange.applicationGroup);
+    for (const queue of this.queues.values()) {
+      for (let next = queue.peek(); next !== undefined && this.run(next); next = queue.peek()) {
+        queue.shift();
+        this.clearDeadline(next);
       }
     }
   }
