@@ -9,7 +9,6 @@ add-group command from the front end. All of it happens in the main thread.
 
 import json
 import os
-import platform
 import select
 import time
 
@@ -59,7 +58,7 @@ class Groups:
                 self._log.error(
                     "mod_wsgi (pid=%d): Sub-interpreters are unavailable in Python %s (%s); "
                     "no application group other than '%s' is served by this process."
-                    % (os.getpid(), platform.python_version(),
+                    % (os.getpid(), settings_module.python_version(),
                        interpreters.unavailable_reason(), settings.application_group))
 
     @property
@@ -100,7 +99,7 @@ class Groups:
             return
         if self.api is None:
             self._failed(name, 'sub-interpreters are unavailable in Python %s (%s)'
-                         % (platform.python_version(), interpreters.unavailable_reason()))
+                         % (settings_module.python_version(), interpreters.unavailable_reason()))
             return
         group = self._groups.get(name)
         if group is not None:

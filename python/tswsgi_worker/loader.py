@@ -5,8 +5,6 @@ named _mod_wsgi_<md5 of the path>, never __main__, kept in sys.modules with
 __mtime__ (the file's mtime in microseconds).
 """
 
-import ast
-import hashlib
 import importlib.machinery
 import importlib.util
 import linecache
@@ -41,6 +39,7 @@ _MODULE_IN_MESSAGE = re.compile(r"module '?([\w.]+)'? does not support")
 
 def _imported_by(frame, lineno):
     """The module the import statement at frame's line imports, or None."""
+    import ast  # only when an import failed: 1.4 MiB a process otherwise
     line = linecache.getline(frame.f_code.co_filename, lineno, frame.f_globals).strip()
     try:
         statement = ast.parse(line).body[0]
@@ -92,9 +91,15 @@ def subinterpreter_import_error(exc):
     return None
 
 
+try:
+    # CPython's own MD5: hashlib would load OpenSSL's libcrypto, 3.7 MiB in every process.
+    from _md5 import md5 as _md5
+except ImportError:
+    from hashlib import md5 as _md5
+
+
 def module_name(path):
-    digest = hashlib.md5(path.encode('utf-8', 'surrogateescape'), usedforsecurity=False)
-    return '_mod_wsgi_' + digest.hexdigest()
+    return '_mod_wsgi_' + _md5(path.encode('utf-8', 'surrogateescape')).hexdigest()
 
 
 class ScriptLoader:

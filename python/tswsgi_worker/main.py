@@ -6,7 +6,6 @@ Started by the supervisor as described in docs/protocol.md.
 import atexit
 import locale
 import os
-import platform
 import signal
 import sys
 import threading
@@ -107,7 +106,7 @@ def main():
                          log, control)
     for application_group in settings.application_groups:
         groups.add(application_group.name, application_group.socket)
-    control.send('ready', pid=os.getpid(), python=platform.python_version(),
+    control.send('ready', pid=os.getpid(), python=settings_module.python_version(),
                  interpreters=groups.description)
 
     _commands(groups)

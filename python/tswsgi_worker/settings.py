@@ -6,6 +6,7 @@ Keys are those of WorkerSettings in src/process/worker-settings.ts.
 import collections
 import json
 import os
+import sys
 
 ImportScript = collections.namedtuple('ImportScript', 'path application_group')
 
@@ -88,3 +89,8 @@ def from_environment(environ=os.environ):
     if text is None:
         raise ValueError('TSWSGI_WORKER is not set')
     return parse(text)
+
+
+def python_version():
+    """platform.python_version(), without importing platform (1.3 MiB a process)."""
+    return sys.version.split()[0]
