@@ -1,8 +1,9 @@
 // What a path names (a file, a directory, or nothing), from stats up to a second old.
 // Routing asks this up to three times a request; the stat calls cost more than the rest
-// of the routing. Only what exists is remembered: a path that appears is seen at once, and
-// one that disappears within the second is still refused by whoever opens it next (the
-// worker stats the script itself, `send` the static file).
+// of the routing. Only what exists is remembered, so a path that appears is seen at once.
+// One that disappears is seen within the second: until then a static file is refused by
+// `send`'s own open, and a script that is loaded already keeps answering (a script not yet
+// loaded is refused by the worker's stat).
 
 import * as fs from 'node:fs';
 
