@@ -4,6 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import * as http from 'node:http';
 import { promisify } from 'node:util';
 import { APPS, BIN, request, startServe, writeConf, type RunningServer } from './helpers/tswsgi';
 
@@ -63,6 +64,21 @@ WSGIScriptAlias /idle ${APPS}/lifecycle.wsgi process-group=idle application-grou
     assert.equal(answer.value.status, 504);
     assert.ok(answer.ms >= 900 && answer.ms < 2500, `answered at socket-timeout (${answer.ms} ms)`);
     assert.equal((await request(`${server.url}/silent/`)).status, 200, 'the group still serves');
+  });
+
+  test('socket-timeout: a client that stops reading is not a silent worker; its response completes', async () => {
+    const received = await new Promise<{ status: number; bytes: number }>((resolve, reject) => {
+      http.get(`${server.url}/silent/big`, (res) => {
+        let bytes = 0;
+        res.on('data', (chunk: Buffer) => { bytes += chunk.length; });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, bytes }));
+        res.on('error', reject);
+        // Stalled for 2.5 socket-timeouts: the worker's writes stop, held back by this client.
+        res.pause();
+        setTimeout(() => res.resume(), 2500);
+      }).on('error', reject);
+    });
+    assert.deepEqual(received, { status: 200, bytes: 32 * 1024 * 1024 });
   });
 
   test('inactivity-timeout: a process idle that long after serving is replaced', async () => {

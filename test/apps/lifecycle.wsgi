@@ -1,5 +1,6 @@
 # For the restart tests: reports the process and whether the preload is here;
-# /sleep?SECONDS holds the request, /grow keeps 64 MB alive (memory-limit).
+# /sleep?SECONDS holds the request, /grow keeps 64 MB alive (memory-limit),
+# /big answers 32 MiB in 256 KiB pieces (more than the sockets on the way hold).
 import json
 import os
 import sys
@@ -8,8 +9,15 @@ import time
 _kept = []
 
 
+_PIECE = b'x' * (256 * 1024)
+
+
 def application(environ, start_response):
     path = environ.get('PATH_INFO', '')
+    if path == '/big':
+        start_response('200 OK', [('Content-Type', 'application/octet-stream'),
+                                  ('Content-Length', str(128 * len(_PIECE)))])
+        return (_PIECE for _ in range(128))
     if path == '/sleep':
         time.sleep(float(environ.get('QUERY_STRING') or '1'))
     elif path == '/grow':
