@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { APPS, request, startServer } from './helpers/tswsgi';
+import { APPS, request, startServe, startServer, writeConf } from './helpers/tswsgi';
 
 const SCRIPT = path.join(APPS, 'responses.wsgi');
 const PROBE = path.join(APPS, 'probe.wsgi');
@@ -36,6 +36,35 @@ test('a sixth request waits for a free thread instead of failing', async () => {
     const replies = await Promise.all(Array.from({ length: 3 }, () => sleepRequest(server.url, 0.6)));
     for (const reply of replies) assert.equal(reply.status, 200);
     assert.ok(Date.now() - started >= 1150, 'the third request waited for a thread');
+  } finally {
+    await server.stop();
+  }
+});
+
+test('requests waiting for the only thread run in the order they came, across application groups too', async () => {
+  const app = path.join(APPS, 'lifecycle.wsgi');
+  const server = await startServe(writeConf(`Listen 127.0.0.1:0
+WSGIDaemonProcess one processes=1 threads=1
+WSGIScriptAlias /a ${app} process-group=one application-group=A
+WSGIScriptAlias /b ${app} process-group=one application-group=B
+`));
+  try {
+    assert.equal((await request(server.url + '/b/')).status, 200, "B's interpreter is up");
+    const done: string[] = [];
+    const tracked = (name: string, url: string) => request(url).then((reply) => {
+      done.push(name);
+      return reply.status;
+    });
+    const pause = () => new Promise((r) => setTimeout(r, 100));
+    // The thread is a process's, shared by its interpreters, as in mod_wsgi.
+    const replies = [tracked('busy A', server.url + '/a/sleep?1')];
+    await pause();
+    for (const [name, url] of [['A 1', '/a/'], ['B 1', '/b/'], ['A 2', '/a/'], ['B 2', '/b/']] as const) {
+      replies.push(tracked(name, server.url + url));
+      await pause();
+    }
+    assert.deepEqual(await Promise.all(replies), [200, 200, 200, 200, 200]);
+    assert.deepEqual(done, ['busy A', 'A 1', 'B 1', 'A 2', 'B 2']);
   } finally {
     await server.stop();
   }

@@ -32,8 +32,8 @@ class Fifo<T> {
     }
   }
 
-  remove(item: T): void {
-    const at = this.items.indexOf(item, this.head);
+  remove(match: (item: T) => boolean): void {
+    const at = this.items.findIndex((item, index) => index >= this.head && match(item!));
     if (at >= 0) this.items.splice(at, 1);
   }
 
@@ -45,9 +45,20 @@ class Fifo<T> {
   }
 }
 
+/** A request waiting, and when it came (a count, so that ties cannot happen). */
+interface Waiting {
+  exchange: Exchange;
+  arrival: number;
+}
+
 export class Dispatcher {
-  /** Waiting requests, in order of arrival, per application group: each group keeps its order, and one group's wait does not hold up another's. */
-  private readonly queues = new Map<string, Fifo<Exchange>>();
+  /**
+   * Waiting requests per application group, each in order of arrival. A freed thread takes the
+   * earliest arrival among the groups that can run now, so groups sharing threads keep their
+   * overall order, and a group waiting for its interpreter does not hold up the others.
+   */
+  private readonly queues = new Map<string, Fifo<Waiting>>();
+  private arrivals = 0;
   /** queue-timeout timers of the requests waiting. */
   private readonly deadlines = new Map<Exchange, NodeJS.Timeout>();
   private turn = 0;
@@ -70,7 +81,7 @@ export class Dispatcher {
   private enqueue(exchange: Exchange): void {
     let queue = this.queues.get(exchange.applicationGroup);
     if (!queue) this.queues.set(exchange.applicationGroup, (queue = new Fifo()));
-    queue.push(exchange);
+    queue.push({ exchange, arrival: this.arrivals++ });
     const limit = this.queueTimeout();
     if (limit <= 0) return;
     const left = exchange.arrivedAt + limit * 1000 - Date.now();
@@ -95,7 +106,7 @@ export class Dispatcher {
   /** The group is going away: requests still waiting get 503 rather than waiting forever. */
   abandon(reason: string): void {
     for (const queue of this.queues.values()) {
-      for (const exchange of queue.takeAll()) {
+      for (const { exchange } of queue.takeAll()) {
         this.clearDeadline(exchange);
         exchange.expire(503, reason, 1);
       }
@@ -104,16 +115,26 @@ export class Dispatcher {
 
   /** A request whose client went away while it waited. */
   cancel(exchange: Exchange): void {
-    this.queues.get(exchange.applicationGroup)?.remove(exchange);
+    this.queues.get(exchange.applicationGroup)?.remove((waiting) => waiting.exchange === exchange);
     this.clearDeadline(exchange);
   }
 
   /** Called when a thread frees up, a process becomes ready, or an interpreter is created. */
   pump(): void {
-    for (const queue of this.queues.values()) {
-      for (let next = queue.peek(); next !== undefined && this.run(next); next = queue.peek()) {
-        queue.shift();
-        this.clearDeadline(next);
+    const blocked = new Set<Fifo<Waiting>>();
+    for (;;) {
+      let earliest: Fifo<Waiting> | undefined;
+      for (const queue of this.queues.values()) {
+        if (queue.length === 0 || blocked.has(queue)) continue;
+        if (!earliest || queue.peek()!.arrival < earliest.peek()!.arrival) earliest = queue;
+      }
+      if (!earliest) return;
+      const { exchange } = earliest.peek()!;
+      if (this.run(exchange)) {
+        earliest.shift();
+        this.clearDeadline(exchange);
+      } else {
+        blocked.add(earliest);
       }
     }
   }
