@@ -299,3 +299,36 @@ WSGIScriptAlias / ${script} process-group=app application-group=%{GLOBAL}
     }
   });
 });
+
+test('a group removed by a graceful restart runs the requests queued for it, then stops at once', { timeout: 60_000 }, async () => {
+  const dir = tempDir();
+  const conf = path.join(dir, 'httpd.conf');
+  const app = path.join(APPS, 'lifecycle.wsgi');
+  const kept = `Listen 127.0.0.1:0
+LogLevel info
+WSGIDaemonProcess keep processes=1 threads=1
+WSGIScriptAlias /keep ${app} process-group=keep application-group=%{GLOBAL}
+`;
+  fs.writeFileSync(conf, `${kept}WSGIDaemonProcess gone processes=1 threads=1
+WSGIScriptAlias /gone ${app} process-group=gone application-group=%{GLOBAL}
+`);
+  const server = await startServe(conf);
+  try {
+    const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    const replies = [request(`${server.url}/gone/sleep?1`)];
+    await pause(200);
+    replies.push(request(`${server.url}/gone/`), request(`${server.url}/gone/`));
+    await pause(100);
+    fs.writeFileSync(conf, kept);
+    const started = Date.now();
+    await run(process.execPath, [BIN, 'graceful', '--pid', String(server.child.pid)]);
+    const took = Date.now() - started;
+    assert.deepEqual((await Promise.all(replies)).map((r) => r.status), [200, 200, 200], 'the running and the queued requests all ran');
+    // Its queue empty, the group stops then, not at its graceful-timeout plus shutdown-timeout (20 s).
+    assert.ok(took < 5000, `graceful answered ${took} ms after it was asked`);
+    await server.waitForLog(/process group 'gone' is no longer configured; stopping it/);
+    assert.equal((await request(`${server.url}/gone/`)).status, 404);
+  } finally {
+    await server.stop();
+  }
+});

@@ -59,6 +59,7 @@ export class Dispatcher {
    */
   private readonly queues = new Map<string, Fifo<Waiting>>();
   private arrivals = 0;
+  private readonly drainWaiters: Array<() => void> = [];
   /** queue-timeout timers of the requests waiting. */
   private readonly deadlines = new Map<Exchange, NodeJS.Timeout>();
   private turn = 0;
@@ -93,14 +94,24 @@ export class Dispatcher {
 
   /** Resolves once no request waits, or after `limitMs`. */
   drained(limitMs: number): Promise<void> {
+    if (this.queued === 0) return Promise.resolve();
     return new Promise((resolve) => {
-      const started = Date.now();
-      const poll = () => {
-        if (this.queued === 0 || Date.now() - started >= limitMs) return resolve();
-        setTimeout(poll, 20);
-      };
-      poll();
+      const timer = setTimeout(done, limitMs);
+      const waiters = this.drainWaiters;
+      function done(): void {
+        clearTimeout(timer);
+        const at = waiters.indexOf(done);
+        if (at >= 0) waiters.splice(at, 1);
+        resolve();
+      }
+      waiters.push(done);
     });
+  }
+
+  /** Wakes drained() once the last waiting request has left the queues. */
+  private settle(): void {
+    if (this.drainWaiters.length === 0 || this.queued > 0) return;
+    for (const wake of [...this.drainWaiters]) wake();
   }
 
   /** The group is going away: requests still waiting get 503 rather than waiting forever. */
@@ -111,12 +122,14 @@ export class Dispatcher {
         exchange.expire(503, reason, 1);
       }
     }
+    this.settle();
   }
 
   /** A request whose client went away while it waited. */
   cancel(exchange: Exchange): void {
     this.queues.get(exchange.applicationGroup)?.remove((waiting) => waiting.exchange === exchange);
     this.clearDeadline(exchange);
+    this.settle();
   }
 
   /** Called when a thread frees up, a process becomes ready, or an interpreter is created. */
@@ -128,7 +141,10 @@ export class Dispatcher {
         if (queue.length === 0 || blocked.has(queue)) continue;
         if (!earliest || queue.peek()!.arrival < earliest.peek()!.arrival) earliest = queue;
       }
-      if (!earliest) return;
+      if (!earliest) {
+        this.settle();
+        return;
+      }
       const { exchange } = earliest.peek()!;
       if (this.run(exchange)) {
         earliest.shift();
