@@ -9,7 +9,7 @@ import type { ProcessGroupConfig, ServerConfig } from './config/model';
 import { ErrorLog } from './log/error-log';
 import { AccessLog } from './http/access-log';
 import { FrontEnd } from './http/front-end';
-import { preloadPools } from './http/preload-pools';
+import { preloadPlan, type PreloadedScript } from './http/preload-pools';
 import { groupLabel, Supervisor, type ApplicationGroupMode } from './process/supervisor';
 import type { ProcessGroup } from './process/process-group';
 import { probeSubInterpreters } from './process/python-check';
@@ -31,8 +31,18 @@ export class Server {
   constructor(private config: ServerConfig, private readonly reload: (() => ServerConfig) | null = null) {
     const errorFile = config.errorLog === null ? null : fs.createWriteStream(config.errorLog, { flags: 'a' });
     this.log = new ErrorLog(config.logLevel, errorFile ? { write: (line) => errorFile.write(line) } : undefined);
-    this.supervisor = new Supervisor(config, this.log, preloadPools(config), (group) => this.applicationGroupMode(group));
+    const plan = preloadPlan(config);
+    this.supervisor = new Supervisor(config, this.log, plan.pools, (group) => this.applicationGroupMode(group));
+    this.watchPreloaded(plan.watched);
     this.frontEnd = new FrontEnd(config, this.supervisor, this.log, new AccessLog(config.accessLogs));
+  }
+
+  /** Scripts loaded at start are watched from then on, not from their first request (as mod_wsgi compares with the loaded file). */
+  private watchPreloaded(watched: PreloadedScript[]): void {
+    for (const { script, processGroup, applicationGroup } of watched) {
+      const pool = this.supervisor.pool(processGroup, applicationGroup);
+      if (pool) this.supervisor.noteScript(script, pool);
+    }
   }
 
   /** Sub-interpreters as mod_wsgi has them, unless asked otherwise or the group's Python has none. */
@@ -104,14 +114,16 @@ export class Server {
       }
       const started = Date.now();
       this.log.notice(`${kind === 'graceful' ? 'Graceful restart' : 'Restart'} requested; replacing every process, new before old`);
+      const plan = preloadPlan(config);
       let moved;
       try {
-        moved = await this.supervisor.reconfigure(config, preloadPools(config));
+        moved = await this.supervisor.reconfigure(config, plan.pools);
       } catch (err) {
         return this.refused(kind, (err as Error).message);
       }
       if (moved === null) return this.refused(kind, 'a process group it adds did not start (see the error log)');
       const { kept, removed } = moved;
+      this.watchPreloaded(plan.watched);
       this.frontEnd.reconfigure(config);
       this.config = config;
       const stopped = removed.map((pool) => {

@@ -332,3 +332,27 @@ WSGIScriptAlias /gone ${app} process-group=gone application-group=%{GLOBAL}
     await server.stop();
   }
 });
+
+test('a preloaded WSGI script changed before its first request restarts its group (WSGIScriptReloading)', { timeout: 60_000 }, async () => {
+  const dir = tempDir();
+  const script = path.join(dir, 'app.wsgi');
+  fs.copyFileSync(path.join(APPS, 'lifecycle.wsgi'), script);
+  const conf = path.join(dir, 'httpd.conf');
+  fs.writeFileSync(conf, `Listen 127.0.0.1:0
+LogLevel info
+WSGIDaemonProcess early processes=1 threads=2
+WSGIScriptAlias /app ${script} process-group=early application-group=%{GLOBAL}
+`);
+  const server = await startServe(conf);
+  try {
+    // Loaded at start, not yet asked for: a deploy replaces it now.
+    fs.writeFileSync(script, fs.readFileSync(script, 'utf8').replace("os.environ.get('APP_VERSION', '')", "'two'"));
+    const later = new Date(Date.now() + 5000);
+    fs.utimesSync(script, later, later);
+    await server.waitForLog(/WSGI script '[^']*app\.wsgi' changed; restarting process group 'early'/, 10_000);
+    await server.waitForLog(/took over from process \d+ of process group 'early'/, 10_000);
+    assert.equal((await request(`${server.url}/app/`)).json().version, 'two');
+  } finally {
+    await server.stop();
+  }
+});

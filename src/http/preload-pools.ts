@@ -1,14 +1,29 @@
 // Which (process group, application group) pairs the mounts of a config resolve
 // to, worked out before any request, so that their processes start and preload
-// with the server rather than on a user's first request.
+// with the server rather than on a user's first request; and which WSGI scripts
+// are loaded there at start, so that WSGIScriptReloading watches them from then on.
 
 import type { ServerConfig, VirtualHost } from '../config/model';
 import { expandGroupName } from './environ';
 import { isFile, Router } from './router';
 
-export function preloadPools(config: ServerConfig): Array<[string, string]> {
+/** A mount's WSGI script that its pool loads at start (WSGIImportScript, or WSGIScriptAlias with both groups). */
+export interface PreloadedScript {
+  script: string;
+  processGroup: string;
+  applicationGroup: string;
+}
+
+export interface PreloadPlan {
+  pools: Array<[string, string]>;
+  /** The preloaded scripts WSGIScriptReloading applies to: a change before their first request is a change too. */
+  watched: PreloadedScript[];
+}
+
+export function preloadPlan(config: ServerConfig): PreloadPlan {
   const router = new Router(config);
   const pairs = new Map<string, [string, string]>();
+  const watched: PreloadedScript[] = [];
   const port = config.listen[0]?.port ?? 80;
   const hosts: VirtualHost[] = [config.main, ...config.vhosts];
   for (const vhost of hosts) {
@@ -30,7 +45,10 @@ export function preloadPools(config: ServerConfig): Array<[string, string]> {
       if (processGroup.includes('%{') || applicationGroup.includes('%{')) continue;
       if (processGroup === '' && config.restrictEmbedded) continue;
       pairs.set(`${processGroup}\0${applicationGroup}`, [processGroup, applicationGroup]);
+      const group = config.processGroups.find((g) => g.name === processGroup);
+      const loaded = group?.importScripts.some((s) => s.path === alias.target && s.applicationGroup === applicationGroup);
+      if (dir.scriptReloading && loaded) watched.push({ script: alias.target, processGroup, applicationGroup });
     }
   }
-  return [...pairs.values()];
+  return { pools: [...pairs.values()], watched };
 }
