@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { APPS, BIN, request, startServe, tempDir, type RunningServer } from './helpers/tswsgi';
-import { more, steadyLoad, summary, type Outcome } from './helpers/load';
+import { more, steadyLoad, summary, type Load, type Outcome } from './helpers/load';
 
 const run = promisify(execFile);
 /** The issue's bound: no response during a restart slower than this. */
@@ -52,6 +52,17 @@ function assertNoStall(outcomes: Outcome[], what: string): void {
 }
 
 const pidsOf = (outcomes: Outcome[]) => new Set(outcomes.map((o) => o.pid));
+
+/** Runs load against / through `trigger` (a restart that must fail): no request fails or stalls, and the process serving before serves throughout. */
+async function oldProcessServesThrough(server: RunningServer, what: string, trigger: (load: Load) => Promise<void>): Promise<void> {
+  const load = steadyLoad(server.url + '/');
+  await more(load, 20);
+  const pid = load.outcomes.at(-1)!.pid;
+  await trigger(load);
+  const outcomes = await load.stop();
+  assertNoStall(outcomes, what);
+  assert.deepEqual([...pidsOf(outcomes)], [pid], 'the old process served throughout');
+}
 
 /** Runs load against `group` while `trigger` runs, until a process other than the ones serving before has served a while. */
 async function throughRestart(server: RunningServer, group: string, trigger: () => Promise<unknown>): Promise<Outcome[]> {
@@ -251,19 +262,15 @@ WSGIScriptAlias / ${APPS}/lifecycle.wsgi process-group=app application-group=%{G
 `);
     const server = await startServe(path.join(dir, 'httpd.conf'), [], { TSWSGI_TEST_PRELOAD_SECONDS: '0.2' });
     try {
-      const load = steadyLoad(server.url + '/');
-      await more(load, 20);
-      const pid = load.outcomes.at(-1)!.pid;
-      for (const mode of ['crash', 'hang']) {
-        fs.writeFileSync(flag, mode);
-        await assert.rejects(run(process.execPath, [BIN, 'restart-group', 'app', '--pid', String(server.child.pid)]),
-          (err: { stderr: string }) => /some replacements failed/.test(err.stderr));
-      }
-      await server.waitForLog(/Replacement for process \d+ of process group 'app' failed: it exited with code 3 before it was ready/);
-      await server.waitForLog(/not ready within startup-timeout \(2 s\); killing it[^]*Replacement for process \d+ of process group 'app' failed: it was killed by signal SIGKILL before it was ready/);
-      const outcomes = await load.stop();
-      assertNoStall(outcomes, 'failed replacements');
-      assert.deepEqual([...pidsOf(outcomes)], [pid], 'the old process served throughout');
+      await oldProcessServesThrough(server, 'failed replacements', async () => {
+        for (const mode of ['crash', 'hang']) {
+          fs.writeFileSync(flag, mode);
+          await assert.rejects(run(process.execPath, [BIN, 'restart-group', 'app', '--pid', String(server.child.pid)]),
+            (err: { stderr: string }) => /some replacements failed/.test(err.stderr));
+        }
+        await server.waitForLog(/Replacement for process \d+ of process group 'app' failed: it exited with code 3 before it was ready/);
+        await server.waitForLog(/not ready within startup-timeout \(2 s\); killing it[^]*Replacement for process \d+ of process group 'app' failed: it was killed by signal SIGKILL before it was ready/);
+      });
     } finally {
       await server.stop();
     }
@@ -282,16 +289,12 @@ WSGIScriptAlias / ${script} process-group=app application-group=%{GLOBAL}
 `);
     const server = await startServe(path.join(dir, 'httpd.conf'), [], { TSWSGI_TEST_PRELOAD_SECONDS: '1' });
     try {
-      const load = steadyLoad(server.url + '/');
-      await more(load, 20);
-      const pid = load.outcomes.at(-1)!.pid;
-      fs.writeFileSync(script, 'raise RuntimeError("the new release is broken")\n');
-      const graceful = run(process.execPath, [BIN, 'graceful', '--pid', String(server.child.pid)]);
-      await assert.rejects(graceful, (err: { stderr: string }) => /some replacements failed/.test(err.stderr));
-      await more(load, 50);
-      const outcomes = await load.stop();
-      assertNoStall(outcomes, 'graceful into broken code');
-      assert.deepEqual([...pidsOf(outcomes)], [pid], 'the old process served throughout');
+      await oldProcessServesThrough(server, 'graceful into broken code', async (load) => {
+        fs.writeFileSync(script, 'raise RuntimeError("the new release is broken")\n');
+        const graceful = run(process.execPath, [BIN, 'graceful', '--pid', String(server.child.pid)]);
+        await assert.rejects(graceful, (err: { stderr: string }) => /some replacements failed/.test(err.stderr));
+        await more(load, 50);
+      });
       assert.match(server.errorLog(), /RuntimeError: the new release is broken/);
       assert.match(server.errorLog(), /Replacement for process \d+ of process group 'app' failed: 1 of its import scripts failed/);
     } finally {

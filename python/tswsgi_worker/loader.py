@@ -201,7 +201,7 @@ class ScriptLoader:
     def import_script(self, script):
         """Run one import script at startup; returns (ok, seconds, error text)."""
         start = time.monotonic()
-        if (script.application_group, script.path) in self._modules:
+        if self.loaded(script.path, script.application_group):
             # Named twice (WSGIImportScript and a WSGIScriptAlias preload): loaded
             # once, as mod_wsgi loads a script whose module already exists.
             return True, 0.0, None

@@ -73,9 +73,10 @@ class RequestHandler:
 
     def _respond(self, environ, response):
         script = environ.get('SCRIPT_FILENAME', '')
+        group = environ.get('mod_wsgi.application_group', '')
         # A script that is loaded already was found by the front end a moment ago (its stats
         # are at most a second old): only a first load looks at the file here.
-        if not self._loader.loaded(script, environ.get('mod_wsgi.application_group', '')):
+        if not self._loader.loaded(script, group):
             try:
                 info = os.stat(script)
             except (OSError, ValueError):
@@ -88,8 +89,7 @@ class RequestHandler:
                 return
         try:
             app = self._loader.application(
-                script, environ.get('mod_wsgi.application_group', ''),
-                environ.get('mod_wsgi.callable_object', 'application'))
+                script, group, environ.get('mod_wsgi.callable_object', 'application'))
         except MissingCallable as exc:
             # mod_wsgi: 404 in embedded mode (%{GLOBAL} pool), 500 in a daemon process group.
             response.fail(str(exc), 404 if environ.get('mod_wsgi.process_group', '') == '' else 500)

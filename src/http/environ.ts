@@ -4,7 +4,7 @@
 
 import type { IncomingMessage } from 'node:http';
 import type { IpSubnet } from '../config/model';
-import { FrameType, encodeBlock, encodeBlockFrame, encodeFrame } from '../process/framing';
+import { BODY_END, EMPTY, FrameType, encodeBlock, encodeBlockFrame } from '../process/framing';
 import { applyHttpsVariable, applyTrustedProxyHeaders } from './proxy-headers';
 
 export const SERVER_SOFTWARE = 'tswsgi/0.1.0';
@@ -120,8 +120,6 @@ export interface Environ {
   strings: string[];
 }
 
-const NOTHING = Buffer.alloc(0);
-
 export function buildEnviron(req: IncomingMessage, facts: RequestFacts): Environ {
   const constant = constantPart(facts.script);
   const env: string[] = [];
@@ -173,14 +171,12 @@ export function buildEnviron(req: IncomingMessage, facts: RequestFacts): Environ
   // As mod_wsgi: after SetEnv and the headers are in, before HTTPS becomes wsgi.url_scheme.
   if (facts.trustedProxyHeaders) applyTrustedProxyHeaders(all, facts.trustedProxyHeaders, facts.trustedProxies);
   applyHttpsVariable(all);
-  return { constant: NOTHING, strings: all };
+  return { constant: EMPTY, strings: all };
 }
-
-const BODY_END = encodeFrame(FrameType.BodyEnd);
 
 /** The R frame; for a request without a body, the E frame follows in the same buffer. */
 export function environFrame(env: Environ, bodyless: boolean): Buffer {
-  return encodeBlockFrame(FrameType.Request, env.constant, env.strings, bodyless ? BODY_END : NOTHING);
+  return encodeBlockFrame(FrameType.Request, env.constant, env.strings, bodyless ? BODY_END : EMPTY);
 }
 
 export interface ExpansionFacts {

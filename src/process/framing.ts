@@ -27,6 +27,9 @@ export function frameHeader(type: FrameType, length: number): Buffer {
   return header;
 }
 
+/** No bytes: an empty payload, block or trailer. */
+export const EMPTY = Buffer.alloc(0);
+
 export function encodeFrame(type: FrameType, payload: Buffer = EMPTY): Buffer {
   const out = Buffer.allocUnsafe(HEADER_SIZE + payload.length);
   out[0] = type;
@@ -35,7 +38,8 @@ export function encodeFrame(type: FrameType, payload: Buffer = EMPTY): Buffer {
   return out;
 }
 
-const EMPTY = Buffer.alloc(0);
+/** The E frame: the request body is complete. */
+export const BODY_END = encodeFrame(FrameType.BodyEnd);
 
 /** Strings each followed by NUL, latin-1: one byte per code point, so wire bytes pass unchanged. */
 export function encodeBlock(strings: readonly string[]): Buffer {

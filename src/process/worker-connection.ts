@@ -2,10 +2,9 @@
 // It carries one exchange at a time and is reused for the next (keep-alive).
 
 import * as net from 'node:net';
-import { decodeHead, encodeFrame, FrameDecoder, FrameType, frameHeader, type Frame } from './framing';
+import { BODY_END, decodeHead, encodeFrame, FrameDecoder, FrameType, frameHeader, type Frame } from './framing';
 import type { Exchange, RequestChannel } from './exchange';
 
-const BODY_END = encodeFrame(FrameType.BodyEnd);
 /** Response body pieces go to the client as they arrive, whatever the size of the worker's D frames. */
 const STREAMED = new Set<number>([FrameType.Data]);
 
