@@ -10,7 +10,9 @@ class Input:
     def __init__(self, reader):
         self._reader = reader
         self._left = 0        # bytes of the current B frame not read yet
-        self._done = False    # E seen: the body is complete
+        # E seen: the body is complete. A request without a body has its E frame
+        # in the same read as its R frame, so most requests need no more reads.
+        self._done = reader.end_is_buffered()
         self._failed = False  # A seen (or the connection broke)
 
     def _more(self):
