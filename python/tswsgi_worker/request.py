@@ -104,14 +104,14 @@ class RequestHandler:
         try:
             result = app(environ, response.start_response)
             self._output(result, response)
-            response.finish()
         except ConnectionLost:
             raise
         except (Exception, SystemExit) as exc:
             self._log.script_exception(script, exc)
             response.fail(describe(exc))
         finally:
-            close = getattr(result, 'close', None)
+            # A list or tuple has no close(); looking it up would build an AttributeError.
+            close = None if type(result) in (list, tuple) else getattr(result, 'close', None)
             if close is not None:
                 try:
                     close()
@@ -123,12 +123,21 @@ class RequestHandler:
             found = regular_file(result)
             if found is not None:
                 response.send_file(*found)
+                response.finish()
                 return
         if type(result) in (list, tuple) and len(result) <= _FEW_ITEMS:
-            response.collect()
+            for item in result:
+                _check_item(item)
+            response.finish(result)
+            return
         for item in result:
-            if not isinstance(item, bytes):
-                raise TypeError('sequence of byte string values expected, '
-                                'value of type %.200s found' % type(item).__name__)
+            _check_item(item)
             if item:
                 response.output(item)
+        response.finish()
+
+
+def _check_item(item):
+    if not isinstance(item, bytes):
+        raise TypeError('sequence of byte string values expected, '
+                        'value of type %.200s found' % type(item).__name__)

@@ -25,7 +25,6 @@ class Response:
         self.head_sent = False
         self._length = None        # the app's Content-Length
         self._output_length = 0    # body bytes the app produced
-        self._parts = None         # frames held back by collect()
         self._expired = False
 
     def start_response(self, status, headers, exc_info=None):
@@ -54,12 +53,14 @@ class Response:
         except ConnectionLost as exc:
             raise OSError('tswsgi failed to write response data: %s' % exc.strerror) from exc
 
-    def collect(self):
-        """Hold frames back until finish(): for bodies that are complete already."""
-        self._parts = []
-
     def output(self, data):
+        """Send one piece of the body at once (with the head, the first time)."""
         parts = [] if self.head_sent else [self._head()]
+        self._add_body(data, parts)
+        if parts:
+            self._channel.send(parts)
+
+    def _add_body(self, data, parts):
         size = len(data)
         if size:
             if self._length is not None:
@@ -71,8 +72,6 @@ class Response:
             if len(data):
                 parts.append(frame_header('D', len(data)))
                 parts.append(data)
-        if parts:
-            self._send(parts)
 
     def send_file(self, fd, offset, size):
         """Send the head, then the file's bytes as D frames by sendfile."""
@@ -82,24 +81,27 @@ class Response:
         while count:
             piece = min(count, SENDFILE_PIECE)
             pending.append(frame_header('D', piece))
-            self._send(pending)
+            self._channel.send(pending)
             pending = []
             self._channel.sendfile(fd, offset, piece)
             offset += piece
             count -= piece
         if pending:
-            self._send(pending)
+            self._channel.send(pending)
 
-    def finish(self):
+    def finish(self, items=()):
+        """End the response; items, a body that is complete already, go out in the same send."""
         parts = [] if self.head_sent else [self._head()]
+        for data in items:
+            self._add_body(data, parts)
         parts.append(_Z)
-        self._send(parts, final=True)
+        self._channel.send(parts)
 
     def fail(self, message, status=500):
         """Ends the response with an X frame: the status the front end answers with if no head went out, and why."""
         if not self._channel.broken:
             payload = ('%d %s' % (status, message)).encode('latin-1', 'replace')
-            self._send([encode_frame('X', payload)], final=True)
+            self._channel.send([encode_frame('X', payload)])
 
     def expire(self):
         self._expired = True
@@ -109,7 +111,7 @@ class Response:
             raise RuntimeError('response has not been started')
         headers = self._headers
         for index, (name, value) in enumerate(headers):
-            if name.lower() == 'content-length':
+            if len(name) == 14 and name.lower() == 'content-length':
                 self._length = parse_content_length(value)
                 # Sent normalised, as Apache's ap_set_content_length does.
                 headers[index] = (name, str(self._length))
@@ -119,12 +121,3 @@ class Response:
         self.head_sent = True
         self._headers = None
         return encode_frame('H', encode_head(self._status, headers))
-
-    def _send(self, parts, final=False):
-        if self._parts is not None:
-            self._parts.extend(parts)
-            if not final:
-                return
-            parts = self._parts
-            self._parts = None
-        self._channel.send(parts)
