@@ -45,7 +45,7 @@ const DOWNLOAD: BenchApp = {
 };
 
 const APACHE = 'Apache mod_wsgi daemon';
-const HELLO_BASELINES = [APACHE, 'uWSGI http-socket', 'uWSGI http11-socket', 'raw node:http'];
+const HELLO_BASELINES = [APACHE, 'uWSGI http-socket', 'uWSGI http11-socket', 'raw node:http', 'hop floor'];
 
 const hello = (connections: number, headline = ''): Scenario => ({
   name: `hello-${connections}`, title: `hello, ${connections} connections${headline}`, app: HELLO, connections,

@@ -11,6 +11,7 @@ export const PYTHON = '/usr/bin/python3'; // Debian's, the one mod_wsgi embeds
 export const PROCESSES = 2;
 export const THREADS = 8;
 const RAW_NODE = join(ROOT, 'dist/bench/raw-node.js');
+const HOP_FLOOR = join(ROOT, 'dist/bench/hop-floor.js');
 
 /** The application, copied into a directory www-data can read: `MODULE.wsgi` and an importable `MODULE.py`. */
 export interface App {
@@ -178,6 +179,15 @@ export const SERVERS: ServerDef[] = [
     stopSignal: 'SIGTERM',
     apps: ['hello'],
     note: 'one Node process answering the same 14 bytes itself, no Python: the ceiling of a single-process node:http front end.',
+  },
+  {
+    name: 'hop floor',
+    requires: [HOP_FLOOR, PYTHON],
+    install: 'npm run build',
+    command: (_app, port) => [process.execPath, HOP_FLOOR, String(port)],
+    stopSignal: 'SIGTERM',
+    apps: ['hello'],
+    note: `node:http sending each request over a UNIX socket to one of ${PROCESSES} x ${THREADS} Python threads (a connection per thread, waiting in poll(), as tswsgi's workers) and answering when the thread replies: no routing, no environ, no WSGI. The floor of tswsgi's architecture: what a request costs before tswsgi's own work.`,
   },
 ];
 
