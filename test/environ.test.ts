@@ -2,9 +2,10 @@
 
 import { after, before, describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
-import { APPS, rawRequest, request, startServer, statusOf, type RunningServer } from './helpers/tswsgi';
+import { APPS, rawRequest, request, startServe, startServer, statusOf, tempDir, writeConf, type RunningServer } from './helpers/tswsgi';
 
 const PROBE = path.join(APPS, 'probe.wsgi');
 
@@ -211,6 +212,38 @@ describe('environ at mount point /app', () => {
       const reply = await request(server.url + target);
       assert.equal(reply.status, 404, target);
       assert.match(reply.body.toString(), /<title>404 Not Found<\/title>/);
+    }
+  });
+});
+
+// The worker keeps a connection's last constant environ part (the C frame); the front end sends
+// a new one only when the script or scope changes. One thread, so one connection, serves both.
+describe('two scripts on one worker connection', () => {
+  let server: RunningServer;
+  let other: string;
+  before(async () => {
+    other = path.join(tempDir(), 'other.wsgi');
+    fs.copyFileSync(PROBE, other);
+    server = await startServe(writeConf(`Listen 127.0.0.1:0
+WSGIDaemonProcess shared processes=1 threads=1
+WSGIProcessGroup shared
+WSGIApplicationGroup %{GLOBAL}
+WSGIScriptAlias /one ${PROBE}
+WSGIScriptAlias /two ${other}
+<Location /two>
+    WSGIScriptReloading Off
+</Location>
+`));
+  });
+  after(() => server.stop());
+
+  test('each request gets its own script\'s constant keys, alternating', async () => {
+    for (const target of ['/one', '/two', '/two', '/one', '/two']) {
+      const { environ } = await dump(server, target);
+      const one = target === '/one';
+      assert.equal(environ.SCRIPT_FILENAME, one ? PROBE : other, target);
+      assert.equal(environ['mod_wsgi.script_reloading'], one ? '1' : '0', target);
+      assert.equal(environ.SCRIPT_NAME, target);
     }
   });
 });

@@ -39,6 +39,11 @@ def echo_environ(environ, start_response):
     start_response('200 OK', [])
     return [repr(values).encode()]
 
+def echo_keys(environ, start_response):
+    keys = environ['QUERY_STRING'].split(',')
+    start_response('200 OK', [])
+    return [repr({key: environ.get(key) for key in keys}).encode()]
+
 def read_pieces(environ, start_response):
     body = environ['wsgi.input']
     pieces = []
@@ -236,9 +241,14 @@ class Worker:
         return code
 
 
-def exchange(conn, environ, body_frames=(('E', b''),)):
-    """Send one request, return its response frames up to Z or X."""
-    frames = [encode_frame('R', encode_block([s for pair in environ.items() for s in pair]))]
+def strings(environ):
+    return encode_block([s for pair in environ.items() for s in pair])
+
+
+def exchange(conn, environ, body_frames=(('E', b''),), constant=None):
+    """Send one request (after a C frame with `constant`, if given), return its response frames up to Z or X."""
+    frames = [] if constant is None else [encode_frame('C', strings(constant))]
+    frames.append(encode_frame('R', strings(environ)))
     frames += [encode_frame(type, payload) for type, payload in body_frames]
     conn.sendall(b''.join(frames))
     decoder = FrameDecoder()
@@ -328,6 +338,27 @@ class WorkerTest(unittest.TestCase):
         self.assertNotEqual(values['imported'], 'None')
         plain = eval(body_of(self.call('echo_environ')))
         self.assertEqual(plain['wsgi.url_scheme'], "'http'")
+
+    def test_constant_environ_part(self):
+        keys = 'DOCUMENT_ROOT,wsgi.url_scheme,REQUEST_METHOD,SCRIPT_FILENAME'
+        request = {'REQUEST_METHOD': 'GET', 'QUERY_STRING': keys, 'REMOTE_ADDR': '127.0.0.1'}
+        first = {'DOCUMENT_ROOT': '/first', 'wsgi.url_scheme': 'https', 'SCRIPT_FILENAME': self.script,
+                 'mod_wsgi.application_group': '', 'mod_wsgi.callable_object': 'echo_keys'}
+        got = lambda frames: eval(body_of(frames))
+        self.assertEqual(got(exchange(self.conn, request, constant=first)),
+                         {'DOCUMENT_ROOT': '/first', 'wsgi.url_scheme': 'https',
+                          'REQUEST_METHOD': 'GET', 'SCRIPT_FILENAME': self.script})
+        # The C frame holds for the requests after it; the R frame's strings win over it.
+        again = got(exchange(self.conn, dict(request, **{'wsgi.url_scheme': 'http', 'REQUEST_METHOD': 'POST'})))
+        self.assertEqual(again['DOCUMENT_ROOT'], '/first')
+        self.assertEqual(again['wsgi.url_scheme'], 'http')
+        self.assertEqual(again['REQUEST_METHOD'], 'POST')
+        # A new C frame replaces the last one whole: none of its keys stay behind.
+        second = {'DOCUMENT_ROOT': '/second', 'SCRIPT_FILENAME': self.script,
+                  'mod_wsgi.application_group': '', 'mod_wsgi.callable_object': 'echo_keys'}
+        third = got(exchange(self.conn, request, constant=second))
+        self.assertEqual(third['DOCUMENT_ROOT'], '/second')
+        self.assertEqual(third['wsgi.url_scheme'], 'http')
 
     def test_post_body_in_pieces(self):
         frames = self.call('read_pieces', body_frames=[('B', b'hello'), ('B', b' wor'),

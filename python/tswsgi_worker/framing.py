@@ -9,7 +9,7 @@ import struct
 _HEADER = struct.Struct('>BI')
 HEADER_SIZE = _HEADER.size
 
-TYPES = {ord(letter): letter for letter in 'RBEAHDZX'}
+TYPES = {ord(letter): letter for letter in 'CRBEAHDZX'}
 
 
 class ProtocolError(ValueError):

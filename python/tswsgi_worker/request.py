@@ -33,9 +33,9 @@ class RequestHandler:
         self._log = log
         self._errors = errors
         self._total = itertools.count(1)
-        # The constant part of every environ; the front end's block may
+        # The constant part of every environ; the front end's strings may
         # override wsgi.url_scheme.
-        self._base = {
+        self.base = {
             'wsgi.version': (1, 0),
             'wsgi.multithread': settings.multithread,
             'wsgi.multiprocess': settings.multiprocess,
@@ -47,10 +47,16 @@ class RequestHandler:
             'mod_wsgi.version': (4, 9, 4),
         }
 
-    def handle(self, fields, reader, channel, thread):
+    def base_with(self, strings):
+        """The start of each environ after a C frame: base, then the frame's strings."""
+        base = self.base.copy()
+        base.update(strings)
+        return base
+
+    def handle(self, base, fields, reader, channel, thread):
         """Serve one request; False when the connection cannot be used again."""
         start = time.time_ns() // 1000
-        environ = self._base.copy()
+        environ = base.copy()
         environ.update(fields)
         body = Input(reader)
         environ['wsgi.input'] = body

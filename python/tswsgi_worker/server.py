@@ -93,23 +93,33 @@ class Server:
     def _serve(self, conn, thread):
         reader = FrameReader(conn)
         channel = Channel(conn)
+        # The environ's start for each request: the handler's Python objects, and the
+        # strings of the connection's last C frame.
+        base = self._handler.base
         try:
             while not self._stopping:
                 header = reader.read_header()
                 if header is None:
                     return
                 type, length = header
+                if type == 'C':
+                    base = self._handler.base_with(_environ_strings(reader.read(length)))
+                    continue
                 if type != 'R':
                     raise ProtocolError('%s frame where a request should start' % type)
-                try:
-                    fields = decode_environ(reader.read(length))
-                except ValueError as exc:
-                    raise ProtocolError('bad environ block: %s' % exc) from None
+                fields = _environ_strings(reader.read(length))
                 thread.busy = True
                 try:
-                    if not self._handler.handle(fields, reader, channel, thread):
+                    if not self._handler.handle(base, fields, reader, channel, thread):
                         return
                 finally:
                     thread.busy = False
         finally:
             reader.close()
+
+
+def _environ_strings(payload):
+    try:
+        return decode_environ(payload)
+    except ValueError as exc:
+        raise ProtocolError('bad environ block: %s' % exc) from None

@@ -4,7 +4,7 @@
 
 import type { IncomingMessage } from 'node:http';
 import type { IpSubnet } from '../config/model';
-import { BODY_END, EMPTY, FrameType, encodeBlock, encodeBlockFrame } from '../process/framing';
+import { BODY_END, EMPTY, FrameType, encodeBlock, encodeBlockFrame, encodeFrame } from '../process/framing';
 import { applyHttpsVariable, applyTrustedProxyHeaders } from './proxy-headers';
 
 export const SERVER_SOFTWARE = 'tswsgi/0.1.0';
@@ -39,10 +39,10 @@ export interface ScriptFacts {
   scriptReloading: boolean;
 }
 
-/** The strings that are the same for every request to a script in a scope, and their encoded block. */
+/** The strings that are the same for every request to a script in a scope, and their C frame. */
 interface ConstantPart {
   strings: string[];
-  block: Buffer;
+  frame: Buffer;
 }
 
 const constantParts = new Map<string, ConstantPart>();
@@ -72,7 +72,7 @@ function constantPart(facts: ScriptFacts): ConstantPart {
       'mod_wsgi.enable_sendfile', '0',
       'mod_wsgi.ignore_activity', '0',
     ];
-    part = { strings, block: encodeBlock(strings) };
+    part = { strings, frame: encodeFrame(FrameType.Constant, encodeBlock(strings)) };
     if (constantParts.size < 1024) constantParts.set(key, part);
   }
   return part;
@@ -112,8 +112,10 @@ export const plainAddress = (address: string | undefined): string =>
   address?.startsWith('::ffff:') ? address.slice(7) : (address ?? '');
 
 /**
- * The environ as the R frame carries it: the scope's constant part, encoded once, then the
- * request's own strings. Later strings win in the worker's dict, as later entries do in Apache's table.
+ * The environ as the worker gets it: the scope's constant part as a C frame, encoded once and
+ * sent only when it differs from the last one on the connection, and the request's own strings
+ * for the R frame. The R frame's strings win in the worker's dict, as later entries do in
+ * Apache's table.
  */
 export interface Environ {
   constant: Buffer;
@@ -166,17 +168,19 @@ export function buildEnviron(req: IncomingMessage, facts: RequestFacts): Environ
   }
   // Only trusted proxy headers and SetEnv HTTPS rewrite the environ (the scheme is in the
   // constant part); most requests skip both.
-  if (!facts.trustedProxyHeaders && !facts.setEnv.some(([name]) => name === 'HTTPS')) return { constant: constant.block, strings: env };
+  if (!facts.trustedProxyHeaders && !facts.setEnv.some(([name]) => name === 'HTTPS')) return { constant: constant.frame, strings: env };
   const all = constant.strings.concat(env);
   // As mod_wsgi: after SetEnv and the headers are in, before HTTPS becomes wsgi.url_scheme.
   if (facts.trustedProxyHeaders) applyTrustedProxyHeaders(all, facts.trustedProxyHeaders, facts.trustedProxies);
   applyHttpsVariable(all);
-  return { constant: EMPTY, strings: all };
+  // The R frame repeats every constant key, so what these rewrote wins over the C frame (they
+  // remove only HTTPS and header keys, which the constant part does not have).
+  return { constant: constant.frame, strings: all };
 }
 
 /** The R frame; for a request without a body, the E frame follows in the same buffer. */
 export function environFrame(env: Environ, bodyless: boolean): Buffer {
-  return encodeBlockFrame(FrameType.Request, env.constant, env.strings, bodyless ? BODY_END : EMPTY);
+  return encodeBlockFrame(FrameType.Request, env.strings, bodyless ? BODY_END : EMPTY);
 }
 
 export interface ExpansionFacts {

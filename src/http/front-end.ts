@@ -177,7 +177,7 @@ export class FrontEnd {
     });
     const length = req.headers['content-length'];
     const bodyless = req.headers['transfer-encoding'] === undefined && (length === undefined || length === '0');
-    const exchange = new HttpExchange(applicationGroup, environFrame(environ, bodyless), bodyless, req, res, {
+    const exchange = new HttpExchange(applicationGroup, environ.constant, environFrame(environ, bodyless), bodyless, req, res, {
       dispatcher: group.dispatcher,
       log: this.log,
       limitRequestBody: dir.limitRequestBody,

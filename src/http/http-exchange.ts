@@ -37,6 +37,7 @@ export class HttpExchange implements Exchange {
 
   constructor(
     readonly applicationGroup: string,
+    readonly constantFrame: Buffer,
     readonly requestFrame: Buffer,
     readonly bodyless: boolean,
     private readonly req: IncomingMessage,

@@ -20,7 +20,9 @@ export interface RequestChannel {
 export interface Exchange {
   /** The interpreter the request runs in ("" is %{GLOBAL}): which socket of a process takes it. */
   readonly applicationGroup: string;
-  /** The R frame (the environ block, encoded once when the request arrived), and the E frame after it when `bodyless`. */
+  /** The C frame: the environ's constant part for the request's script and scope (docs/protocol.md). */
+  readonly constantFrame: Buffer;
+  /** The R frame (the request's own environ strings, encoded once when it arrived), and the E frame after it when `bodyless`. */
   readonly requestFrame: Buffer;
   /** True when the request has no body: nothing more is sent for it. */
   readonly bodyless: boolean;

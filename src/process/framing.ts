@@ -1,6 +1,7 @@
 // Sans-IO encoding of the front end <-> worker frames (docs/protocol.md).
 
 export const FrameType = {
+  Constant: 0x43, // C
   Request: 0x52, // R
   Body: 0x42, // B
   BodyEnd: 0x45, // E
@@ -46,19 +47,14 @@ export function encodeBlock(strings: readonly string[]): Buffer {
   return Buffer.from(strings.length === 0 ? '' : strings.join('\0') + '\0', 'latin1');
 }
 
-/**
- * A frame whose payload is `prefix` (a block encoded earlier) followed by `strings` as a block,
- * then `trailer` (whole frames) in the same buffer: one allocation and one write on the hot path.
- */
-export function encodeBlockFrame(type: FrameType, prefix: Buffer, strings: readonly string[], trailer: Buffer = EMPTY): Buffer {
+/** A frame whose payload is `strings` as a block, then `trailer` (whole frames) in the same buffer: one allocation and one write. */
+export function encodeBlockFrame(type: FrameType, strings: readonly string[], trailer: Buffer = EMPTY): Buffer {
   const text = strings.length === 0 ? '' : strings.join('\0') + '\0';
-  const length = prefix.length + text.length;
-  const out = Buffer.allocUnsafe(HEADER_SIZE + length + trailer.length);
+  const out = Buffer.allocUnsafe(HEADER_SIZE + text.length + trailer.length);
   out[0] = type;
-  out.writeUInt32BE(length, 1);
-  prefix.copy(out, HEADER_SIZE);
-  out.write(text, HEADER_SIZE + prefix.length, 'latin1');
-  trailer.copy(out, HEADER_SIZE + length);
+  out.writeUInt32BE(text.length, 1);
+  out.write(text, HEADER_SIZE, 'latin1');
+  trailer.copy(out, HEADER_SIZE + text.length);
   return out;
 }
 

@@ -55,6 +55,8 @@ export class WorkerConnection implements RequestChannel {
   private readonly socket: net.Socket;
   private readonly decoder = new FrameDecoder(STREAMED);
   private exchange: Exchange | null = null;
+  /** The last C frame written: the worker applies it to every request after it on this connection. */
+  private constantSent: Buffer | null = null;
   private headSeen = false;
   private bodyClosed = false;
   /** No byte of the current exchange's response has arrived yet. */
@@ -133,7 +135,13 @@ export class WorkerConnection implements RequestChannel {
         this.owner.requestTimedOut(this);
       }, request);
     }
-    this.socket.write(exchange.requestFrame);
+    if (exchange.constantFrame === this.constantSent) {
+      this.socket.write(exchange.requestFrame);
+    } else {
+      // The worker keeps the last C frame's strings for the requests after it on this connection.
+      this.constantSent = exchange.constantFrame;
+      this.socket.write(Buffer.concat([exchange.constantFrame, exchange.requestFrame]));
+    }
     exchange.start(this);
   }
 
