@@ -1,5 +1,6 @@
 """Frame I/O on one request connection from the front end."""
 
+import io
 import os
 import select
 
@@ -16,94 +17,84 @@ class ConnectionLost(OSError):
     """Writing to the front end failed; the connection is unusable."""
 
 
-class FrameReader:
-    """Reads frames from the socket through its own buffer.
+class _PolledSocket(io.RawIOBase):
+    """The socket as a raw stream that waits in poll() before each recv, and counts what it delivered.
 
-    Payloads can be read in pieces (read, readline), so wsgi.input streams a
-    B frame's bytes from the socket without holding the whole body. The buffer
-    is this class's own rather than io.BufferedReader's so that end_is_buffered()
-    can look at what has arrived without waiting for more.
-
-    It waits in poll() before each recv: a thread blocked in recv() on a UNIX
-    socket is woken each time the front end reads what this side sent (the
-    kernel's write-space wake-up does not look at what the waiter waits for),
-    which would cost a context switch here and a wake-up paid by the front end
-    on every request. A thread blocked in poll(POLLIN) is left asleep.
+    A thread blocked in recv() on a UNIX socket is woken each time the front end
+    reads what this side sent: the kernel's write-space wake-up does not look at
+    what the waiter waits for. A thread blocked in poll(POLLIN) is left asleep.
+    Each such spurious wake-up costs a context switch here and a wake-up paid by
+    the front end, on every request.
     """
 
     def __init__(self, sock):
         self._sock = sock
         self._poll = select.poll()
         self._poll.register(sock, select.POLLIN)
-        self._data = b''  # received bytes; those from _pos on are not consumed yet
-        self._pos = 0
+        self.delivered = 0
+
+    def readable(self):
+        return True
+
+    def readinto(self, buffer):
+        self._poll.poll()
+        count = self._sock.recv_into(buffer)
+        self.delivered += count
+        return count
+
+
+class FrameReader:
+    """Reads frames from the socket through a buffered reader.
+
+    Payloads can be read in pieces (read, readline), so wsgi.input streams a
+    B frame's bytes straight from the socket buffer without holding the body.
+    It counts what it consumed, so that it knows how much the buffer holds
+    (end_is_buffered) without a read that could wait.
+    """
+
+    def __init__(self, sock):
+        self._raw = _PolledSocket(sock)
+        self._file = io.BufferedReader(self._raw, _READ_BUFFER)
+        self._consumed = 0
         self.broken = False
 
     def _fail(self, message):
         self.broken = True
         raise ProtocolError(message)
 
-    def _receive(self, size):
-        """Wait for bytes and return up to size of them; b'' at EOF."""
-        self._poll.poll()
-        return self._sock.recv(size)
-
-    def _fill(self, need):
-        """Buffer at least need unconsumed bytes; False when EOF comes first."""
-        data = self._data[self._pos:]
-        self._pos = 0
-        while len(data) < need:
-            chunk = self._receive(_READ_BUFFER)
-            if not chunk:
-                self._data = data
-                return False
-            data += chunk
-        self._data = data
-        return True
+    def _read(self, size):
+        data = self._file.read(size)
+        self._consumed += len(data)
+        return data
 
     def read_header(self):
         """Return (type, length) of the next frame, or None at a clean EOF."""
-        if len(self._data) - self._pos < HEADER_SIZE and not self._fill(HEADER_SIZE):
-            if self._data:
-                self._fail('connection closed inside a frame header')
-            return None
-        try:
-            header = parse_header(self._data, self._pos)
-        except ProtocolError as exc:
-            self._fail(str(exc))
-        self._pos += HEADER_SIZE
-        return header
+        header = self._read(HEADER_SIZE)
+        if len(header) == HEADER_SIZE:
+            try:
+                return parse_header(header)
+            except ProtocolError as exc:
+                self._fail(str(exc))
+        if header:
+            self._fail('connection closed inside a frame header')
+        return None
 
     def end_is_buffered(self):
         """Consume the E frame of a request without a body if it has arrived; never waits."""
-        pos = self._pos
-        if self._data[pos:pos + HEADER_SIZE] != _BODY_END:
+        # peek() reads from the socket only when the buffer is empty; it is not here.
+        if self._raw.delivered - self._consumed < HEADER_SIZE:
             return False
-        self._pos = pos + HEADER_SIZE
+        if self._file.peek(HEADER_SIZE)[:HEADER_SIZE] != _BODY_END:
+            return False
+        self._read(HEADER_SIZE)
         return True
 
     def read(self, size):
         """Exactly size bytes of the current frame."""
-        data, pos = self._data, self._pos
-        end = pos + size
-        if end <= len(data):
-            self._pos = end
-            return data[pos:end]
-        parts = [data[pos:]]
-        left = end - len(data)
-        self._data, self._pos = b'', 0
-        while left:
-            # A large read goes to the kernel in one call, not in buffer-sized pieces.
-            chunk = self._receive(max(left, _READ_BUFFER))
-            if not chunk:
-                self._fail('connection closed inside a frame')
-            if len(chunk) > left:
-                self._data = chunk
-                self._pos = left
-                chunk = chunk[:left]
-            parts.append(chunk)
-            left -= len(chunk)
-        return b''.join(parts)
+        data = self._read(size)
+        if len(data) != size:
+            self._fail('connection closed inside a frame')
+        return data
 
     def skip(self, size):
         while size:
@@ -111,20 +102,14 @@ class FrameReader:
 
     def readline(self, limit):
         """Read up to limit bytes, stopping after a newline."""
-        while True:
-            pos = self._pos
-            available = len(self._data) - pos
-            newline = self._data.find(b'\n', pos, pos + min(limit, available))
-            if newline >= 0:
-                return self.read(newline + 1 - pos)
-            if available >= limit:
-                return self.read(limit)
-            if not self._fill(available + 1):
-                self._fail('connection closed inside a frame')
+        line = self._file.readline(limit)
+        self._consumed += len(line)
+        if len(line) < limit and not line.endswith(b'\n'):
+            self._fail('connection closed inside a frame')
+        return line
 
     def close(self):
-        self._data = b''
-        self._pos = 0
+        self._file.close()
 
 
 class Channel:
