@@ -29,19 +29,37 @@ interface ConfigFileOptions {
   python: string;
 }
 
+/** A config file with errors: `messages` holds each, with its file:line. */
+class ConfigFileErrors extends Error {
+  constructor(readonly file: string, readonly messages: string[], readonly warnings: string[]) {
+    super(messages.join('; '));
+  }
+}
+
+/** The config file's ServerConfig and warnings; throws ConfigFileErrors if it has errors. Also what a reload reads. */
+function loadConfigFile(options: ConfigFileOptions): { config: ServerConfig; warnings: string[] } {
+  const result = loadConfig(options.file, { defines: options.define, python: options.python });
+  if (result.errors.length > 0) throw new ConfigFileErrors(options.file, result.errors.map((error) => error.message), result.warnings);
+  return result;
+}
+
+const printWarnings = (warnings: string[]) => {
+  for (const warning of warnings) process.stderr.write(`tswsgi: warning: ${warning}\n`);
+};
+
 /** Reads the config file; prints every error with its file:line and exits 1 if there are any. */
 function readConfigFile(program: Command, options: ConfigFileOptions): ServerConfig {
   let result;
   try {
-    result = loadConfig(options.file, { defines: options.define, python: options.python });
+    result = loadConfigFile(options);
   } catch (err) {
-    return program.error(`tswsgi: ${(err as Error).message}`);
+    if (!(err instanceof ConfigFileErrors)) return program.error(`tswsgi: ${(err as Error).message}`);
+    printWarnings(err.warnings);
+    for (const message of err.messages) process.stderr.write(`tswsgi: ${message}\n`);
+    const count = err.messages.length;
+    return program.error(`tswsgi: ${count} error${count === 1 ? '' : 's'} in ${path.resolve(err.file)}`, { exitCode: 1 });
   }
-  for (const warning of result.warnings) process.stderr.write(`tswsgi: warning: ${warning}\n`);
-  if (result.errors.length > 0) {
-    for (const error of result.errors) process.stderr.write(`tswsgi: ${error.message}\n`);
-    return program.error(`tswsgi: ${result.errors.length} error${result.errors.length === 1 ? '' : 's'} in ${path.resolve(options.file)}`, { exitCode: 1 });
-  }
+  printWarnings(result.warnings);
   return result.config;
 }
 
@@ -154,12 +172,7 @@ export function buildProgram(): Command {
       } catch (err) {
         return program.error(`tswsgi: ${(err as Error).message}`);
       }
-      const reload = () => {
-        const result = loadConfig(options.file, { defines: options.define, python: options.python });
-        if (result.errors.length > 0) throw new Error(result.errors.map((e) => e.message).join('; '));
-        return result.config;
-      };
-      await run(program, config, reload, (addresses, server) => `${path.resolve(options.file)} at ${addresses.map((a, i) => url(config.listen[i]!.host, a.port)).join(' and ')}` +
+      await run(program, config, () => loadConfigFile(options).config, (addresses, server) => `${path.resolve(options.file)} at ${addresses.map((a, i) => url(config.listen[i]!.host, a.port)).join(' and ')}` +
         `, ${poolsOf(server)}`);
     });
 
