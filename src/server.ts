@@ -26,11 +26,13 @@ export class Server {
   /** Restarts run one after another. */
   private restarting: Promise<unknown> = Promise.resolve();
   private control: NetServer | null = null;
+  /** The ErrorLog file; null: stderr. */
+  private errorFile: fs.WriteStream | null;
 
   /** `reload` reads the config again for a graceful restart (null: the same config is used). */
   constructor(private config: ServerConfig, private readonly reload: (() => ServerConfig) | null = null) {
-    const errorFile = config.errorLog === null ? null : fs.createWriteStream(config.errorLog, { flags: 'a' });
-    this.log = new ErrorLog(config.logLevel, errorFile ? { write: (line) => errorFile.write(line) } : undefined);
+    this.errorFile = openErrorLog(config);
+    this.log = new ErrorLog(config.logLevel, { write: (line) => (this.errorFile ?? process.stderr).write(line) });
     const plan = preloadPlan(config);
     this.supervisor = new Supervisor(config, this.log, plan.pools, (group) => this.applicationGroupMode(group));
     this.watchPreloaded(plan.watched);
@@ -107,6 +109,7 @@ export class Server {
       } catch (err) {
         return this.refused(kind, (err as Error).message);
       }
+      this.reopenLogs(config);
       if (config.runtimeDir !== this.config.runtimeDir) {
         // Sockets, pools and the control socket live there: it cannot move under running processes.
         this.log.warn(`The runtime directory changed (${this.config.runtimeDir} -> ${config.runtimeDir}); stop and start tswsgi for that to take effect`);
@@ -134,6 +137,17 @@ export class Server {
       await Promise.all(stopped);
       return this.outcome(kind, done.every(Boolean), started);
     });
+  }
+
+  /**
+   * Opens the error log and access logs again, at the paths the config names now: as Apache on a
+   * graceful restart, so that logrotate's postrotate can move the files and then ask for one.
+   */
+  private reopenLogs(config: ServerConfig): void {
+    const old = this.errorFile;
+    this.errorFile = openErrorLog(config);
+    old?.end();
+    this.frontEnd.replaceAccessLog(new AccessLog(config.accessLogs));
   }
 
   private refused(kind: RestartKind, why: string): ControlReply {
@@ -201,3 +215,6 @@ export class Server {
     process.on('SIGHUP', () => { void this.restart('restart'); });
   }
 }
+
+const openErrorLog = (config: ServerConfig): fs.WriteStream | null =>
+  config.errorLog === null ? null : fs.createWriteStream(config.errorLog, { flags: 'a' });

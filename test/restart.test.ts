@@ -10,7 +10,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { APPS, BIN, request, startServe, tempDir, type RunningServer } from './helpers/tswsgi';
+import { APPS, BIN, request, startServe, tempDir, writeConf, type RunningServer } from './helpers/tswsgi';
 import { more, steadyLoad, summary, type Load, type Outcome } from './helpers/load';
 
 const run = promisify(execFile);
@@ -355,6 +355,43 @@ WSGIScriptAlias /app ${script} process-group=early application-group=%{GLOBAL}
     await server.waitForLog(/WSGI script '[^']*app\.wsgi' changed; restarting process group 'early'/, 10_000);
     await server.waitForLog(/took over from process \d+ of process group 'early'/, 10_000);
     assert.equal((await request(`${server.url}/app/`)).json().version, 'two');
+  } finally {
+    await server.stop();
+  }
+});
+
+// logrotate moves the files, then asks for a graceful restart (as it does `apache2ctl graceful`):
+// the server must write to new files at the configured paths, not on into the moved ones.
+test('a graceful restart opens the error log and the access log again', { timeout: 60_000 }, async () => {
+  const dir = tempDir();
+  const errorLog = path.join(dir, 'error.log');
+  const accessLog = path.join(dir, 'access.log');
+  const server = await startServe(writeConf(`Listen 127.0.0.1:0
+LogLevel info
+ErrorLog ${errorLog}
+CustomLog ${accessLog} common
+WSGIScriptAlias / ${APPS}/probe.wsgi
+`));
+  const eventually = async (file: string, pattern: RegExp) => {
+    const deadline = Date.now() + 10_000;
+    while (!(fs.existsSync(file) && pattern.test(fs.readFileSync(file, 'utf8')))) {
+      assert.ok(Date.now() < deadline, `${path.basename(file)} never matched ${pattern}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  try {
+    assert.equal((await request(`${server.url}/before`)).status, 200);
+    await eventually(accessLog, /"GET \/before HTTP\/1.1" 200/);
+    fs.renameSync(errorLog, `${errorLog}.1`);
+    fs.renameSync(accessLog, `${accessLog}.1`);
+    await run(process.execPath, [BIN, 'graceful', '--pid', String(server.child.pid)]);
+    assert.equal((await request(`${server.url}/after`)).status, 200);
+    await eventually(accessLog, /"GET \/after HTTP\/1.1" 200/);
+    await eventually(errorLog, /every process replaced/);
+    assert.doesNotMatch(fs.readFileSync(accessLog, 'utf8'), /\/before/);
+    assert.doesNotMatch(fs.readFileSync(`${accessLog}.1`, 'utf8'), /\/after/);
+    assert.match(fs.readFileSync(`${errorLog}.1`, 'utf8'), /is ready after/);
+    assert.doesNotMatch(fs.readFileSync(`${errorLog}.1`, 'utf8'), /every process replaced/);
   } finally {
     await server.stop();
   }

@@ -70,16 +70,23 @@ export function formatAccessLine(format: string, r: LoggedRequest): string {
 
 export class AccessLog {
   private readonly outputs: Array<{ format: string; write: (line: string) => void }>;
+  private readonly files: fs.WriteStream[] = [];
 
   constructor(configs: AccessLogConfig[]) {
     this.outputs = configs.map((c) => {
       if (c.target === '-') return { format: c.format, write: (line: string) => { process.stdout.write(line); } };
       const stream = fs.createWriteStream(c.target, { flags: 'a' });
+      this.files.push(stream);
       return { format: c.format, write: (line: string) => { stream.write(line); } };
     });
   }
 
   write(req: IncomingMessage, status: number, bodyBytes: number, startMicros: number): void {
     for (const output of this.outputs) output.write(formatAccessLine(output.format, { req, status, bodyBytes, startMicros }));
+  }
+
+  /** Closes the files once what was written reaches them. */
+  close(): void {
+    for (const file of this.files) file.end();
   }
 }

@@ -34,7 +34,7 @@ export class FrontEnd {
     private config: ServerConfig,
     private readonly supervisor: Supervisor,
     private readonly log: ErrorLog,
-    private readonly accessLog: AccessLog,
+    private accessLog: AccessLog,
   ) {
     this.router = new Router(config);
   }
@@ -43,6 +43,13 @@ export class FrontEnd {
    * A graceful restart's new config: requests from now on are routed by it. The listening
    * sockets stay as they are, so no connection is refused meanwhile.
    */
+  /** From now on requests are logged to `log` (a graceful restart reopens the files, as Apache's does). */
+  replaceAccessLog(log: AccessLog): void {
+    const old = this.accessLog;
+    this.accessLog = log;
+    old.close();
+  }
+
   reconfigure(config: ServerConfig): void {
     const addresses = (c: ServerConfig) => c.listen.map((a) => `${a.host}:${a.port}`).sort().join(' ');
     if (addresses(config) !== addresses(this.config)) {
