@@ -127,7 +127,8 @@ export class Server {
       if (moved === null) return this.refused(kind, 'a process group it adds did not start (see the error log)');
       const { kept, removed } = moved;
       this.watchPreloaded(plan.watched);
-      this.frontEnd.reconfigure(config);
+      const unbound = await this.frontEnd.reconfigure(config);
+      for (const problem of unbound) this.log.error(`Could not listen on ${problem}`);
       this.config = config;
       const stopped = removed.map((pool) => {
         this.log.notice(`${pool.label} is no longer configured; stopping it once its requests finish`);
@@ -135,7 +136,9 @@ export class Server {
       });
       const done = await Promise.all(kept.map((pool) => pool.restart({ reason: kind === 'graceful' ? 'graceful restart' : 'restart', grace: this.graceOf(pool, kind) })));
       await Promise.all(stopped);
-      return this.outcome(kind, done.every(Boolean), started);
+      const reply = this.outcome(kind, done.every(Boolean), started);
+      if (unbound.length === 0) return reply;
+      return { ok: false, message: `${reply.message}; could not listen on ${unbound.join(', ')}` };
     });
   }
 

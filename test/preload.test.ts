@@ -7,21 +7,12 @@ import { execFileSync } from 'node:child_process';
 import * as net from 'node:net';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { APPS, DEBIAN_PYTHON, request, startServe, tempDir, writeConf } from './helpers/tswsgi';
+import { APPS, DEBIAN_PYTHON, freePort, request, startServe, tempDir, writeConf } from './helpers/tswsgi';
 
 interface Where {
   pid: number;
   marker_id: number | null;
   created_id: number | null;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 test('a request that arrives while the processes are preloading waits, then finds the preload', async () => {

@@ -10,7 +10,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { APPS, BIN, request, startServe, tempDir, writeConf, type RunningServer } from './helpers/tswsgi';
+import { APPS, BIN, freePort, request, startServe, tempDir, writeConf, type RunningServer } from './helpers/tswsgi';
 import { more, steadyLoad, summary, type Load, type Outcome } from './helpers/load';
 
 const run = promisify(execFile);
@@ -392,6 +392,31 @@ WSGIScriptAlias / ${APPS}/probe.wsgi
     assert.doesNotMatch(fs.readFileSync(`${accessLog}.1`, 'utf8'), /\/after/);
     assert.match(fs.readFileSync(`${errorLog}.1`, 'utf8'), /is ready after/);
     assert.doesNotMatch(fs.readFileSync(`${errorLog}.1`, 'utf8'), /every process replaced/);
+  } finally {
+    await server.stop();
+  }
+});
+
+// As Apache's graceful restart: the new config's Listen lines are listened on, and an address it
+// no longer lists takes no more connections; an address both list keeps its socket throughout.
+test('a graceful restart applies Listen changes', { timeout: 60_000 }, async () => {
+  const [kept, gone, added] = [await freePort(), await freePort(), await freePort()];
+  const conf = path.join(tempDir(), 'httpd.conf');
+  const site = (ports: number[]) => `${ports.map((p) => `Listen 127.0.0.1:${p}`).join('\n')}
+LogLevel notice
+WSGIScriptAlias / ${APPS}/probe.wsgi
+`;
+  fs.writeFileSync(conf, site([kept, gone]));
+  const server = await startServe(conf);
+  const status = async (port: number) => (await request(`http://127.0.0.1:${port}/`)).status;
+  try {
+    assert.deepEqual([await status(kept), await status(gone)], [200, 200]);
+    fs.writeFileSync(conf, site([kept, added]));
+    const { stdout } = await run(process.execPath, [BIN, 'graceful', '--pid', String(server.child.pid)]);
+    assert.match(stdout, /every process replaced/);
+    assert.deepEqual([await status(kept), await status(added)], [200, 200]);
+    await assert.rejects(status(gone), /ECONNREFUSED/);
+    await server.waitForLog(new RegExp(`No longer listening on 127\\.0\\.0\\.1:${gone}`));
   } finally {
     await server.stop();
   }

@@ -23,7 +23,12 @@ const DROPS_CONNECTION = new Set([400, 408, 411, 413, 414, 431, 500, 501, 503]);
 type WsgiRoute = Extract<Route, { kind: 'wsgi' }>;
 
 export class FrontEnd {
-  private readonly servers: http.Server[] = [];
+  /** The listening sockets, each with the Listen address it was opened for. */
+  private listeners: Array<{ server: http.Server; address: ListenAddress }> = [];
+  /** Every listening socket opened, also those a graceful restart retired, whose connections may linger. */
+  private readonly servers = new Set<http.Server>();
+  /** Addresses a graceful restart removed: requests still arriving on their connections close them. */
+  private readonly retired = new WeakSet<ListenAddress>();
   private router: Router;
   private readonly active = new WeakMap<Socket, HttpExchange>();
   private inFlight = 0;
@@ -39,10 +44,6 @@ export class FrontEnd {
     this.router = new Router(config);
   }
 
-  /**
-   * A graceful restart's new config: requests from now on are routed by it. The listening
-   * sockets stay as they are, so no connection is refused meanwhile.
-   */
   /** From now on requests are logged to `log` (a graceful restart reopens the files, as Apache's does). */
   replaceAccessLog(log: AccessLog): void {
     const old = this.accessLog;
@@ -50,13 +51,41 @@ export class FrontEnd {
     old.close();
   }
 
-  reconfigure(config: ServerConfig): void {
-    const addresses = (c: ServerConfig) => c.listen.map((a) => `${a.host}:${a.port}`).sort().join(' ');
-    if (addresses(config) !== addresses(this.config)) {
-      this.log.warn(`Listen changed (${addresses(this.config)} -> ${addresses(config)}); stop and start tswsgi for that to take effect`);
-    }
+  /**
+   * A graceful restart's new config: requests from now on are routed by it. Listening sockets
+   * whose address stays are kept, so no connection is refused meanwhile; new addresses are
+   * bound, and addresses no longer listed stop taking connections (their connections close after
+   * the request they carry). Resolves with what could not be bound, each as "host:port: error".
+   */
+  async reconfigure(config: ServerConfig): Promise<string[]> {
     this.config = config;
     this.router = new Router(config);
+    // Each Listen line keeps a socket opened for the same host:port, if one is left over.
+    const kept = new Set<(typeof this.listeners)[number]>();
+    const added: ListenAddress[] = [];
+    for (const address of config.listen) {
+      const same = this.listeners.find((l) => !kept.has(l) && listenKey(l.address) === listenKey(address));
+      if (same) kept.add(same);
+      else added.push(address);
+    }
+    for (const listener of this.listeners) {
+      if (kept.has(listener)) continue;
+      this.retired.add(listener.address);
+      listener.server.close();
+      listener.server.closeIdleConnections();
+      this.log.notice(`No longer listening on ${listenKey(listener.address)}`);
+    }
+    this.listeners = [...kept];
+    const problems: string[] = [];
+    for (const address of added) {
+      try {
+        await this.listenOn(address);
+        this.log.notice(`Listening on ${listenKey(address)}`);
+      } catch (err) {
+        problems.push(`${listenKey(address)}: ${(err as Error).message}`);
+      }
+    }
+    return problems;
   }
 
   /** Starts listening on every address; resolves with the bound addresses. */
@@ -95,11 +124,12 @@ export class FrontEnd {
     // Answering 100 Continue only once the request is known to be acceptable saves the client a refused upload.
     server.on('checkContinue', (req, res) => this.handle(req, res, address));
     server.on('clientError', (err: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Socket) => this.clientError(err, socket));
-    this.servers.push(server);
     return new Promise((resolve, reject) => {
       server.once('error', reject);
       server.listen(address.port, address.host, () => {
         server.off('error', reject);
+        this.listeners.push({ server, address });
+        this.servers.add(server);
         resolve(server.address() as AddressInfo);
       });
     });
@@ -113,7 +143,7 @@ export class FrontEnd {
       this.accessLog.write(req, res.statusCode, record.bytes, startMicros);
       this.requestDone();
     });
-    if (!this.config.keepAlive) res.shouldKeepAlive = false;
+    if (!this.config.keepAlive || this.retired.has(listener)) res.shouldKeepAlive = false;
     const problem = checkRequest(req, this.config);
     if (problem) return this.refuse(req, res, record, problem.status, problem.message);
     let target;
@@ -274,3 +304,5 @@ export class FrontEnd {
     if (this.inFlight === 0) for (const wake of this.idleWaiters.splice(0)) wake();
   }
 }
+
+const listenKey = (address: ListenAddress) => `${address.host}:${address.port}`;

@@ -125,6 +125,16 @@ export function tempDir(prefix = 'tswsgi-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
+/** A loopback port that was free a moment ago. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
 /** Writes an Apache config file into a fresh temp dir and returns its path. */
 export function writeConf(text: string): string {
   const file = path.join(tempDir(), 'httpd.conf');
