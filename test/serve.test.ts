@@ -44,7 +44,8 @@ describe('process groups and WSGIImportScript', () => {
     assert.equal(where.application_group, '');
     assert.notEqual(where.marker_id, null, 'marker present');
     assert.equal(where.marker_id, where.created_id, 'the very object the import script made');
-    assert.ok(latency < 100, `first request took ${latency} ms`);
+    // The import takes 2 s: well under that means no import ran for this request (a loaded machine can take 100 ms).
+    assert.ok(latency < 1000, `first request took ${latency} ms`);
   });
 
   test('every process of the group was preloaded', async () => {
