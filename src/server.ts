@@ -143,10 +143,12 @@ export class Server {
   }
 
   /**
-   * Opens the error log and access logs again, at the paths the config names now: as Apache on a
-   * graceful restart, so that logrotate's postrotate can move the files and then ask for one.
+   * Opens the error log and access logs again, at the paths the config names now, and takes its
+   * LogLevel: as Apache on a graceful restart, so that logrotate's postrotate can move the files
+   * and then ask for one.
    */
   private reopenLogs(config: ServerConfig): void {
+    this.log.level = config.logLevel;
     const old = this.errorFile;
     this.errorFile = openErrorLog(config);
     old?.end();

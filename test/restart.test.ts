@@ -421,3 +421,24 @@ WSGIScriptAlias / ${APPS}/probe.wsgi
     await server.stop();
   }
 });
+
+test('a graceful restart applies a new LogLevel to the front end\'s own lines', { timeout: 60_000 }, async () => {
+  const conf = path.join(tempDir(), 'httpd.conf');
+  const site = (level: string) => `Listen 127.0.0.1:0
+LogLevel ${level}
+WSGIScriptAlias /app ${APPS}/probe.wsgi
+`;
+  fs.writeFileSync(conf, site('warn'));
+  const server = await startServe(conf);
+  try {
+    // A 404 from the front end is logged at info.
+    assert.equal((await request(`${server.url}/quiet`)).status, 404);
+    fs.writeFileSync(conf, site('info'));
+    await run(process.execPath, [BIN, 'graceful', '--pid', String(server.child.pid)]);
+    assert.equal((await request(`${server.url}/loud`)).status, 404);
+    await server.waitForLog(/Refused GET \/loud from \S+ with 404/);
+    assert.doesNotMatch(server.errorLog(), /Refused GET \/quiet/);
+  } finally {
+    await server.stop();
+  }
+});

@@ -27,12 +27,22 @@ export interface LogSink {
 }
 
 export class ErrorLog {
-  private readonly rank: number;
+  private rank: number;
 
   constructor(
-    readonly level: LogLevel,
+    private current: LogLevel,
     private readonly sink: LogSink = { write: (line) => process.stderr.write(line) },
   ) {
+    this.rank = LOG_LEVELS.indexOf(current);
+  }
+
+  get level(): LogLevel {
+    return this.current;
+  }
+
+  /** A graceful restart's LogLevel. */
+  set level(level: LogLevel) {
+    this.current = level;
     this.rank = LOG_LEVELS.indexOf(level);
   }
 
