@@ -155,7 +155,9 @@ describe('WSGIRestrictEmbedded On: %{GLOBAL} import scripts still run in the ser
     await run.server.waitForLog(new RegExp(`(Loaded import script '${escape(MARKER)}' into application group '%\\{GLOBAL\\}'[^]*){${processes}}`));
     const pids = preloadedBy(run.server.errorLog(), MARKER, '%{GLOBAL}', '%{GLOBAL}');
     assert.equal(new Set(pids).size, processes);
-    assert.deepEqual(loadingLines(run.server.errorLog(), MARKER), pids.map((pid) => ({ pid, process: '', application: '' })));
+    // Processes load side by side, so their "Loading" lines and "Loaded" lines may come in different orders.
+    const byPid = (a: { pid: number }, b: { pid: number }) => a.pid - b.pid;
+    assert.deepEqual(loadingLines(run.server.errorLog(), MARKER).sort(byPid), pids.map((pid) => ({ pid, process: '', application: '' })).sort(byPid));
     for (const pid of pids) assert.doesNotThrow(() => process.kill(pid, 0), `process ${pid} is still there`);
   });
 
