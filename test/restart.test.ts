@@ -14,6 +14,8 @@ import { APPS, BIN, freePort, request, startServe, tempDir, writeConf, type Runn
 import { more, steadyLoad, summary, type Load, type Outcome } from './helpers/load';
 
 const run = promisify(execFile);
+/** `tswsgi graceful` for the server, as an operator would send it. */
+const graceful = (server: RunningServer) => run(process.execPath, [BIN, 'graceful', '--pid', String(server.child.pid)]);
 /** The issue's bound: no response during a restart slower than this. */
 const SLOWEST_MS = 250;
 const IMPORT_SECONDS = '2';
@@ -93,7 +95,7 @@ describe('rolling restarts under load, with a 2 s import', { timeout: 180_000 },
   test('tswsgi graceful: answers once every process is replaced; no request fails or stalls', async () => {
     let reply = '';
     const outcomes = await throughRestart(server, 'roll', async () => {
-      const { stdout } = await run(process.execPath, [BIN, 'graceful', '--pid', String(server.child.pid)]);
+      const { stdout } = await graceful(server);
       reply = stdout;
     });
     assert.match(reply, /graceful: every process replaced in \d/);
@@ -186,7 +188,7 @@ SetEnv APP_VERSION two`)
       .replace(/WSGIDaemonProcess interval .*\n.*\n.*\n/, '')
       .replace('WSGIDaemonProcess roll processes=1', 'WSGIDaemonProcess roll processes=2');
     fs.writeFileSync(conf, text);
-    const outcomes = await throughRestart(server, 'roll', () => run(process.execPath, [BIN, 'graceful', '--pid', String(server.child.pid)]));
+    const outcomes = await throughRestart(server, 'roll', () => graceful(server));
     assertNoStall(outcomes, 'graceful into a new config');
     const extra = await request(`${server.url}/extra/`);
     assert.equal(extra.status, 200);
@@ -220,7 +222,7 @@ WSGIScriptAlias /app ${APPS}/lifecycle.wsgi process-group=app application-group=
 WSGIImportScript ${crash} process-group=broken application-group=%{GLOBAL}
 WSGIScriptAlias /broken ${APPS}/lifecycle.wsgi process-group=broken application-group=%{GLOBAL}
 `);
-      await assert.rejects(run(process.execPath, [BIN, 'graceful', '--pid', String(server.child.pid)]),
+      await assert.rejects(graceful(server),
         (err: { stderr: string }) => /graceful refused, still serving the previous configuration: a process group it adds did not start/.test(err.stderr));
       await more(load, 20);
       const outcomes = await load.stop();
@@ -291,8 +293,7 @@ WSGIScriptAlias / ${script} process-group=app application-group=%{GLOBAL}
     try {
       await oldProcessServesThrough(server, 'graceful into broken code', async (load) => {
         fs.writeFileSync(script, 'raise RuntimeError("the new release is broken")\n');
-        const graceful = run(process.execPath, [BIN, 'graceful', '--pid', String(server.child.pid)]);
-        await assert.rejects(graceful, (err: { stderr: string }) => /some replacements failed/.test(err.stderr));
+        await assert.rejects(graceful(server), (err: { stderr: string }) => /some replacements failed/.test(err.stderr));
         await more(load, 50);
       });
       assert.match(server.errorLog(), /RuntimeError: the new release is broken/);
@@ -324,7 +325,7 @@ WSGIScriptAlias /gone ${app} process-group=gone application-group=%{GLOBAL}
     await pause(100);
     fs.writeFileSync(conf, kept);
     const started = Date.now();
-    await run(process.execPath, [BIN, 'graceful', '--pid', String(server.child.pid)]);
+    await graceful(server);
     const took = Date.now() - started;
     assert.deepEqual((await Promise.all(replies)).map((r) => r.status), [200, 200, 200], 'the running and the queued requests all ran');
     // Its queue empty, the group stops then, not at its graceful-timeout plus shutdown-timeout (20 s).
@@ -384,7 +385,7 @@ WSGIScriptAlias / ${APPS}/probe.wsgi
     await eventually(accessLog, /"GET \/before HTTP\/1.1" 200/);
     fs.renameSync(errorLog, `${errorLog}.1`);
     fs.renameSync(accessLog, `${accessLog}.1`);
-    await run(process.execPath, [BIN, 'graceful', '--pid', String(server.child.pid)]);
+    await graceful(server);
     assert.equal((await request(`${server.url}/after`)).status, 200);
     await eventually(accessLog, /"GET \/after HTTP\/1.1" 200/);
     await eventually(errorLog, /every process replaced/);
@@ -412,7 +413,7 @@ WSGIScriptAlias / ${APPS}/probe.wsgi
   try {
     assert.deepEqual([await status(kept), await status(gone)], [200, 200]);
     fs.writeFileSync(conf, site([kept, added]));
-    const { stdout } = await run(process.execPath, [BIN, 'graceful', '--pid', String(server.child.pid)]);
+    const { stdout } = await graceful(server);
     assert.match(stdout, /every process replaced/);
     assert.deepEqual([await status(kept), await status(added)], [200, 200]);
     await assert.rejects(status(gone), /ECONNREFUSED/);
@@ -434,7 +435,7 @@ WSGIScriptAlias /app ${APPS}/probe.wsgi
     // A 404 from the front end is logged at info.
     assert.equal((await request(`${server.url}/quiet`)).status, 404);
     fs.writeFileSync(conf, site('info'));
-    await run(process.execPath, [BIN, 'graceful', '--pid', String(server.child.pid)]);
+    await graceful(server);
     assert.equal((await request(`${server.url}/loud`)).status, 404);
     await server.waitForLog(/Refused GET \/loud from \S+ with 404/);
     assert.doesNotMatch(server.errorLog(), /Refused GET \/quiet/);

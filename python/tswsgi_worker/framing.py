@@ -24,9 +24,9 @@ def encode_frame(type, payload):
     return _HEADER.pack(ord(type), len(payload)) + payload
 
 
-def parse_header(header, offset=0):
-    """Return (type letter, payload length) of the 5-byte frame header at offset."""
-    code, length = _HEADER.unpack_from(header, offset)
+def parse_header(header):
+    """Return (type letter, payload length) of a 5-byte frame header."""
+    code, length = _HEADER.unpack(header)
     type = TYPES.get(code)
     if type is None:
         raise ProtocolError('unknown frame type %r' % chr(code))

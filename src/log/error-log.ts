@@ -30,19 +30,18 @@ export class ErrorLog {
   private rank: number;
 
   constructor(
-    private current: LogLevel,
+    level: LogLevel,
     private readonly sink: LogSink = { write: (line) => process.stderr.write(line) },
   ) {
-    this.rank = LOG_LEVELS.indexOf(current);
+    this.rank = LOG_LEVELS.indexOf(level);
   }
 
   get level(): LogLevel {
-    return this.current;
+    return LOG_LEVELS[this.rank]!;
   }
 
   /** A graceful restart's LogLevel. */
   set level(level: LogLevel) {
-    this.current = level;
     this.rank = LOG_LEVELS.indexOf(level);
   }
 
