@@ -211,6 +211,22 @@ describe('WSGIDaemonProcess options', () => {
     assert.deepEqual(facts.argv, ['mod_wsgi']);
   });
 
+  test('every thread of a worker runs under SCHED_BATCH, so a woken request thread does not preempt the front end', async () => {
+    const facts = (await request(server.url + '/slow/')).json();
+    assert.equal(facts.request_thread_policy, 'SCHED_BATCH');
+    const tasks = fs.readdirSync(`/proc/${facts.pid}/task`);
+    assert.ok(tasks.length > 1, 'the worker has its serving threads');
+    for (const task of tasks) {
+      // Field 41 of stat is the policy; counting starts after the parenthesised name (field 2).
+      const stat = fs.readFileSync(`/proc/${facts.pid}/task/${task}/stat`, 'utf8');
+      const policy = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[41 - 3]);
+      assert.equal(policy, 3, `thread ${task} has policy ${policy}, not SCHED_BATCH (3)`);
+    }
+    // The front end itself keeps the default policy (SCHED_OTHER, 0).
+    const own = fs.readFileSync(`/proc/${server.child.pid}/stat`, 'utf8');
+    assert.equal(Number(own.slice(own.lastIndexOf(')') + 2).split(' ')[41 - 3]), 0);
+  });
+
   test('processes= given makes wsgi.multiprocess True only when given; threads=1 + maximum-requests=1 is run_once', async () => {
     const shaped = (await request(server.url + '/shaped/')).json();
     assert.equal(shaped.multiprocess, true);

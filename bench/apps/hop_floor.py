@@ -3,8 +3,10 @@
 Listens on the UNIX socket given as argv[1]; each connection gets a thread that,
 like a tswsgi worker thread, waits in poll(), reads one length-prefixed request
 and answers with a canned response of the size of hello's H, D and Z frames.
+Its threads run under SCHED_BATCH, as tswsgi's workers do.
 """
 
+import os
 import select
 import socket
 import struct
@@ -31,6 +33,7 @@ def serve(conn):
 
 
 def main(path):
+    os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
     listener = socket.socket(socket.AF_UNIX)
     listener.bind(path)
     listener.listen(64)

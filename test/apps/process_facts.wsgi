@@ -20,6 +20,7 @@ def application(environ, start_response):
         'run_once': environ['wsgi.run_once'],
         'argv': sys.argv,
         'pid': os.getpid(),
+        'request_thread_policy': os.sched_getscheduler(0) == os.SCHED_BATCH and 'SCHED_BATCH',
     }).encode()
     start_response('200 OK', [('Content-Type', 'application/json')])
     return [body]
