@@ -5,9 +5,9 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { jitteredLimit, recycleReason, type RecycleFacts, type RecycleLimits } from '../src/process/recycling';
 
-const NONE: RecycleLimits = { maximumRequests: 0, restartInterval: 0, inactivityTimeout: 0, memoryLimit: 0 };
+const NONE: RecycleLimits = { maximumRequests: 0, restartInterval: 0, inactivityTimeout: 0, memoryLimit: 0, cpuTimeLimit: 0 };
 const facts = (over: Partial<RecycleFacts> = {}): RecycleFacts => ({
-  requests: 0, readyAt: 0, lastActivity: 0, busy: 0, residentBytes: () => 50_000_000, ...over,
+  requests: 0, readyAt: 0, lastActivity: 0, busy: 0, residentBytes: () => 50_000_000, cpuSeconds: () => 0.5, ...over,
 });
 
 test('jitter: a limit between maximum-requests and maximum-requests + jitter, spread across processes', () => {
@@ -26,6 +26,9 @@ test('each limit, and only when reached', () => {
   assert.match(recycleReason(facts({ readyAt: now - 5_000 }), { ...NONE, restartInterval: 5 }, 0, now)!, /restart-interval \(5 s\)/);
   assert.match(recycleReason(facts({ residentBytes: () => 60_000_001 }), { ...NONE, memoryLimit: 60_000_000 }, 0, now)!, /memory-limit/);
   assert.equal(recycleReason(facts({ residentBytes: () => null }), { ...NONE, memoryLimit: 1 }, 0, now), null, 'a process already gone');
+  assert.equal(recycleReason(facts({ cpuSeconds: () => 1.99 }), { ...NONE, cpuTimeLimit: 2 }, 0, now), null);
+  assert.match(recycleReason(facts({ cpuSeconds: () => 2 }), { ...NONE, cpuTimeLimit: 2 }, 0, now)!, /cpu-time-limit \(2 s\) reached: 2\.00 s of CPU used/);
+  assert.equal(recycleReason(facts({ cpuSeconds: () => null }), { ...NONE, cpuTimeLimit: 1 }, 0, now), null, 'a process already gone');
 });
 
 test('inactivity-timeout: only an idle process that has served something', () => {

@@ -20,7 +20,7 @@ const graceful = (server: RunningServer) => run(process.execPath, [BIN, 'gracefu
 const SLOWEST_MS = 250;
 const IMPORT_SECONDS = '2';
 
-const GROUPS = ['roll', 'pair', 'maxreq', 'interval', 'memory'] as const;
+const GROUPS = ['roll', 'pair', 'maxreq', 'interval', 'memory', 'cpu'] as const;
 
 function configText(dir: string, extra = ''): string {
   const groupOptions: Record<string, string> = {
@@ -29,6 +29,7 @@ function configText(dir: string, extra = ''): string {
     maxreq: 'processes=1 threads=4 maximum-requests=150',
     interval: 'processes=1 threads=4 restart-interval=4',
     memory: 'processes=1 threads=4 memory-limit=60000000',
+    cpu: 'processes=1 threads=4 cpu-time-limit=2',
   };
   return `Listen 127.0.0.1:0
 LogLevel info
@@ -177,6 +178,14 @@ describe('rolling restarts under load, with a 2 s import', { timeout: 180_000 },
     });
     assertNoStall(outcomes, 'memory-limit');
     assert.match(server.errorLog(), /Replacing process \d+ of process group 'memory': memory-limit \(60000000 bytes\) exceeded: \d+ bytes resident/);
+  });
+
+  test('cpu-time-limit: a process that has used that much CPU is replaced', async () => {
+    const outcomes = await throughRestart(server, 'cpu', async () => {
+      assert.equal((await request(`${server.url}/cpu/burn?2.2`)).status, 200);
+    });
+    assertNoStall(outcomes, 'cpu-time-limit');
+    assert.match(server.errorLog(), /Replacing process \d+ of process group 'cpu': cpu-time-limit \(2 s\) reached: \d+\.\d\d s of CPU used/);
   });
 
   test('graceful restart into a changed config: a group added, one removed, one changed', async () => {

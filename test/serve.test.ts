@@ -211,6 +211,20 @@ describe('WSGIDaemonProcess options', () => {
     assert.deepEqual(facts.argv, ['mod_wsgi']);
   });
 
+  test('cpu-priority, virtual-memory-limit, stack-size and python-eggs shape the process', async () => {
+    const facts = (await request(server.url + '/shaped/')).json();
+    assert.equal(facts.nice, 5);
+    assert.deepEqual(facts.address_space_limit, [4000000000, 4000000000]);
+    assert.equal(facts.thread_stack_size, 524288);
+    assert.equal(facts.PYTHON_EGG_CACHE, '/tmp/tswsgi-eggs');
+    // Without them, the defaults: the slow group's process.
+    const plain = (await request(server.url + '/slow/')).json();
+    assert.equal(plain.nice, 0);
+    assert.equal(plain.address_space_limit[0], -1);
+    assert.equal(plain.thread_stack_size, 0);
+    assert.equal(plain.PYTHON_EGG_CACHE, null);
+  });
+
   test('every thread of a worker runs under SCHED_BATCH, so a woken request thread does not preempt the front end', async () => {
     const facts = (await request(server.url + '/slow/')).json();
     assert.equal(facts.request_thread_policy, 'SCHED_BATCH');

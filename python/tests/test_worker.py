@@ -582,3 +582,52 @@ class LifecycleTest(unittest.TestCase):
         self.assertEqual([type for type, _ in frames], ['X'])
         worker.wait_for_log("Application group '' is not served by this process, which serves "
                             "application group 'other'.")
+
+
+class RequestSocketTest(unittest.TestCase):
+    """WSGIDaemonProcess listen-backlog=, send-buffer-size= and receive-buffer-size= on the request socket."""
+
+    def setUp(self):
+        self.directory = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, self.directory)
+
+    def listening(self, **overrides):
+        from tswsgi_worker import settings as settings_module
+        from tswsgi_worker.server import Server
+        data = dict(socket=os.path.join(self.directory, 'w.sock'), processGroup='test', applicationGroup='',
+                    threads=1, importScripts=[], pythonPath=[], home=None, logLevel='info',
+                    multiprocess=False, multithread=False, runOnce=False, umask=None, locale=None)
+        data.update(overrides)
+        server = Server(settings_module.parse(json.dumps(data)), None, None)
+        server.listen()
+        self.addCleanup(server._sock.close)
+        return server
+
+    def pending_connections(self, path, most):
+        """How many connections the socket queues before a non-blocking connect is refused (none is accepted)."""
+        count = 0
+        while count < most:
+            conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.addCleanup(conn.close)
+            conn.setblocking(False)
+            try:
+                conn.connect(path)
+            except BlockingIOError:
+                return count
+            count += 1
+        return count
+
+    def test_listen_backlog(self):
+        server = self.listening(listenBacklog=2)
+        # Linux queues one more than the backlog on a UNIX socket.
+        self.assertEqual(self.pending_connections(server._settings.socket, 10), 3)
+
+    def test_default_backlog_is_not_small(self):
+        server = self.listening()
+        self.assertEqual(self.pending_connections(server._settings.socket, 50), 50)
+
+    def test_buffer_sizes(self):
+        server = self.listening(sendBufferSize=65536, receiveBufferSize=32768)
+        # Linux doubles the value asked for, to leave room for its bookkeeping.
+        self.assertEqual(server._sock.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF), 2 * 65536)
+        self.assertEqual(server._sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF), 2 * 32768)

@@ -8,6 +8,7 @@ build the same objects with this module, each with its own settings.
 import os
 import site
 import sys
+import threading
 
 from .loader import ScriptLoader
 from .log import LogStream
@@ -70,6 +71,12 @@ def start(settings, log, control, subinterpreter=False):
         if error is not None:
             report['error'] = error  # optional in ImportReport: left out on success
         control.send('import', **report)
+    if settings.stack_size is not None:
+        # Each interpreter keeps its own size for the threads it starts.
+        try:
+            threading.stack_size(settings.stack_size)
+        except (ValueError, RuntimeError) as exc:
+            log.error('Unable to set the thread stack size to %d bytes: %s' % (settings.stack_size, exc))
     handler = RequestHandler(settings, loader, log, LogStream(log, '<wsgi.errors>'))
     server = Server(settings, handler, log)
     server.listen()

@@ -67,6 +67,13 @@ def _set_process_name(name, log):
 def _apply_process_options(settings, log):
     if settings.display_name:
         _set_process_name(settings.display_name, log)
+    if settings.virtual_memory_limit is not None:
+        import resource
+        limit = settings.virtual_memory_limit
+        try:
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        except (OSError, ValueError) as exc:
+            log.error('Unable to set the virtual memory limit of the process to %d bytes: %s' % (limit, exc))
     # WSGIDaemonProcess umask= and locale= (LANG and LC_ALL are already in the environment).
     if settings.umask is not None:
         os.umask(settings.umask)

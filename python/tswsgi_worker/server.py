@@ -31,9 +31,16 @@ class Server:
             os.unlink(path)  # left over from a process that died
         except FileNotFoundError:
             pass
+        settings = self._settings
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        # Accepted connections inherit the buffer sizes (WSGIDaemonProcess send-/receive-buffer-size).
+        if settings.send_buffer_size is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, settings.send_buffer_size)
+        if settings.receive_buffer_size is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, settings.receive_buffer_size)
         sock.bind(path)
-        sock.listen(max(self._settings.threads, 128))
+        backlog = settings.listen_backlog
+        sock.listen(max(settings.threads, 128) if backlog is None else backlog)
         self._inode = os.stat(path).st_ino
         self._sock = sock
 

@@ -18,7 +18,8 @@ INTERPRETER_MODES = ('main', 'sub')
 Settings = collections.namedtuple('Settings', [
     'socket', 'process_group', 'application_group', 'threads', 'import_scripts', 'python_path',
     'home', 'log_level', 'multiprocess', 'multithread', 'run_once', 'umask', 'locale',
-    'interpreters', 'application_groups', 'display_name',
+    'interpreters', 'application_groups', 'display_name', 'stack_size', 'virtual_memory_limit',
+    'listen_backlog', 'send_buffer_size', 'receive_buffer_size',
 ])
 
 
@@ -47,6 +48,11 @@ def parse(text):
                 ApplicationGroup(item['name'], item['socket'])
                 for item in data.get('applicationGroups', ())),
             display_name=data.get('displayName'),
+            stack_size=data.get('stackSize'),
+            virtual_memory_limit=data.get('virtualMemoryLimit'),
+            listen_backlog=data.get('listenBacklog'),
+            send_buffer_size=data.get('sendBufferSize'),
+            receive_buffer_size=data.get('receiveBufferSize'),
         )
     except KeyError as exc:
         raise ValueError('TSWSGI_WORKER: missing key %s' % exc) from None
@@ -81,6 +87,11 @@ def dump(settings):
         'applicationGroups': [{'name': group.name, 'socket': group.socket}
                               for group in settings.application_groups],
         'displayName': settings.display_name,
+        'stackSize': settings.stack_size,
+        'virtualMemoryLimit': settings.virtual_memory_limit,
+        'listenBacklog': settings.listen_backlog,
+        'sendBufferSize': settings.send_buffer_size,
+        'receiveBufferSize': settings.receive_buffer_size,
     })
 
 

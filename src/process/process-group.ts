@@ -18,19 +18,22 @@ export function groupLabel(name: string, applicationGroup = ''): string {
 }
 
 /**
- * WSGIDaemonProcess lang= and locale= become LANG and LC_ALL, and user= the uid, gid and
- * HOME, USER and LOGNAME of the processes, as mod_wsgi sets them.
+ * WSGIDaemonProcess lang=, locale= and python-eggs= become LANG, LC_ALL and PYTHON_EGG_CACHE,
+ * cpu-priority= the nice value, and user= the uid, gid and HOME, USER and LOGNAME of the
+ * processes, as mod_wsgi sets them.
  */
 function launchOptions(config: ProcessGroupConfig, credentials: Credentials | null, server: ServerConfig): LaunchOptions {
   const env: NodeJS.ProcessEnv = {};
   if (typeof config.options.lang === 'string') env.LANG = config.options.lang;
   if (typeof config.options.locale === 'string') env.LC_ALL = config.options.locale;
+  if (typeof config.options['python-eggs'] === 'string') env.PYTHON_EGG_CACHE = config.options['python-eggs'];
+  const priority = numericOption(config, 'cpu-priority') || undefined;
   const pythonFlags = new Array<string>(server.pythonOptimize).fill('-O');
-  if (!credentials) return { env, pythonFlags };
+  if (!credentials) return { env, pythonFlags, priority };
   Object.assign(env, { HOME: credentials.home, USER: credentials.user, LOGNAME: credentials.user });
   // Without home=, a process of another user starts in that user's home directory, if there is one.
   const cwd = config.home ?? (fs.existsSync(credentials.home) ? credentials.home : '/');
-  return { env, uid: credentials.uid, gid: credentials.gid, cwd, pythonFlags, packageDir: workerPackageFor(server) };
+  return { env, uid: credentials.uid, gid: credentials.gid, cwd, pythonFlags, packageDir: workerPackageFor(server), priority };
 }
 
 /**
@@ -426,6 +429,11 @@ export class ProcessGroup extends EventEmitter {
       locale: typeof config.options.locale === 'string' ? config.options.locale : null,
       displayName: typeof config.options['display-name'] === 'string'
         ? config.options['display-name'].replace('%{GROUP}', `(wsgi:${config.name})`) : null,
+      stackSize: numericOption(config, 'stack-size') || null,
+      virtualMemoryLimit: numericOption(config, 'virtual-memory-limit') || null,
+      listenBacklog: typeof config.options['listen-backlog'] === 'number' ? config.options['listen-backlog'] : null,
+      sendBufferSize: numericOption(config, 'send-buffer-size') || null,
+      receiveBufferSize: numericOption(config, 'receive-buffer-size') || null,
     }, this.log, launchOptions(config, this.credentials, this.server));
     this.generations.set(worker, this.generation);
     worker.timeouts = {

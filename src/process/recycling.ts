@@ -12,6 +12,7 @@ export interface RecycleLimits {
   inactivityTimeout: number;
   /** Bytes of resident memory (0: no limit). */
   memoryLimit: number;
+  cpuTimeLimit: number;
 }
 
 /** What a check needs to know of a process. */
@@ -22,6 +23,8 @@ export interface RecycleFacts {
   busy: number;
   /** Read only when there is a memory limit: it costs a read of /proc. */
   residentBytes(): number | null;
+  /** Read only when there is a CPU time limit, for the same reason. */
+  cpuSeconds(): number | null;
 }
 
 /** A numeric WSGIDaemonProcess option, or `fallback` when it is not given. */
@@ -36,6 +39,7 @@ export function recycleLimits(config: ProcessGroupConfig): RecycleLimits {
     restartInterval: numericOption(config, 'restart-interval'),
     inactivityTimeout: numericOption(config, 'inactivity-timeout'),
     memoryLimit: numericOption(config, 'memory-limit'),
+    cpuTimeLimit: numericOption(config, 'cpu-time-limit'),
   };
 }
 
@@ -63,6 +67,10 @@ export function recycleReason(process: RecycleFacts, limits: RecycleLimits, requ
   if (limits.memoryLimit > 0) {
     const rss = process.residentBytes();
     if (rss !== null && rss > limits.memoryLimit) return `memory-limit (${limits.memoryLimit} bytes) exceeded: ${rss} bytes resident`;
+  }
+  if (limits.cpuTimeLimit > 0) {
+    const used = process.cpuSeconds();
+    if (used !== null && used >= limits.cpuTimeLimit) return `cpu-time-limit (${limits.cpuTimeLimit} s) reached: ${used.toFixed(2)} s of CPU used`;
   }
   return null;
 }

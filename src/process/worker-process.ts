@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
@@ -27,6 +28,8 @@ export interface LaunchOptions {
   pythonFlags?: string[];
   /** Where the tswsgi_worker package is, when not its own folder (another user may not read that). */
   packageDir?: string;
+  /** WSGIDaemonProcess cpu-priority=: the nice value, when not 0. */
+  priority?: number;
 }
 
 export type InterpreterState = 'ready' | 'pending' | 'failed';
@@ -102,6 +105,7 @@ export class WorkerProcess extends EventEmitter implements ConnectionOwner {
       gid: launch.gid,
       cwd: launch.cwd,
     });
+    if (launch.priority !== undefined && this.child.pid !== undefined) this.setPriority(launch.priority);
     this.child.on('error', (err) => {
       this.log.error(`Unable to start Python worker '${python}' for ${groupLabel}: ${err.message}`);
       // A process that never started emits no 'exit'.
@@ -224,6 +228,30 @@ export class WorkerProcess extends EventEmitter implements ConnectionOwner {
   /** The worker writes every thread's Python stack to its error log (faulthandler on SIGUSR2). */
   dumpStacks(): void {
     if (this.state !== 'exited') this.child.kill('SIGUSR2');
+  }
+
+  /**
+   * Set here, by a front end that may still be root, not by the worker, which already runs as
+   * user= and could not raise its priority. The process has no threads yet: they inherit it.
+   */
+  private setPriority(priority: number): void {
+    try {
+      os.setPriority(this.pid, priority);
+    } catch (err) {
+      this.log.error(`Unable to set the CPU priority of ${this.groupLabel} (pid ${this.pid}) to ${priority}: ${(err as Error).message}`);
+    }
+  }
+
+  /** CPU time used so far, user and system, in seconds; null when it cannot be read. */
+  cpuSeconds(): number | null {
+    try {
+      const stat = fs.readFileSync(`/proc/${this.pid}/stat`, 'latin1');
+      // utime and stime are fields 14 and 15, counted in USER_HZ (100 on Linux), after "(comm)".
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return (Number(fields[14 - 3]) + Number(fields[15 - 3])) / 100;
+    } catch {
+      return null;
+    }
   }
 
   /** Resident memory in bytes, or null when it cannot be read (the process is gone). */

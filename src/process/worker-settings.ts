@@ -41,4 +41,12 @@ export interface WorkerSettings {
   locale: string | null;
   /** WSGIDaemonProcess display-name=, with %{GROUP} expanded: the process name ps shows. */
   displayName: string | null;
+  /** WSGIDaemonProcess stack-size=: bytes of stack for each serving thread, or null for the OS default. */
+  stackSize: number | null;
+  /** WSGIDaemonProcess virtual-memory-limit=: RLIMIT_AS in bytes, or null for none. */
+  virtualMemoryLimit: number | null;
+  /** WSGIDaemonProcess listen-backlog=, send-buffer-size=, receive-buffer-size= of the request socket; null: the defaults. */
+  listenBacklog: number | null;
+  sendBufferSize: number | null;
+  receiveBufferSize: number | null;
 }

@@ -1,5 +1,6 @@
 # For the restart tests: reports the process and whether the preload is here;
 # /sleep?SECONDS holds the request, /grow keeps 64 MB alive (memory-limit),
+# /burn?SECONDS spends that much CPU (cpu-time-limit),
 # /big answers 32 MiB in 256 KiB pieces (more than the sockets on the way hold).
 import json
 import os
@@ -20,6 +21,10 @@ def application(environ, start_response):
         return (_PIECE for _ in range(128))
     if path == '/sleep':
         time.sleep(float(environ.get('QUERY_STRING') or '1'))
+    elif path == '/burn':
+        end = time.process_time() + float(environ.get('QUERY_STRING') or '1')
+        while time.process_time() < end:
+            pass
     elif path == '/grow':
         _kept.append(bytearray(64 * 1024 * 1024))
     marker = sys.modules.get('tswsgi_test_marker')
