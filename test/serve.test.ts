@@ -256,6 +256,22 @@ describe('WSGIDaemonProcess options', () => {
     assert.equal(fs.readFileSync(`/proc/${slow.pid}/comm`, 'utf8').trim(), '(wsgi:slow)');
   });
 
+  test('deadlock-timeout kills a process whose GIL stays held, and a new one serves', async () => {
+    const before = (await request(server.url + '/stuck/')).json<{ pid: number }>();
+    const started = Date.now();
+    const stuck = await request(server.url + '/stuck/hold-gil');
+    assert.equal(stuck.status, 502, 'the request in the killed process');
+    assert.ok(Date.now() - started < 5000, `killed within a few seconds of deadlock-timeout=1 (${Date.now() - started} ms)`);
+    await server.waitForLog(new RegExp(`process ${before.pid} of process group 'stuck': deadlock-timeout \\(1 s\\) expired`));
+    let after = await request(server.url + '/stuck/');
+    for (let i = 0; after.status !== 200 && i < 50; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      after = await request(server.url + '/stuck/');
+    }
+    assert.equal(after.status, 200);
+    assert.notEqual(after.json<{ pid: number }>().pid, before.pid);
+  });
+
   test('startup-timeout kills a process stuck in its import scripts, and the replacement serves', async () => {
     await server.waitForLog(/process group 'slow' was not ready within startup-timeout \(1 s\); killing it/);
     assert.equal((await request(server.url + '/slow/')).status, 200);

@@ -52,6 +52,16 @@ def _yield_to_the_front_end(log):
         log.debug('Keeping the default scheduling policy: %s' % exc)
 
 
+def _report_alive(control):
+    # deadlock-timeout: this thread needs the GIL to run at all, so the front end, which
+    # hears from it every second, can tell when something has held the GIL too long.
+    def beat():
+        while True:
+            control.send('alive')
+            time.sleep(1.0)
+    threading.Thread(target=beat, name='tswsgi-alive', daemon=True).start()
+
+
 def _set_process_name(name, log):
     # WSGIDaemonProcess display-name=: Python cannot rewrite argv[0] as mod_wsgi does, but the
     # kernel's process name (ps -o comm, top; 15 bytes) can be set with prctl(PR_SET_NAME).
@@ -116,6 +126,8 @@ def main():
     signal.signal(signal.SIGUSR2, _stack_dumper(log))
     _yield_to_the_front_end(log)
     control = Control()
+    if settings.deadlock_timeout:
+        _report_alive(control)
     # Process-wide: only here, never again in a sub-interpreter.
     _apply_process_options(settings, log)
     group.setup_interpreter(settings, log)

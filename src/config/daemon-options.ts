@@ -43,7 +43,7 @@ export const DAEMON_OPTIONS: readonly DaemonOptionSpec[] = [
   { name: 'maximum-requests', kind: { type: 'count', min: 0 }, label: 'request count', default: '0', description: 'Replace a process after this many requests (0: never).' },
   seconds('startup-timeout', 'startup timeout', '0', 'Seconds a process may take to load its scripts and become ready.'),
   seconds('shutdown-timeout', 'shutdown timeout', '5', 'Seconds a stopping process may take before it is killed.'),
-  seconds('deadlock-timeout', 'deadlock timeout', '300', 'Seconds the GIL may stay held before the process is replaced. Accepted; no effect yet.'),
+  seconds('deadlock-timeout', 'deadlock timeout', '300', 'Seconds the Python GIL may stay held before the process is killed and replaced (0: never).'),
   seconds('inactivity-timeout', 'inactivity timeout', '0', 'Replace a process idle this long (0: never).'),
   seconds('request-timeout', 'request timeout', '0', 'Seconds a request may run (0: no limit).'),
   seconds('graceful-timeout', 'graceful timeout', '15', 'Seconds a process being replaced may keep serving its requests.'),

@@ -283,8 +283,28 @@ export class ProcessGroup extends EventEmitter {
     return numericOption(this.config, 'eviction-timeout') || this.gracefulTimeout;
   }
 
-  /** Checks each serving process against the recycling options; the supervisor calls this every second. */
+  /** deadlock-timeout (mod_wsgi's default 300 s; 0: off). */
+  private get deadlockTimeout(): number {
+    return numericOption(this.config, 'deadlock-timeout', 300);
+  }
+
+  /**
+   * Kills a process whose GIL has been held for deadlock-timeout (its heartbeat stopped): it can
+   * finish nothing, so, as in mod_wsgi, it goes at once and is replaced as after a crash.
+   */
+  private checkDeadlocks(now: number): void {
+    const timeout = this.deadlockTimeout;
+    if (timeout <= 0) return;
+    for (const worker of [...this.slots, ...this.incoming.values(), ...this.retiring]) {
+      if (!worker || worker.state === 'exited' || now - worker.aliveAt < timeout * 1000) continue;
+      this.log.error(`${worker.label}: deadlock-timeout (${timeout} s) expired, the Python GIL has not been free since; killing the process`);
+      worker.kill();
+    }
+  }
+
+  /** Checks each process against deadlock-timeout and the recycling options; the supervisor calls this every second. */
   checkRecycling(now = Date.now()): void {
+    this.checkDeadlocks(now);
     const limits = recycleLimits(this.config);
     for (const [slot, worker] of this.slots.entries()) {
       if (worker?.state !== 'ready' || this.due.has(slot) || this.incoming.has(slot)) continue;
@@ -434,6 +454,7 @@ export class ProcessGroup extends EventEmitter {
       listenBacklog: typeof config.options['listen-backlog'] === 'number' ? config.options['listen-backlog'] : null,
       sendBufferSize: numericOption(config, 'send-buffer-size') || null,
       receiveBufferSize: numericOption(config, 'receive-buffer-size') || null,
+      deadlockTimeout: this.deadlockTimeout,
     }, this.log, launchOptions(config, this.credentials, this.server));
     this.generations.set(worker, this.generation);
     worker.timeouts = {

@@ -72,6 +72,8 @@ export class WorkerProcess extends EventEmitter implements ConnectionOwner {
   state: ProcessState = 'starting';
   readonly startedAt = Date.now();
   readyAt = 0;
+  /** When the worker last reported that a Python thread could take the GIL (deadlock-timeout). */
+  aliveAt = Date.now();
   /** Requests given to this process so far (maximum-requests). */
   requests = 0;
   /** When a request last started or ended here (inactivity-timeout). */
@@ -279,7 +281,9 @@ export class WorkerProcess extends EventEmitter implements ConnectionOwner {
       this.log.warn(`${this.label} sent a malformed control line: ${line}`);
       return;
     }
-    if (message.event === 'import') {
+    if (message.event === 'alive') {
+      this.aliveAt = Date.now();
+    } else if (message.event === 'import') {
       if (!message.ok) this.importFailures++;
       this.emit('import', message as unknown as ImportReport);
     } else if (message.event === 'group-ready' || message.event === 'group-failed') {

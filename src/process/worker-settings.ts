@@ -49,4 +49,6 @@ export interface WorkerSettings {
   listenBacklog: number | null;
   sendBufferSize: number | null;
   receiveBufferSize: number | null;
+  /** WSGIDaemonProcess deadlock-timeout=: when not 0, the worker reports every second that it could take the GIL. */
+  deadlockTimeout: number;
 }

@@ -1,9 +1,11 @@
 # For the restart tests: reports the process and whether the preload is here;
 # /sleep?SECONDS holds the request, /grow keeps 64 MB alive (memory-limit),
-# /burn?SECONDS spends that much CPU (cpu-time-limit),
+# /burn?SECONDS spends that much CPU (cpu-time-limit), /hold-gil never lets the GIL go
+# (deadlock-timeout: the regular expression engine keeps it while it backtracks, 2**40 ways),
 # /big answers 32 MiB in 256 KiB pieces (more than the sockets on the way hold).
 import json
 import os
+import re
 import sys
 import time
 
@@ -25,6 +27,8 @@ def application(environ, start_response):
         end = time.process_time() + float(environ.get('QUERY_STRING') or '1')
         while time.process_time() < end:
             pass
+    elif path == '/hold-gil':
+        re.match(r'(a+)+$', 'a' * 40 + 'b')
     elif path == '/grow':
         _kept.append(bytearray(64 * 1024 * 1024))
     marker = sys.modules.get('tswsgi_test_marker')
