@@ -68,6 +68,11 @@ export class HttpExchange implements Exchange {
 
   onHead(head: ResponseHead): void {
     if (this.over) return;
+    if (this.oversizedHeader(head)) {
+      this.context.log.error(`Truncated or oversized response headers received from daemon process '${this.channel?.processGroup}': ${this.context.script}`);
+      this.respondWithError(500);
+      return;
+    }
     const code = Number(head.status.slice(0, 3));
     const reason = head.status.slice(4);
     const headers: string[] = [];
@@ -85,6 +90,16 @@ export class HttpExchange implements Exchange {
       this.context.log.error(`Invalid response head from ${this.channel?.processLabel} for '${this.context.script}': ${(err as Error).message}`);
       this.respondWithError(500);
     }
+  }
+
+  /** A header line ("Name: value" and its CRLF) longer than the process group's header-buffer-size. */
+  private oversizedHeader(head: ResponseHead): boolean {
+    const limit = this.channel?.headerLineLimit ?? 0;
+    if (limit === 0) return false;
+    for (let i = 0; i < head.headers.length; i += 2) {
+      if (head.headers[i]!.length + head.headers[i + 1]!.length + 4 > limit) return true;
+    }
+    return false;
   }
 
   onData(chunk: Buffer): void {

@@ -15,6 +15,10 @@ export interface RequestChannel {
   /** The client is gone: drop the connection so the application's reads and writes fail. */
   close(): void;
   readonly processLabel: string;
+  /** The process group's name ('' is %{GLOBAL}). */
+  readonly processGroup: string;
+  /** Longest response header line the process may send (header-buffer-size); 0: no limit. */
+  readonly headerLineLimit: number;
 }
 
 export interface Exchange {

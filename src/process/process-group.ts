@@ -463,6 +463,9 @@ export class ProcessGroup extends EventEmitter {
       socket: (numericOption(config, 'socket-timeout') || this.server.timeout) * 1000,
       request: numericOption(config, 'request-timeout') * 1000,
     };
+    // mod_wsgi's daemon processes pass response headers through a buffer of header-buffer-size
+    // (32 KiB by default); embedded mode, which %{GLOBAL} stands for, has none.
+    worker.headerLineLimit = config.name === '' ? 0 : numericOption(config, 'header-buffer-size') || 32768;
     this.requestLimits.set(worker, jitteredLimit(recycleLimits(config).maximumRequests, this.server.maximumRequestsJitter));
     if (config.startupTimeout > 0) {
       const timer = setTimeout(() => {

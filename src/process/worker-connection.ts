@@ -20,7 +20,9 @@ export interface ConnectionTimeouts {
 
 export interface ConnectionOwner {
   readonly label: string;
+  readonly settings: { readonly processGroup: string };
   readonly timeouts: ConnectionTimeouts;
+  readonly headerLineLimit: number;
   /** A request on this connection ran past request-timeout; it has been answered 504. */
   requestTimedOut(connection: WorkerConnection): void;
   /** The exchange finished and the connection can carry another one. */
@@ -111,6 +113,14 @@ export class WorkerConnection implements RequestChannel {
 
   get processLabel(): string {
     return this.owner.label;
+  }
+
+  get processGroup(): string {
+    return this.owner.settings.processGroup;
+  }
+
+  get headerLineLimit(): number {
+    return this.owner.headerLineLimit;
   }
 
   get busy(): boolean {

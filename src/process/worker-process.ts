@@ -82,6 +82,7 @@ export class WorkerProcess extends EventEmitter implements ConnectionOwner {
   importFailures = 0;
   /** Set by its process group from WSGIDaemonProcess options. */
   timeouts: ConnectionTimeouts = { connect: 0, socket: 0, request: 0 };
+  headerLineLimit = 0;
   private readonly child: ChildProcess;
   /** The interpreters of this process, by application group, each with its socket and idle connections. */
   private readonly interpreters = new Map<string, Interpreter>();

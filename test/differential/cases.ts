@@ -164,6 +164,9 @@ export const CASES: Case[] = [
       { name: 'script without the callable', path: '/nocallable' },
       { name: 'callable not in script', path: '/absent' },
       { name: 'HEAD', method: 'HEAD', path: '/head' },
+      { name: 'response header line of 30,000 bytes', path: '/x', headers: { 'X-Probe': 'big-header', 'X-Probe-Size': '30000' } },
+      { name: 'response header line of 40,000 bytes (over header-buffer-size)', path: '/x', headers: { 'X-Probe': 'big-header', 'X-Probe-Size': '40000' } },
+      { name: 'response header line of 40,000 bytes, process-group=%{GLOBAL}', path: '/embedded', headers: { 'X-Probe': 'big-header', 'X-Probe-Size': '40000' } },
     ],
   },
   {

@@ -219,7 +219,7 @@ export function send(port: number, probe: Probe): Promise<Answer> {
       Host: render(probe.host ?? '127.0.0.1:{{PORT}}', { PORT: String(port) }),
       ...probe.headers,
     };
-    const req = http.request({ host: '127.0.0.1', port, path: probe.path, method: probe.method ?? 'GET', headers, agent: false, setHost: false }, (res) => {
+    const req = http.request({ host: '127.0.0.1', port, path: probe.path, method: probe.method ?? 'GET', headers, agent: false, setHost: false, maxHeaderSize: 65536 }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (d: Buffer) => chunks.push(d));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));

@@ -17,7 +17,7 @@ if _shared is None:
 _shared.loads.append(os.path.basename(__file__))
 
 
-def report(environ, start_response, callable_name):
+def report(environ, start_response, callable_name, extra_headers=()):
     global REQUESTS
     REQUESTS += 1
     data = {
@@ -38,7 +38,7 @@ def report(environ, start_response, callable_name):
         ('Content-Length', str(len(body))),
         # HEAD responses have no body: the method the application saw travels in a header.
         ('X-Probe-Method', environ['REQUEST_METHOD']),
-    ])
+    ] + list(extra_headers))
     return [body]
 
 
@@ -46,6 +46,10 @@ def application(environ, start_response):
     if environ.get('HTTP_X_PROBE') == 'redirect':
         start_response('302 Found', [('Location', '/elsewhere'), ('Content-Type', 'text/plain'), ('Content-Length', '0')])
         return [b'']
+    if environ.get('HTTP_X_PROBE') == 'big-header':
+        # header-buffer-size: daemon mode limits a response header line, embedded mode does not.
+        size = int(environ['HTTP_X_PROBE_SIZE'])
+        return report(environ, start_response, 'application', [('X-Big', 'x' * size)])
     return report(environ, start_response, 'application')
 
 
