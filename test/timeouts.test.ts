@@ -1,4 +1,4 @@
-// queue-timeout, request-timeout and socket-timeout with the outcomes the client sees, and
+// queue-timeout, request-timeout, socket-timeout and response-socket-timeout with the outcomes the client sees, and
 // SIGTERM's drain: what each does to the one request it is about, and to no other.
 
 import { after, before, describe, test } from 'node:test';
@@ -21,7 +21,9 @@ describe('WSGIDaemonProcess timeouts', { timeout: 60_000 }, () => {
 LogLevel info
 WSGIDaemonProcess queued processes=1 threads=1 queue-timeout=1
 WSGIDaemonProcess stuck processes=1 threads=2 request-timeout=2 graceful-timeout=30
-WSGIDaemonProcess silent processes=1 threads=2 socket-timeout=1
+WSGIDaemonProcess silent processes=1 threads=2 socket-timeout=1 response-socket-timeout=10
+WSGIDaemonProcess stalled processes=1 threads=2 socket-timeout=1
+WSGIScriptAlias /stalled ${APPS}/lifecycle.wsgi process-group=stalled application-group=%{GLOBAL}
 WSGIScriptAlias /queued ${APPS}/lifecycle.wsgi process-group=queued application-group=%{GLOBAL}
 WSGIScriptAlias /stuck ${APPS}/lifecycle.wsgi process-group=stuck application-group=%{GLOBAL}
 WSGIDaemonProcess idle processes=1 threads=2 inactivity-timeout=1
@@ -79,6 +81,29 @@ WSGIScriptAlias /idle ${APPS}/lifecycle.wsgi process-group=idle application-grou
       }).on('error', reject);
     });
     assert.deepEqual(received, { status: 200, bytes: 32 * 1024 * 1024 });
+  });
+
+  test('response-socket-timeout (socket-timeout when not given): a client that takes none of the response that long is cut off', async () => {
+    const started = Date.now();
+    const outcome = await new Promise<{ status: number; bytes: number; ended: boolean }>((resolve) => {
+      http.get(`${server.url}/stalled/big`, (res) => {
+        let bytes = 0;
+        let ended = false;
+        res.on('data', (chunk: Buffer) => { bytes += chunk.length; });
+        res.on('end', () => { ended = true; });
+        res.on('close', () => resolve({ status: res.statusCode ?? 0, bytes, ended }));
+        res.on('error', () => {});
+        // Takes nothing for 3 s, then reads whatever is still coming.
+        res.pause();
+        setTimeout(() => res.resume(), 3000);
+      }).on('error', () => resolve({ status: 0, bytes: 0, ended: false }));
+    });
+    assert.equal(outcome.status, 200);
+    assert.equal(outcome.ended, false, 'the response was cut, not completed');
+    assert.ok(outcome.bytes < 32 * 1024 * 1024, `${outcome.bytes} bytes of 32 MiB`);
+    assert.ok(Date.now() - started < 10_000);
+    await server.waitForLog(/Request for '[^']*lifecycle\.wsgi' from 127\.0\.0\.1: the client took none of the response within response-socket-timeout \(1 s\); closing the connection/);
+    assert.equal((await request(`${server.url}/stalled/`)).status, 200, 'the group still serves');
   });
 
   test('inactivity-timeout: a process idle that long after serving is replaced', async () => {

@@ -57,7 +57,7 @@ export const DAEMON_OPTIONS: readonly DaemonOptionSpec[] = [
   { name: 'receive-buffer-size', kind: { type: 'bytes', minimum: 512, message: 'Receive buffer size must be >= 512 bytes, or 0 for system default.' }, label: 'receive buffer size', default: '0', description: 'SO_RCVBUF of each process\'s request socket (Linux doubles it).' },
   { name: 'header-buffer-size', kind: { type: 'bytes', minimum: 8192, message: 'Header buffer size must be >= 8192 bytes, or 0 for default.' }, label: 'header buffer size', default: '0 (32768)', description: 'Longest response header line the processes may send; a longer one is a 500, as in mod_wsgi\'s daemon mode (the %{GLOBAL} pool has no limit, as embedded mode).' },
   { name: 'response-buffer-size', kind: { type: 'bytes', minimum: 65536, message: 'Response buffer size must be >= 65536 bytes, or 0 for default.' }, label: 'response buffer size', default: '0 (65536)', description: 'Bytes proxied before a forced flush. Accepted; no effect: the front end passes each piece on as it arrives.' },
-  seconds('response-socket-timeout', 'response socket timeout', '0', 'Seconds a write to the client may take (0: socket-timeout). Accepted; no effect yet.'),
+  seconds('response-socket-timeout', 'response socket timeout', '0', 'Seconds the client may take none of the response before its connection is closed (0: socket-timeout).'),
   text('socket-user', 'socket user', 'Owner of the group\'s socket file. Accepted; no effect: only the front end connects to the sockets.'),
   text('script-user', 'script user', 'Required owner of the WSGI script files.'),
   text('script-group', 'script group', 'Required group of the WSGI script files.'),

@@ -157,6 +157,15 @@ export class HttpExchange implements Exchange {
     this.fail(status);
   }
 
+  clientStalled(reason: string): void {
+    if (this.over) return;
+    this.over = true;
+    this.context.log.error(`Request for '${this.context.script}' from ${this.req.socket.remoteAddress}: ${reason}; closing the connection`);
+    this.abortBody(reason);
+    // Not destroySoon: what is still queued would wait for this client for ever.
+    this.req.socket.destroy();
+  }
+
   /** The front end refuses the request after it was accepted (a malformed body). */
   refuse(status: number): void {
     if (this.over) return;

@@ -48,6 +48,8 @@ export interface Exchange {
    * `retryAfter` seconds), else close the connection. The worker's later frames are ignored.
    */
   expire(status: 503 | 504, reason: string, retryAfter?: number): void;
+  /** The client has taken none of the response for too long: drop its connection. */
+  clientStalled(reason: string): void;
   /** When the front end received the request (ms, Date.now()): queue-timeout counts from it. */
   readonly arrivedAt: number;
   /** True once any of the request body was taken from the client: such a request is never retried. */

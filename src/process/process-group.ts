@@ -457,11 +457,13 @@ export class ProcessGroup extends EventEmitter {
       deadlockTimeout: this.deadlockTimeout,
     }, this.log, launchOptions(config, this.credentials, this.server));
     this.generations.set(worker, this.generation);
+    // mod_wsgi's defaults: Apache's Timeout, and for the client's side socket-timeout.
+    const socketTimeout = (numericOption(config, 'socket-timeout') || this.server.timeout) * 1000;
     worker.timeouts = {
       connect: numericOption(config, 'connect-timeout', 15) * 1000,
-      // mod_wsgi's default: Apache's Timeout.
-      socket: (numericOption(config, 'socket-timeout') || this.server.timeout) * 1000,
+      socket: socketTimeout,
       request: numericOption(config, 'request-timeout') * 1000,
+      response: numericOption(config, 'response-socket-timeout') * 1000 || socketTimeout,
     };
     // mod_wsgi's daemon processes pass response headers through a buffer of header-buffer-size
     // (32 KiB by default); embedded mode, which %{GLOBAL} stands for, has none.

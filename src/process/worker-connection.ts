@@ -16,6 +16,8 @@ export interface ConnectionTimeouts {
   connect: number;
   socket: number;
   request: number;
+  /** response-socket-timeout: how long the client may take none of the response (ms). */
+  response: number;
 }
 
 export interface ConnectionOwner {
@@ -74,6 +76,7 @@ export class WorkerConnection implements RequestChannel {
   private quietSince = -1;
   /** The client is slow, so the worker's silence is ours: socket-timeout does not count. */
   private paused = false;
+  private pausedAt = 0;
   /** Answered 504 already; the thread is stuck, and the process is being replaced. */
   private pastRequestTimeout = false;
 
@@ -179,6 +182,7 @@ export class WorkerConnection implements RequestChannel {
   pauseResponse(): void {
     this.socket.pause();
     this.paused = true;
+    this.pausedAt = Date.now();
   }
 
   resumeResponse(): void {
@@ -189,12 +193,21 @@ export class WorkerConnection implements RequestChannel {
 
   /**
    * socket-timeout, from the sweep: no byte either way for that long while a request runs and
-   * the client keeps up. Accurate to two sweeps, which is plenty for a limit counted in seconds.
+   * the client keeps up; response-socket-timeout: the client took none of the response for that
+   * long. Accurate to two sweeps, which is plenty for limits counted in seconds.
    */
   checkSilence(now: number): void {
     const exchange = this.exchange;
+    if (exchange === null || this.pastRequestTimeout) return;
+    if (this.paused) {
+      const stalled = this.owner.timeouts.response;
+      if (stalled <= 0 || now - this.pausedAt < stalled) return;
+      exchange.clientStalled(`the client took none of the response within response-socket-timeout (${stalled / 1000} s)`);
+      this.lose('response-socket-timeout');
+      return;
+    }
     const limit = this.owner.timeouts.socket;
-    if (exchange === null || limit <= 0 || this.paused || this.pastRequestTimeout) return;
+    if (limit <= 0) return;
     const bytes = this.socket.bytesRead + this.socket.bytesWritten;
     if (this.quietSince < 0 || bytes !== this.lastBytes) {
       this.lastBytes = bytes;

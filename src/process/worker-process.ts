@@ -81,7 +81,7 @@ export class WorkerProcess extends EventEmitter implements ConnectionOwner {
   /** Import scripts that raised or were missing: a replacement with more of them than its predecessor is refused. */
   importFailures = 0;
   /** Set by its process group from WSGIDaemonProcess options. */
-  timeouts: ConnectionTimeouts = { connect: 0, socket: 0, request: 0 };
+  timeouts: ConnectionTimeouts = { connect: 0, socket: 0, request: 0, response: 0 };
   headerLineLimit = 0;
   private readonly child: ChildProcess;
   /** The interpreters of this process, by application group, each with its socket and idle connections. */
