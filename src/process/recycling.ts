@@ -12,6 +12,7 @@ export interface RecycleLimits {
   inactivityTimeout: number;
   /** Bytes of resident memory (0: no limit). */
   memoryLimit: number;
+  /** CPU seconds, user and system (0: no limit). */
   cpuTimeLimit: number;
 }
 
