@@ -547,6 +547,29 @@ class LifecycleTest(unittest.TestCase):
         thread.join()
         self.assertEqual(body_of(results[0]), b'slow')
 
+    def test_mod_wsgi_module_and_its_shutdown_callbacks(self):
+        record = os.path.join(self.directory, 'shutdown.json')
+        script = os.path.join(self.directory, 'subscribe.py')
+        with open(script, 'w') as file:
+            file.write(textwrap.dedent('''
+                import json, mod_wsgi
+                def stopping(event, **details):
+                    with open(%r, 'w') as out:
+                        json.dump(dict(event=event, details=details, module=[
+                            mod_wsgi.version, mod_wsgi.process_group, mod_wsgi.application_group,
+                            mod_wsgi.maximum_processes, mod_wsgi.threads_per_process]), out)
+                mod_wsgi.subscribe_shutdown(stopping)
+            ''' % record))
+        worker = Worker(self.directory, threads=3, processes=4,
+                        importScripts=[{'path': script, 'applicationGroup': ''}])
+        self.assertTrue(worker.events[0]['ok'], worker.events[0])
+        self.assertFalse(os.path.exists(record), 'not before the process stops')
+        self.assertEqual(worker.stop(), 0)
+        with open(record) as file:
+            self.assertEqual(json.load(file), {
+                'event': 'process_stopping', 'details': {'shutdown_reason': ''},
+                'module': [[4, 9, 4], 'test', '', 4, 3]})
+
     def test_sigterm_exits_at_once(self):
         worker = Worker(self.directory)
         started = time.monotonic()

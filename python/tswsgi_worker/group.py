@@ -10,6 +10,7 @@ import site
 import sys
 import threading
 
+from . import modwsgi
 from .loader import ScriptLoader
 from .log import LogStream
 from .request import RequestHandler
@@ -39,7 +40,8 @@ class _RestrictedStdin:
 
 
 def setup_interpreter(settings, log):
-    """sys.path, sys.argv and the standard streams of this interpreter.
+    """sys.path, sys.argv, the standard streams and the mod_wsgi module of this interpreter;
+    returns the function that runs the module's shutdown callbacks.
 
     Every interpreter has its own sys module, so mod_wsgi sets these up in
     each one. The original streams (sys.__stdout__...) stay as they are: they
@@ -50,6 +52,7 @@ def setup_interpreter(settings, log):
     sys.stdin = _RestrictedStdin()
     sys.stdout = LogStream(log, '<stdout>')
     sys.stderr = LogStream(log, '<stderr>')
+    return modwsgi.install(settings, log)
 
 
 def flush_streams():

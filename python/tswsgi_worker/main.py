@@ -130,7 +130,7 @@ def main():
         _report_alive(control)
     # Process-wide: only here, never again in a sub-interpreter.
     _apply_process_options(settings, log)
-    group.setup_interpreter(settings, log)
+    publish_shutdown = group.setup_interpreter(settings, log)
 
     groups = Groups(settings, log, control, _SHUTDOWN_TIMEOUT)
     server = group.start(settings._replace(import_scripts=groups.main_import_scripts()),
@@ -144,6 +144,7 @@ def main():
     deadline = time.monotonic() + _SHUTDOWN_TIMEOUT + 1.0
     groups.stop()  # the sub-interpreters stop in their own threads meanwhile
     server.stop(_SHUTDOWN_TIMEOUT)
+    publish_shutdown()
     groups.wait(deadline)
     if groups.created:
         # Interpreter teardown with sub-interpreters whose threads still exist

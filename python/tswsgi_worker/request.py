@@ -6,6 +6,7 @@ import stat
 import time
 
 from .connection import ConnectionLost
+from . import modwsgi
 from .filewrapper import FileWrapper, regular_file
 from .loader import LoadError, MissingCallable
 from .log import describe, set_remote
@@ -44,7 +45,7 @@ class RequestHandler:
             'wsgi.errors': errors,
             'wsgi.file_wrapper': FileWrapper,
             'wsgi.input_terminated': True,
-            'mod_wsgi.version': (4, 9, 4),
+            'mod_wsgi.version': modwsgi.VERSION,
         }
 
     def base_with(self, strings):

@@ -19,7 +19,7 @@ Settings = collections.namedtuple('Settings', [
     'socket', 'process_group', 'application_group', 'threads', 'import_scripts', 'python_path',
     'home', 'log_level', 'multiprocess', 'multithread', 'run_once', 'umask', 'locale',
     'interpreters', 'application_groups', 'display_name', 'stack_size', 'virtual_memory_limit',
-    'listen_backlog', 'send_buffer_size', 'receive_buffer_size', 'deadlock_timeout',
+    'listen_backlog', 'send_buffer_size', 'receive_buffer_size', 'deadlock_timeout', 'processes',
 ])
 
 
@@ -54,6 +54,7 @@ def parse(text):
             send_buffer_size=data.get('sendBufferSize'),
             receive_buffer_size=data.get('receiveBufferSize'),
             deadlock_timeout=data.get('deadlockTimeout', 0),
+            processes=int(data.get('processes', 1)),
         )
     except KeyError as exc:
         raise ValueError('TSWSGI_WORKER: missing key %s' % exc) from None
@@ -94,6 +95,7 @@ def dump(settings):
         'sendBufferSize': settings.send_buffer_size,
         'receiveBufferSize': settings.receive_buffer_size,
         'deadlockTimeout': settings.deadlock_timeout,
+        'processes': settings.processes,
     })
 
 

@@ -18,13 +18,14 @@ from .group import flush_streams, setup_interpreter, start
 from .log import ErrorLog
 
 
-def _stop_when_asked(server, stop_fd, done_fd, timeout):
+def _stop_when_asked(server, publish_shutdown, stop_fd, done_fd, timeout):
     # One byte (or EOF) on stop_fd: stop accepting, wait for requests in progress.
     try:
         os.read(stop_fd, 1)
     except OSError:
         pass
     server.stop(timeout)
+    publish_shutdown()
     # The process ends with os._exit(), which skips interpreter teardown;
     # mod_wsgi calls each interpreter's atexit callbacks before destroying it.
     run_exitfuncs = getattr(atexit, '_run_exitfuncs', None)
@@ -46,10 +47,10 @@ def bootstrap(settings_json, stop_fd, done_fd, timeout):
     settings = settings_module.parse(settings_json)
     log = ErrorLog(settings.log_level)
     control = Control()
-    setup_interpreter(settings, log)
+    publish_shutdown = setup_interpreter(settings, log)
     try:
         server = start(settings, log, control, subinterpreter=True)
     finally:
         flush_streams()
-    threading.Thread(target=_stop_when_asked, args=(server, stop_fd, done_fd, timeout),
+    threading.Thread(target=_stop_when_asked, args=(server, publish_shutdown, stop_fd, done_fd, timeout),
                      name='tswsgi-stop', daemon=True).start()

@@ -65,7 +65,7 @@ export const DAEMON_OPTIONS: readonly DaemonOptionSpec[] = [
   { name: 'cpu-priority', kind: { type: 'count', min: -20, max: 19 }, label: 'cpu priority', default: '0', description: 'Nice value of the processes, set by the front end (so a root server can give a negative one to a group running as user=).' },
   { name: 'memory-limit', kind: { type: 'count', min: 0 }, label: 'memory limit', default: '0', description: 'Bytes of resident memory before the process is replaced (0: none).' },
   { name: 'virtual-memory-limit', kind: { type: 'count', min: 0 }, label: 'virtual memory limit', default: '0', description: 'Bytes of address space (RLIMIT_AS; 0: none).' },
-  { name: 'server-metrics', kind: { type: 'flag' }, label: 'server metrics flag', default: 'Off', description: 'Allow mod_wsgi.server_metrics() in this group. Accepted; no effect yet.' },
+  { name: 'server-metrics', kind: { type: 'flag' }, label: 'server metrics flag', default: 'Off', description: 'Allow mod_wsgi.server_metrics() in this group. Accepted; no effect: tswsgi\'s mod_wsgi module has no server_metrics().' },
   text('newrelic-config-file', 'New Relic config file', 'Accepted for compatibility; ignored (removed in mod_wsgi 6).'),
   text('newrelic-environment', 'New Relic environment', 'Accepted for compatibility; ignored (removed in mod_wsgi 6).'),
 ];

@@ -437,6 +437,7 @@ export class ProcessGroup extends EventEmitter {
       processGroup: config.name,
       ...interpreterSettings(this.serving, socket),
       threads: config.threads,
+      processes: config.processes,
       importScripts: this.serving.mode === 'sub-interpreters' ? config.importScripts
         : config.importScripts.filter((s) => s.applicationGroup === (this.serving as { applicationGroup: string }).applicationGroup),
       pythonPath: config.pythonPath,

@@ -25,6 +25,8 @@ export interface WorkerSettings {
   /** Sub-interpreters to create, with their import scripts run, before the process reports ready. */
   applicationGroups: ApplicationGroupSetting[];
   threads: number;
+  /** Processes of the group (mod_wsgi.maximum_processes). */
+  processes: number;
   /** Scripts loaded, in order, before the worker reports ready. */
   importScripts: ImportScriptSetting[];
   /** Directories put at the front of sys.path, in order (site.addsitedir semantics). */

@@ -3,7 +3,7 @@
 //
 // Two kinds of entry:
 // - KEYS: an observed key (see harness.ts `observe`: `status`, `header.NAME`, `body`,
-//   `environ.NAME`, `callable`, `state.*`, `process`) whose value may differ in any request,
+//   `environ.NAME`, `module.NAME`, `callable`, `state.*`, `process`) whose value may differ in any request,
 //   with where it must still be present.
 // - REQUESTS: a whole answer that differs for a known reason; its `explains` check decides,
 //   from both observations, whether the differences seen are exactly that one.
@@ -71,4 +71,13 @@ export interface RequestDifference {
   explains(ctx: RequestContext): string[] | null;
 }
 
-export const REQUESTS: RequestDifference[] = [];
+export const REQUESTS: RequestDifference[] = [
+  {
+    name: 'mod_wsgi.maximum_processes of the %{GLOBAL} pool',
+    reason: 'embedded mode reports how many children Apache may run (MaxRequestWorkers / ThreadsPerChild: 2 here); '
+      + 'tswsgi\'s %{GLOBAL} pool has a fixed number of processes (StartServers: 1 here), and reports that. '
+      + 'In a daemon group both report its processes=.',
+    explains: (ctx) => ctx.tswsgi.get('environ.mod_wsgi.process_group') === ''
+      && ctx.differences.some((d) => d.key === 'module.maximum_processes') ? ['module.maximum_processes'] : null,
+  },
+];

@@ -267,6 +267,8 @@ export function observe(answer: Answer, probe: Probe, instance: Instance, pids: 
     for (const key of ['wsgi.multithread', 'wsgi.multiprocess', 'wsgi.run_once'] as const) seen.set(key, String(report[key]));
     for (const [key, value] of Object.entries(report.environ)) seen.set(`environ.${key}`, clean(value));
     for (const [key, value] of Object.entries(report.others)) seen.set(`environ.${key}`, `(${value})`);
+    if (typeof report.module === 'string') seen.set('module', report.module);
+    else for (const [key, value] of Object.entries(report.module)) seen.set(`module.${key}`, clean(value));
     if (probe.state) {
       seen.set('state.requests', String(report.state.requests));
       seen.set('state.loads', report.state.loads.join(' '));
@@ -290,6 +292,8 @@ interface ProbeReport {
   'wsgi.multiprocess': boolean;
   'wsgi.run_once': boolean;
   state: { requests: number; loads: string[] };
+  /** The import mod_wsgi module's attributes (repr), or why there is none. */
+  module: Record<string, string> | string;
 }
 
 function probeReport(body: Buffer): ProbeReport | null {

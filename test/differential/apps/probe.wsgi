@@ -17,6 +17,16 @@ if _shared is None:
 _shared.loads.append(os.path.basename(__file__))
 
 
+def _module_facts():
+    # What the mod_wsgi module that the server puts into this interpreter says.
+    try:
+        import mod_wsgi
+    except ImportError:
+        return 'no mod_wsgi module'
+    return {name: repr(getattr(mod_wsgi, name, 'missing'))
+            for name in ('version', 'process_group', 'application_group', 'maximum_processes', 'threads_per_process')}
+
+
 def report(environ, start_response, callable_name, extra_headers=()):
     global REQUESTS
     REQUESTS += 1
@@ -31,6 +41,7 @@ def report(environ, start_response, callable_name, extra_headers=()):
         'wsgi.multiprocess': environ['wsgi.multiprocess'],
         'wsgi.run_once': environ['wsgi.run_once'],
         'state': {'requests': REQUESTS, 'loads': list(_shared.loads)},
+        'module': _module_facts(),
     }
     body = json.dumps(data, sort_keys=True).encode()
     start_response('200 OK', [
