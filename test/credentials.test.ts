@@ -16,22 +16,29 @@ function readableCopy(): { dir: string; conf: string } {
   fs.writeFileSync(conf, `Listen 127.0.0.1:0
 WSGIDaemonProcess dropped user=nobody group=nogroup threads=2
 WSGIDaemonProcess mine threads=2
+WSGIDaemonProcess extra user=nobody group=nogroup supplementary-groups=adm,users threads=1
+WSGIScriptAlias /extra ${dir}/whoami.wsgi process-group=extra application-group=%{GLOBAL}
 WSGIScriptAlias /dropped ${dir}/whoami.wsgi process-group=dropped application-group=%{GLOBAL}
 WSGIScriptAlias /mine ${dir}/whoami.wsgi process-group=mine application-group=%{GLOBAL}
 `);
   return { dir, conf };
 }
 
+const groupGid = (name: string) => Number(fs.readFileSync('/etc/group', 'utf8').split('\n').find((l) => l.startsWith(`${name}:`))!.split(':')[2]);
+/** What initgroups('nobody', gid) gives: the groups that list nobody as a member, and gid. */
+const groupsOfNobody = (gid: number) => [...new Set([gid, ...fs.readFileSync('/etc/group', 'utf8').split('\n')
+  .filter((l) => (l.split(':')[3] ?? '').split(',').includes('nobody')).map((l) => Number(l.split(':')[2]))])].sort((a, b) => a - b);
+
 const nobody = () => {
   const line = fs.readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('nobody:'))!;
   return { uid: Number(line.split(':')[2]), home: line.split(':')[5] };
 };
 
-test('user=nobody group=nogroup: the group\'s processes run as that user, with its HOME and no root groups', async () => {
+test('user=nobody group=nogroup: the group\'s processes run as that user, with its HOME and its own groups; supplementary-groups= gives those instead', async () => {
   const { conf } = readableCopy();
   if (process.getuid!() !== 0) {
     // Not root: the same config is refused at start, clearly.
-    await assert.rejects(startServe(conf), /WSGIDaemonProcess dropped has user=\/group=, which needs tswsgi to start as root/);
+    await assert.rejects(startServe(conf), /WSGIDaemonProcess dropped has user=\/group=\/supplementary-groups=, which needs tswsgi to start as root/);
     return;
   }
   const server = await startServe(conf);
@@ -40,11 +47,15 @@ test('user=nobody group=nogroup: the group\'s processes run as that user, with i
     assert.equal(dropped.uid, nobody().uid);
     assert.equal(dropped.gid, Number(fs.readFileSync('/etc/group', 'utf8').split('\n').find((l) => l.startsWith('nogroup:'))!.split(':')[2]));
     assert.ok(!dropped.groups.includes(0), `no supplementary root group: ${dropped.groups}`);
+    assert.deepEqual([...dropped.groups].sort((a: number, b: number) => a - b), groupsOfNobody(groupGid('nogroup')), 'the user\'s own groups (initgroups)');
     assert.equal(dropped.USER, 'nobody');
     assert.equal(dropped.HOME, nobody().home);
     assert.equal(dropped.cwd, fs.existsSync(nobody().home) ? nobody().home : '/');
     const mine = (await request(server.url + '/mine/')).json();
     assert.equal(mine.uid, process.getuid!());
+    const extra = (await request(server.url + '/extra/')).json();
+    assert.equal(extra.uid, nobody().uid);
+    assert.deepEqual([...extra.groups].sort((a: number, b: number) => a - b), [groupGid('adm'), groupGid('users')].sort((a, b) => a - b), 'supplementary-groups=');
   } finally {
     await server.stop();
   }

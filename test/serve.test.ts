@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { APPS, ROOT, request, startServe, tempDir, type RunningServer } from './helpers/tswsgi';
+import { APPS, DEBIAN_PYTHON, ROOT, request, startServe, tempDir, type RunningServer } from './helpers/tswsgi';
 
 const CONF = path.join(ROOT, 'test/fixtures/serve');
 const env = { APPS };
@@ -288,7 +288,9 @@ describe('httpd core: PidFile, User, WSGIPythonOptimize, LimitRequestBody per lo
     fs.copyFileSync(path.join(APPS, 'flags.wsgi'), path.join(dir, 'flags.wsgi'));
     fs.chmodSync(path.join(dir, 'flags.wsgi'), 0o644);
     pidFile = path.join(dir, 'tswsgi.pid');
-    server = await startServe(path.join(CONF, 'core.conf'), [], { APPCOPY: dir, PIDFILE: pidFile });
+    // The workers start as root and become User, as mod_wsgi's do, so their Python must be one
+    // that User can read: Debian's, not a python3 built under /root that PATH may find first.
+    server = await startServe(path.join(CONF, 'core.conf'), [], { APPCOPY: dir, PIDFILE: pidFile, TSWSGI_PYTHON: DEBIAN_PYTHON });
   });
 
   test('PidFile holds the server\'s pid while it runs', () => {

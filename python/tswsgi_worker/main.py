@@ -41,6 +41,24 @@ def _stack_dumper(log):
     return dump
 
 
+def _become(run_as, log):
+    # As mod_wsgi's daemons: groups, then gid, then uid, before any application code runs.
+    # Only root can; a front end that is not root sends only its own uid and gid.
+    if run_as is None or os.getuid() != 0:
+        return
+    try:
+        if run_as.groups is None:
+            os.initgroups(run_as.user, run_as.gid)
+        else:
+            os.setgroups(list(run_as.groups))
+        os.setgid(run_as.gid)
+        os.setuid(run_as.uid)
+    except OSError as exc:
+        log.log('crit', 'tswsgi worker cannot switch to user %s (uid %d, gid %d): %s'
+                % (run_as.user, run_as.uid, run_as.gid, exc))
+        sys.exit(1)
+
+
 def _yield_to_the_front_end(log):
     # SCHED_BATCH keeps the process's share of the CPU (nice is untouched) but stops a
     # thread woken by a request from preempting the front end, which serves every
@@ -120,6 +138,7 @@ def main():
     except ValueError as exc:
         log.log('crit', 'tswsgi worker cannot start: %s' % exc)
         sys.exit(1)
+    _become(settings.run_as, log)
     # Like a mod_wsgi daemon: SIGTERM and SIGINT stop at once.
     signal.signal(signal.SIGTERM, _exit_now)
     signal.signal(signal.SIGINT, _exit_now)

@@ -20,7 +20,11 @@ Settings = collections.namedtuple('Settings', [
     'home', 'log_level', 'multiprocess', 'multithread', 'run_once', 'umask', 'locale',
     'interpreters', 'application_groups', 'display_name', 'stack_size', 'virtual_memory_limit',
     'listen_backlog', 'send_buffer_size', 'receive_buffer_size', 'deadlock_timeout', 'processes',
+    'run_as',
 ])
+
+# user=, group= and supplementary-groups= (groups None: the user's own).
+RunAs = collections.namedtuple('RunAs', 'user uid gid groups')
 
 
 def parse(text):
@@ -55,11 +59,20 @@ def parse(text):
             receive_buffer_size=data.get('receiveBufferSize'),
             deadlock_timeout=data.get('deadlockTimeout', 0),
             processes=int(data.get('processes', 1)),
+            run_as=_run_as(data.get('runAs')),
         )
     except KeyError as exc:
         raise ValueError('TSWSGI_WORKER: missing key %s' % exc) from None
     except (TypeError, ValueError) as exc:
         raise ValueError('TSWSGI_WORKER: invalid settings: %s' % exc) from None
+
+
+def _run_as(data):
+    if data is None:
+        return None
+    groups = data['groups']
+    return RunAs(data['user'], int(data['uid']), int(data['gid']),
+                 None if groups is None else tuple(int(gid) for gid in groups))
 
 
 def _mode(value):
@@ -96,6 +109,9 @@ def dump(settings):
         'receiveBufferSize': settings.receive_buffer_size,
         'deadlockTimeout': settings.deadlock_timeout,
         'processes': settings.processes,
+        'runAs': None if settings.run_as is None else dict(
+            settings.run_as._asdict(),
+            groups=None if settings.run_as.groups is None else list(settings.run_as.groups)),
     })
 
 

@@ -30,7 +30,7 @@ export const DAEMON_OPTIONS: readonly DaemonOptionSpec[] = [
   text('display-name', 'display name', 'Process title; %{GROUP} becomes (wsgi:NAME).'),
   text('user', 'user', 'User the processes run as (when tswsgi starts as root).', 'User'),
   text('group', 'group', 'Group the processes run as (when tswsgi starts as root).', 'Group'),
-  text('supplementary-groups', 'supplementary groups', 'Comma-separated supplementary groups. Accepted; no effect yet.'),
+  text('supplementary-groups', 'supplementary groups', 'Comma-separated supplementary groups (names or #gid); without it, the user\'s own groups (initgroups).'),
   { name: 'umask', kind: { type: 'octal' }, label: 'umask', default: 'inherited', description: 'umask of the processes, in octal.' },
   { name: 'chroot', kind: { type: 'path', absolute: true }, label: 'chroot directory', default: 'unset', description: 'chroot jail (deprecated in mod_wsgi). Accepted; no effect yet.' },
   { name: 'home', kind: { type: 'path', absolute: true }, label: 'home directory', default: 'unset', description: 'Working directory, and sys.path[0] in every interpreter of the group.' },

@@ -8,6 +8,8 @@ export interface Credentials {
   gid: number;
   user: string;
   home: string;
+  /** supplementary-groups= as gids; null: the user's own groups (initgroups), as mod_wsgi's default. */
+  groups: number[] | null;
 }
 
 interface PasswdEntry {
@@ -31,9 +33,12 @@ function groupId(name: string): number {
   return Number(line.split(':')[2]);
 }
 
-/** The uid and gid for user= / group=; the group defaults to the user's primary group. Null when neither is given. */
-export function resolveCredentials(user: string | undefined, group: string | undefined): Credentials | null {
-  if (user === undefined && group === undefined) return null;
+/**
+ * The uid and gid for user= / group=, the group defaulting to the user's primary group, and the
+ * supplementary groups. Null when none is given.
+ */
+export function resolveCredentials(user: string | undefined, group: string | undefined, supplementary?: string): Credentials | null {
+  if (user === undefined && group === undefined && supplementary === undefined) return null;
   const me = passwd().find((p) => p.uid === process.getuid!());
   let entry: PasswdEntry | undefined = me;
   if (user !== undefined) {
@@ -42,14 +47,15 @@ export function resolveCredentials(user: string | undefined, group: string | und
     if (!entry) throw new Error(`Unknown user '${user}'`);
   }
   if (!entry) throw new Error('Cannot find the current user in /etc/passwd');
-  return { uid: entry.uid, gid: group === undefined ? entry.gid : groupId(group), user: entry.name, home: entry.home };
+  const groups = supplementary === undefined ? null : supplementary.split(',').filter(Boolean).map(groupId);
+  return { uid: entry.uid, gid: group === undefined ? entry.gid : groupId(group), user: entry.name, home: entry.home, groups };
 }
 
 /** Running processes as another user needs root; say so once, at start, rather than failing each spawn. */
 export function checkCanSwitch(credentials: Credentials | null, groupName: string): void {
   if (!credentials) return;
   const uid = process.getuid!();
-  if (uid !== 0 && (credentials.uid !== uid || credentials.gid !== process.getgid!())) {
-    throw new Error(`WSGIDaemonProcess ${groupName} has user=/group=, which needs tswsgi to start as root (it runs as uid ${uid})`);
+  if (uid !== 0 && (credentials.uid !== uid || credentials.gid !== process.getgid!() || credentials.groups !== null)) {
+    throw new Error(`WSGIDaemonProcess ${groupName} has user=/group=/supplementary-groups=, which needs tswsgi to start as root (it runs as uid ${uid})`);
   }
 }

@@ -19,8 +19,8 @@ export function groupLabel(name: string, applicationGroup = ''): string {
 
 /**
  * WSGIDaemonProcess lang=, locale= and python-eggs= become LANG, LC_ALL and PYTHON_EGG_CACHE,
- * cpu-priority= the nice value, and user= the uid, gid and HOME, USER and LOGNAME of the
- * processes, as mod_wsgi sets them.
+ * cpu-priority= the nice value, and user= the HOME, USER and LOGNAME of the processes (the
+ * worker takes the uid, gid and groups itself: see WorkerSettings.runAs), as mod_wsgi sets them.
  */
 function launchOptions(config: ProcessGroupConfig, credentials: Credentials | null, server: ServerConfig): LaunchOptions {
   const env: NodeJS.ProcessEnv = {};
@@ -33,7 +33,7 @@ function launchOptions(config: ProcessGroupConfig, credentials: Credentials | nu
   Object.assign(env, { HOME: credentials.home, USER: credentials.user, LOGNAME: credentials.user });
   // Without home=, a process of another user starts in that user's home directory, if there is one.
   const cwd = config.home ?? (fs.existsSync(credentials.home) ? credentials.home : '/');
-  return { env, uid: credentials.uid, gid: credentials.gid, cwd, pythonFlags, packageDir: workerPackageFor(server), priority };
+  return { env, cwd, pythonFlags, packageDir: workerPackageFor(server), priority };
 }
 
 /**
@@ -145,7 +145,8 @@ export class ProcessGroup extends EventEmitter {
     const root = process.getuid!() === 0;
     const credentials = resolveCredentials(
       (config.options.user as string | undefined) ?? (root ? server.user ?? undefined : undefined),
-      (config.options.group as string | undefined) ?? (root ? server.group ?? undefined : undefined));
+      (config.options.group as string | undefined) ?? (root ? server.group ?? undefined : undefined),
+      config.options['supplementary-groups'] as string | undefined);
     checkCanSwitch(credentials, config.name);
     return credentials;
   }
@@ -438,6 +439,7 @@ export class ProcessGroup extends EventEmitter {
       ...interpreterSettings(this.serving, socket),
       threads: config.threads,
       processes: config.processes,
+      runAs: this.credentials && { user: this.credentials.user, uid: this.credentials.uid, gid: this.credentials.gid, groups: this.credentials.groups },
       importScripts: this.serving.mode === 'sub-interpreters' ? config.importScripts
         : config.importScripts.filter((s) => s.applicationGroup === (this.serving as { applicationGroup: string }).applicationGroup),
       pythonPath: config.pythonPath,

@@ -21,8 +21,6 @@ const BOOTSTRAP =
 /** How the process is started, beyond its settings. */
 export interface LaunchOptions {
   env: NodeJS.ProcessEnv;
-  uid?: number;
-  gid?: number;
   cwd?: string;
   /** Interpreter options before -u, such as -O. */
   pythonFlags?: string[];
@@ -104,8 +102,6 @@ export class WorkerProcess extends EventEmitter implements ConnectionOwner {
     this.child = spawn(python, [...(launch.pythonFlags ?? []), '-u', '-c', BOOTSTRAP, launch.packageDir ?? PYTHON_PACKAGE_DIR], {
       env: { ...process.env, ...launch.env, TSWSGI_WORKER: JSON.stringify(settings) },
       stdio: ['pipe', 'ignore', 'pipe', 'pipe'],
-      uid: launch.uid,
-      gid: launch.gid,
       cwd: launch.cwd,
     });
     if (launch.priority !== undefined && this.child.pid !== undefined) this.setPriority(launch.priority);

@@ -27,6 +27,12 @@ export interface WorkerSettings {
   threads: number;
   /** Processes of the group (mod_wsgi.maximum_processes). */
   processes: number;
+  /**
+   * user=, group= and supplementary-groups= (groups null: the user's own, by initgroups). The
+   * worker starts as root and takes these itself before anything else, as mod_wsgi's daemons
+   * do: a child spawned with a uid by Node has no supplementary groups at all.
+   */
+  runAs: { user: string; uid: number; gid: number; groups: number[] | null } | null;
   /** Scripts loaded, in order, before the worker reports ready. */
   importScripts: ImportScriptSetting[];
   /** Directories put at the front of sys.path, in order (site.addsitedir semantics). */
