@@ -332,6 +332,26 @@ class SubInterpreterLifecycleTest(_Files):
         self.assertFalse(os.path.exists(self.socket_of('a')))
         self.assertFalse(os.path.exists(worker.socket_path))
 
+    def test_shutdown_callbacks_run_in_every_interpreter(self):
+        record = os.path.join(self.directory, 'stopping.txt')
+        script = os.path.join(self.directory, 'subscribe.py')
+        with open(script, 'w') as file:
+            file.write(textwrap.dedent('''
+                import mod_wsgi
+                def stopping(event, shutdown_reason):
+                    with open(%r, 'a') as out:
+                        out.write('%%s %%r %%r\\n' %% (event, mod_wsgi.application_group, shutdown_reason))
+                mod_wsgi.subscribe_shutdown(stopping)
+            ''' % record))
+        worker = Worker(self.directory, interpreters='sub',
+                        applicationGroups=[{'name': 'a', 'socket': self.socket_of('a')}],
+                        importScripts=[{'path': script, 'applicationGroup': ''},
+                                       {'path': script, 'applicationGroup': 'a'}])
+        self.assertEqual(worker.stop(), 0)
+        with open(record) as file:
+            self.assertEqual(sorted(file.read().splitlines()),
+                             ["process_stopping '' ''", "process_stopping 'a' ''"])
+
     def test_sigterm_exits_at_once(self):
         worker = Worker(self.directory, interpreters='sub',
                         applicationGroups=[{'name': 'a', 'socket': self.socket_of('a')}])
