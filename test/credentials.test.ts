@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { APPS, request, startServe, tempDir } from './helpers/tswsgi';
+import { APPS, DEBIAN_PYTHON, request, startServe, tempDir } from './helpers/tswsgi';
 
 /** A copy of the app in a folder another user may read (the checkout's own folders may not be). */
 function readableCopy(): { dir: string; conf: string } {
@@ -41,7 +41,8 @@ test('user=nobody group=nogroup: the group\'s processes run as that user, with i
     await assert.rejects(startServe(conf), /WSGIDaemonProcess dropped has user=\/group=\/supplementary-groups=, which needs tswsgi to start as root/);
     return;
   }
-  const server = await startServe(conf);
+  // The processes start as root and become nobody, so their Python must be one nobody can read.
+  const server = await startServe(conf, [], { TSWSGI_PYTHON: DEBIAN_PYTHON });
   try {
     const dropped = (await request(server.url + '/dropped/')).json();
     assert.equal(dropped.uid, nobody().uid);

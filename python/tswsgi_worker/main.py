@@ -57,6 +57,12 @@ def _become(run_as, log):
         log.log('crit', 'tswsgi worker cannot switch to user %s (uid %d, gid %d): %s'
                 % (run_as.user, run_as.uid, run_as.gid, exc))
         sys.exit(1)
+    # Modules imported from here on are read as that user: say so now, not as odd ImportErrors later.
+    library = os.path.dirname(os.__file__)
+    if not os.access(library, os.R_OK | os.X_OK):
+        log.log('crit', "tswsgi worker cannot run as user %s: it cannot read this Python's library %s "
+                "(choose a Python that user can read)" % (run_as.user, library))
+        sys.exit(1)
 
 
 def _yield_to_the_front_end(log):

@@ -53,7 +53,11 @@ async function startTswsgi(args: string[], env: NodeJS.ProcessEnv, wrapper: stri
   child.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not become ready:\n${out}\n${err}`)), 20_000);
+    const timer = setTimeout(() => {
+      // A server left running would keep the test file's process alive after the failure.
+      child.kill('SIGKILL');
+      reject(new Error(`server did not become ready:\n${out}\n${err}`));
+    }, 20_000);
     const check = () => {
       const m = /tswsgi: serving .* at http:\/\/[^:]+:(\d+)\//.exec(out);
       if (m) {
