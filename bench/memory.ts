@@ -4,6 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { PYTHON, type App } from './servers';
+import { statField } from '../src/process/proc-stat';
 
 /** Resident memory of a server, KiB. */
 export interface Resident {
@@ -38,7 +39,7 @@ function tree(root: number): number[] {
   for (const entry of readdirSync('/proc')) {
     const stat = /^\d+$/.test(entry) ? read(`/proc/${entry}/stat`) : undefined;
     if (!stat) continue;
-    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    const ppid = Number(statField(stat, 4));
     children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
   }
   const found = [root];

@@ -5,6 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { statField } from '../src/process/proc-stat';
 import { APPS, DEBIAN_PYTHON, ROOT, request, startServe, tempDir, type RunningServer } from './helpers/tswsgi';
 
 const CONF = path.join(ROOT, 'test/fixtures/serve');
@@ -231,14 +232,11 @@ describe('WSGIDaemonProcess options', () => {
     const tasks = fs.readdirSync(`/proc/${facts.pid}/task`);
     assert.ok(tasks.length > 1, 'the worker has its serving threads');
     for (const task of tasks) {
-      // Field 41 of stat is the policy; counting starts after the parenthesised name (field 2).
-      const stat = fs.readFileSync(`/proc/${facts.pid}/task/${task}/stat`, 'utf8');
-      const policy = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[41 - 3]);
+      const policy = Number(statField(fs.readFileSync(`/proc/${facts.pid}/task/${task}/stat`, 'utf8'), 41));
       assert.equal(policy, 3, `thread ${task} has policy ${policy}, not SCHED_BATCH (3)`);
     }
     // The front end itself keeps the default policy (SCHED_OTHER, 0).
-    const own = fs.readFileSync(`/proc/${server.child.pid}/stat`, 'utf8');
-    assert.equal(Number(own.slice(own.lastIndexOf(')') + 2).split(' ')[41 - 3]), 0);
+    assert.equal(Number(statField(fs.readFileSync(`/proc/${server.child.pid}/stat`, 'utf8'), 41)), 0);
   });
 
   test('processes= given makes wsgi.multiprocess True only when given; threads=1 + maximum-requests=1 is run_once', async () => {

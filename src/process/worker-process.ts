@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import * as readline from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import type { ErrorLog } from '../log/error-log';
+import { statField } from './proc-stat';
 import { WorkerConnection, type ConnectionOwner, type ConnectionTimeouts } from './worker-connection';
 import type { WorkerSettings } from './worker-settings';
 
@@ -245,9 +246,8 @@ export class WorkerProcess extends EventEmitter implements ConnectionOwner {
   cpuSeconds(): number | null {
     try {
       const stat = fs.readFileSync(`/proc/${this.pid}/stat`, 'latin1');
-      // utime and stime are fields 14 and 15, counted in USER_HZ (100 on Linux), after "(comm)".
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      return (Number(fields[14 - 3]) + Number(fields[15 - 3])) / 100;
+      // utime and stime, counted in USER_HZ (100 on Linux).
+      return (Number(statField(stat, 14)) + Number(statField(stat, 15))) / 100;
     } catch {
       return null;
     }
