@@ -94,6 +94,20 @@ def truncated(environ, start_response):
     start_response('200 OK', [('Content-Length', '3')])
     return [b'abcdef', b'ghi']
 
+def same_head(environ, start_response):
+    # QUERY_STRING picks a variant of one head: as sent before, with its header as a
+    # list, or with a Content-Length mod_wsgi refuses.
+    variant = environ.get('QUERY_STRING')
+    if variant == 'list':
+        header = ['Content-Length', ' 3']
+    elif variant == 'bad-length':
+        header = ('Content-Length', 'three')
+    else:
+        header = ('Content-Length', ' 3')
+    start_response('200 OK', [header])
+    return [b'abcdef']
+
+
 def writer(environ, start_response):
     write = start_response('200 OK', [])
     write(b'one ')
@@ -402,6 +416,18 @@ class WorkerTest(unittest.TestCase):
         self.assertEqual(decode_head(frames[0][1]), ('200 OK', [('Content-Length', '3')]))
         self.assertEqual(body_of(frames), b'abc')
         self.assertEqual(frames[-1], ('Z', b''))
+
+    def test_repeated_head_is_checked_and_normalised_every_time(self):
+        for _ in range(3):
+            frames = self.call('same_head')
+            self.assertEqual(decode_head(frames[0][1]), ('200 OK', [('Content-Length', '3')]))
+            self.assertEqual(body_of(frames), b'abc')
+        # The same names and values in a form start_response refuses are still refused.
+        self.assertFailed(self.call('same_head', QUERY_STRING='list'))
+        self.worker.wait_for_log('TypeError: list of tuple values expected for headers, value of type list found')
+        for _ in range(2):
+            self.assertFailed(self.call('same_head', QUERY_STRING='bad-length'))
+        self.worker.wait_for_log('ValueError: invalid content length')
 
     def test_write_callable(self):
         frames = self.call('writer')

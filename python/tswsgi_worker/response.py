@@ -20,8 +20,7 @@ class Response:
 
     def __init__(self, channel):
         self._channel = channel
-        self._status = None
-        self._headers = None       # checked headers, until they are sent
+        self._head_started = None  # the _Head of start_response, until it is sent
         self.head_sent = False
         self._length = None        # the app's Content-Length
         self._output_length = 0    # body bytes the app produced
@@ -37,9 +36,14 @@ class Response:
                 raise exc_info[1].with_traceback(exc_info[2])
         elif self.head_sent:
             raise RuntimeError('headers have already been sent')
-        check_status(status)
-        self._headers = check_headers(headers)
-        self._status = status
+        key = _key(status, headers)
+        head = _heads.get(key) if key is not None else None
+        if head is None:
+            check_status(status)
+            head = _Head(status, check_headers(headers))
+            if key is not None:
+                _remember(key, head)
+        self._head_started = head
         return self.write
 
     def write(self, data):
@@ -107,17 +111,67 @@ class Response:
         self._expired = True
 
     def _head(self, default_length=None):
-        if self._status is None:
+        head = self._head_started
+        if head is None:
             raise RuntimeError('response has not been started')
-        headers = self._headers
-        for index, (name, value) in enumerate(headers):
-            if len(name) == 14 and name.lower() == 'content-length':
-                self._length = parse_content_length(value)
-                # Sent normalised, as Apache's ap_set_content_length does.
-                headers[index] = (name, str(self._length))
+        frame = head.frame or head.build()
+        self._length = head.length
         if self._length is None and default_length is not None:
             self._length = default_length
-            headers.append(('Content-Length', str(default_length)))
+            frame = encode_frame('H', encode_head(
+                head.status, head.headers + [('Content-Length', str(default_length))]))
         self.head_sent = True
-        self._headers = None
-        return encode_frame('H', encode_head(self._status, headers))
+        self._head_started = None
+        return frame
+
+
+class _Head:
+    """A status and header list that passed start_response's checks, and its H frame once built."""
+
+    __slots__ = ('status', 'headers', 'length', 'frame')
+
+    def __init__(self, status, headers):
+        self.status = status
+        self.headers = headers
+        self.length = None
+        self.frame = None
+
+    def build(self):
+        """The H frame; raises ValueError for a Content-Length mod_wsgi would refuse."""
+        headers = list(self.headers)
+        length = None
+        for index, (name, value) in enumerate(headers):
+            if len(name) == 14 and name.lower() == 'content-length':
+                length = parse_content_length(value)
+                # Sent normalised, as Apache's ap_set_content_length does.
+                headers[index] = (name, str(length))
+        frame = encode_frame('H', encode_head(self.status, headers))
+        # Length first: a thread that sees the frame finds the length set.
+        self.length = length
+        self.frame = frame
+        return frame
+
+
+# Apps send the same few heads over and over (one or two per route), so each distinct
+# status and header list is checked and encoded once. Bounded for apps whose headers
+# vary per request (cookies, ETags), which then pay one lookup more than before.
+_heads = {}
+_HEADS_MAX = 256
+
+
+def _key(status, headers):
+    """The cache key of a start_response call, or None when its arguments cannot be one."""
+    if type(status) is not str or type(headers) is not list:
+        return None  # the checks report what is wrong, or this is a str subclass
+    key = (status, *headers)
+    try:
+        hash(key)
+    except TypeError:
+        return None  # an unhashable item, which the checks refuse
+    return key
+
+
+def _remember(key, head):
+    if len(_heads) >= _HEADS_MAX:
+        _heads.clear()
+    _heads[key] = head
