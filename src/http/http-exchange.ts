@@ -111,14 +111,15 @@ export class HttpExchange implements Exchange {
     }
   }
 
-  onEnd(): void {
+  onEnd(last?: Buffer): void {
     this.channel = null;
     if (this.over) return;
     this.over = true;
+    if (last) this.context.record.bytes += last.length;
     const bodyAllowed = this.req.method !== 'HEAD' && this.status !== 204 && this.status !== 304;
     const sent = this.context.record.bytes;
     const short = bodyAllowed && this.expected !== null && sent < this.expected;
-    this.res.end();
+    this.res.end(last);
     // A body shorter than its Content-Length: closing is the only way to tell the client.
     if (short) {
       this.context.log.info(`Response for '${this.context.script}' was shorter than its Content-Length (${sent} of ${this.expected} bytes); closing the connection`);

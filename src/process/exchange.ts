@@ -36,7 +36,8 @@ export interface Exchange {
   onDrain(): void;
   onHead(head: ResponseHead): void;
   onData(chunk: Buffer): void;
-  onEnd(): void;
+  /** The response is complete; `last`, when given, is its final body piece. */
+  onEnd(last?: Buffer): void;
   onFailure(message: string): void;
   /**
    * The connection to the worker was lost before the response ended. `reachedWorker`
