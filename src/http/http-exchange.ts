@@ -111,15 +111,14 @@ export class HttpExchange implements Exchange {
     }
   }
 
-  onEnd(last?: Buffer): void {
+  onEnd(): void {
     this.channel = null;
     if (this.over) return;
     this.over = true;
-    if (last) this.context.record.bytes += last.length;
     const bodyAllowed = this.req.method !== 'HEAD' && this.status !== 204 && this.status !== 304;
     const sent = this.context.record.bytes;
     const short = bodyAllowed && this.expected !== null && sent < this.expected;
-    this.res.end(last);
+    this.res.end();
     // A body shorter than its Content-Length: closing is the only way to tell the client.
     if (short) {
       this.context.log.info(`Response for '${this.context.script}' was shorter than its Content-Length (${sent} of ${this.expected} bytes); closing the connection`);

@@ -36,8 +36,7 @@ export interface Exchange {
   onDrain(): void;
   onHead(head: ResponseHead): void;
   onData(chunk: Buffer): void;
-  /** The response is complete; `last`, when given, is its final body piece. */
-  onEnd(last?: Buffer): void;
+  onEnd(): void;
   onFailure(message: string): void;
   /**
    * The connection to the worker was lost before the response ended. `reachedWorker`

@@ -231,21 +231,13 @@ export class WorkerConnection implements RequestChannel {
       this.lose(`protocol error from worker: ${(err as Error).message}`);
       return;
     }
-    for (let i = 0; i < frames.length; i++) {
-      const frame = frames[i]!;
-      const next = frames[i + 1];
-      // A body piece that came with the end goes out with it: one res.end(piece), not write() then end().
-      if (frame.type === FrameType.Data && next?.type === FrameType.End && this.headSeen) {
-        i++;
-        if (!this.handle(next, frame.payload)) return;
-        continue;
-      }
+    for (const frame of frames) {
       if (!this.handle(frame)) return;
     }
   }
 
-  /** Returns false when the connection can no longer be used; `last` is a body piece that came with an End frame. */
-  private handle(frame: Frame, last?: Buffer): boolean {
+  /** Returns false when the connection can no longer be used. */
+  private handle(frame: Frame): boolean {
     const exchange = this.exchange;
     if (exchange === null) {
       this.lose('protocol error from worker: frame without a request');
@@ -269,7 +261,7 @@ export class WorkerConnection implements RequestChannel {
       case FrameType.End:
         if (!this.headSeen) return this.lose('protocol error from worker: end without head');
         this.finish();
-        exchange.onEnd(last);
+        exchange.onEnd();
         return true;
       case FrameType.Failure:
         this.finish();
