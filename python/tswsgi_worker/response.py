@@ -15,7 +15,6 @@ _Z = frame_header('Z', 0)
 SENDFILE_PIECE = 16 * 1024 * 1024
 
 
-
 class Response:
 
     def __init__(self, channel):
