@@ -11,9 +11,11 @@ import type { Supervisor } from '../process/supervisor';
 import type { AccessLog } from './access-log';
 import { buildEnviron, environFrame, expandGroupName, parseHost, plainAddress } from './environ';
 import { ERROR_PAGE_TYPE, errorPage, rawErrorResponse } from './error-page';
+import { ConnectionOrder } from './connection-order';
+import { connectionLimit } from './descriptor-limit';
 import { HttpExchange } from './http-exchange';
 import { parseTarget, TargetError } from './request-target';
-import { checkBodyLength, checkRequest, parseErrorStatus } from './request-checks';
+import { checkBodyLength, checkRequest, parseErrorStatus, validHost, type ParseError } from './request-checks';
 import { accessAllowed, Router, type Route } from './router';
 import { serveStatic } from './static-files';
 
@@ -30,7 +32,15 @@ export class FrontEnd {
   /** Addresses a graceful restart removed: requests still arriving on their connections close them. */
   private readonly retired = new WeakSet<ListenAddress>();
   private router: Router;
-  private readonly active = new WeakMap<Socket, HttpExchange>();
+  private readonly order = new ConnectionOrder();
+  /** Per connection, the request node:http parsed last: a parse error while its body is incomplete is that request's. */
+  private readonly lastRequest = new WeakMap<Socket, http.IncomingMessage>();
+  /** Requests whose body is still being read, with their exchange: a malformed body is refused there. */
+  private readonly active = new WeakMap<http.IncomingMessage, HttpExchange>();
+  /** Requests waiting behind others on their connection whose body turned out malformed: refused when their turn comes. */
+  private readonly malformed = new WeakMap<http.IncomingMessage, number>();
+  /** When the front end last said it was at its connection limit (once per burst). */
+  private droppedAt = 0;
   private inFlight = 0;
   private idleWaiters: Array<() => void> = [];
   private requestCounter = 0;
@@ -114,16 +124,21 @@ export class FrontEnd {
       maxHeaderSize: Math.min(1 << 20, limits.limitRequestLine + limits.limitRequestFields * (limits.limitRequestFieldSize + 2) + 4),
       requireHostHeader: true,
       keepAliveTimeout: limits.keepAlive ? limits.keepAliveTimeout * 1000 : 0,
-      // Long uploads are fine; the request head is bounded instead (slow clients).
+      // Long uploads are fine; the request head is bounded instead, and the body by Timeout between its pieces.
       requestTimeout: 0,
       headersTimeout: limits.timeout * 1000,
+      // node:http looks for heads past headersTimeout this often (30 s by default): Timeout holds to within a second.
+      connectionsCheckingInterval: 1000,
     });
     server.maxHeadersCount = Math.max(2000, limits.limitRequestFields + 1);
     if (limits.maxKeepAliveRequests > 0) server.maxRequestsPerSocket = limits.maxKeepAliveRequests;
-    server.on('request', (req, res) => this.handle(req, res, address));
+    // Past it, new connections are closed at once instead of the process running out of descriptors.
+    server.maxConnections = Math.max(1, Math.floor(connectionLimit(this.config) / Math.max(1, this.config.listen.length)));
+    server.on('drop', () => this.atConnectionLimit(server.maxConnections));
+    server.on('request', (req, res) => this.admit(req, res, address));
     // Answering 100 Continue only once the request is known to be acceptable saves the client a refused upload.
-    server.on('checkContinue', (req, res) => this.handle(req, res, address));
-    server.on('clientError', (err: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Socket) => this.clientError(err, socket));
+    server.on('checkContinue', (req, res) => this.admit(req, res, address));
+    server.on('clientError', (err: ParseError, socket: Socket) => this.clientError(err, socket));
     return new Promise((resolve, reject) => {
       server.once('error', reject);
       server.listen(address.port, address.host, () => {
@@ -135,7 +150,27 @@ export class FrontEnd {
     });
   }
 
-  private handle(req: http.IncomingMessage, res: http.ServerResponse, listener: ListenAddress): void {
+  private atConnectionLimit(limit: number): void {
+    const now = Date.now();
+    if (now - this.droppedAt > 10_000) {
+      this.log.warn(`At the limit of ${limit} client connections per listener (from the open files limit); closing new connections until some end`);
+    }
+    this.droppedAt = now;
+  }
+
+  /** A request node:http parsed: it runs once the requests ahead of it on its connection are answered. */
+  private admit(req: http.IncomingMessage, res: http.ServerResponse, listener: ListenAddress): void {
+    this.lastRequest.set(req.socket, req);
+    const admitted = this.order.admit(req, res, () => {
+      const failed = this.malformed.get(req);
+      if (failed === undefined) return this.handle(req, res, listener);
+      this.refuse(req, res, this.startRecord(req, res).record, failed, 'malformed request body');
+    });
+    if (!admitted) this.log.debug(`Not running ${req.method} ${req.url} from ${req.socket.remoteAddress}: it came after an answer that closes its connection`);
+  }
+
+  /** Counts the request in flight until its answer is done, then writes its access log line. */
+  private startRecord(req: http.IncomingMessage, res: http.ServerResponse): { record: { bytes: number }; startMicros: number } {
     const startMicros = Math.round((performance.timeOrigin + performance.now()) * 1000);
     this.inFlight++;
     const record = { bytes: 0 };
@@ -143,15 +178,26 @@ export class FrontEnd {
       this.accessLog.write(req, res.statusCode, record.bytes, startMicros);
       this.requestDone();
     });
+    return { record, startMicros };
+  }
+
+  private handle(req: http.IncomingMessage, res: http.ServerResponse, listener: ListenAddress): void {
+    const { record, startMicros } = this.startRecord(req, res);
     if (!this.config.keepAlive || this.retired.has(listener)) res.shouldKeepAlive = false;
     const problem = checkRequest(req, this.config);
     if (problem) return this.refuse(req, res, record, problem.status, problem.message);
+    if (req.url === '*') return this.asterisk(req, res, record);
     let target;
     try {
       target = parseTarget(req.url ?? '/');
     } catch (err) {
       if (err instanceof TargetError) return this.refuse(req, res, record, err.status, err.message);
       throw err;
+    }
+    // RFC 9112 §3.2.2, as Apache: an absolute-form target's authority replaces the Host header.
+    if (target.authority !== null) {
+      if (!validHost(target.authority)) return this.refuse(req, res, record, 400, `malformed host in the request target '${req.url}'`);
+      replaceHost(req, target.authority);
     }
     const hostName = req.headers.host?.replace(/:\d*$/, '').toLowerCase() ?? null;
     const localPort = req.socket.localPort ?? listener.port;
@@ -220,18 +266,23 @@ export class FrontEnd {
       limitRequestBody: dir.limitRequestBody,
       script: route.script,
       record,
+      clientTimeout: this.config.timeout,
     });
     if (req.headers.expect?.toLowerCase() === '100-continue') res.writeContinue();
-    if (bodyless) {
-      group.dispatcher.dispatch(exchange);
-      return;
+    if (!bodyless && !req.complete) {
+      this.active.set(req, exchange);
+      const done = () => this.active.delete(req);
+      req.once('end', done);
+      res.once('close', done);
     }
-    // A body that fails to parse in the same packet as the head is refused before Python sees the request.
-    this.active.set(req.socket, exchange);
-    res.on('close', () => this.active.delete(req.socket));
-    queueMicrotask(() => {
-      if (this.active.get(req.socket) === exchange && !res.writableEnded) group.dispatcher.dispatch(exchange);
-    });
+    exchange.begin();
+  }
+
+  /** `OPTIONS *` asks about the server itself: Apache's core answers 200 with no body; any other method is a 400. */
+  private asterisk(req: http.IncomingMessage, res: http.ServerResponse, record: { bytes: number }): void {
+    if (req.method !== 'OPTIONS') return this.refuse(req, res, record, 400, `request target '*' with method ${req.method}`);
+    res.writeHead(200, { 'Content-Length': 0 });
+    res.end();
   }
 
   /** mod_wsgi's checks on the process group a request resolved to, with its messages. */
@@ -281,21 +332,31 @@ export class FrontEnd {
     record.bytes = page.length;
   }
 
-  private clientError(err: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Socket): void {
-    const status = parseErrorStatus(err, this.config);
-    const exchange = this.active.get(socket);
-    if (exchange) {
-      this.log.info(`Refused a malformed request body from ${socket.remoteAddress} with ${status}: ${err.code ?? err.message}`);
-      this.active.delete(socket);
-      exchange.refuse(status);
-      return;
-    }
+  /**
+   * What node:http could not parse. In the body of the request parsed last, it is that request's
+   * error; after it, it is a later request's, answered once those before it are (as Apache does).
+   */
+  private clientError(err: ParseError, socket: Socket): void {
     if (!socket.writable || err.code === 'ECONNRESET') {
       socket.destroy();
       return;
     }
-    this.log.info(`Refused a malformed request from ${socket.remoteAddress} with ${status}: ${err.code ?? err.message}`);
-    socket.end(rawErrorResponse(status));
+    const status = parseErrorStatus(err);
+    const last = this.lastRequest.get(socket);
+    const inBody = last !== undefined && !last.complete;
+    this.log.info(`Refused a malformed request${inBody ? ' body' : ''} from ${socket.remoteAddress} with ${status}: ${err.code ?? err.message}`);
+    if (inBody) {
+      const exchange = this.active.get(last);
+      if (exchange) {
+        this.active.delete(last);
+        exchange.refuse(status);
+        return;
+      }
+      this.malformed.set(last, status);
+    }
+    const answer = rawErrorResponse(status);
+    if (this.order.failBehind(socket, answer)) return;
+    socket.end(answer);
     socket.destroySoon();
   }
 
@@ -306,3 +367,21 @@ export class FrontEnd {
 }
 
 const listenKey = (address: ListenAddress) => `${address.host}:${address.port}`;
+
+/** Puts `authority` in place of every Host header, for the router and the environ alike. */
+function replaceHost(req: http.IncomingMessage, authority: string): void {
+  req.headers.host = authority;
+  const raw = req.rawHeaders;
+  let found = false;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i]!.toLowerCase() !== 'host') continue;
+    if (found) {
+      raw.splice(i, 2);
+      i -= 2;
+    } else {
+      raw[i + 1] = authority;
+      found = true;
+    }
+  }
+  if (!found) raw.push('Host', authority);
+}

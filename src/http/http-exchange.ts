@@ -1,7 +1,7 @@
 // One HTTP request on its way through a worker: streams the request body to the
 // worker and the response back to the client, each side pausing the other.
 
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Exchange, RequestChannel } from '../process/exchange';
 import type { ResponseHead } from '../process/framing';
 import type { Dispatcher } from '../process/dispatcher';
@@ -11,6 +11,11 @@ import { ERROR_PAGE_TYPE, errorPage, rawErrorResponse } from './error-page';
 /** Hop-by-hop headers belong to one connection; node:http makes its own. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection', 'te', 'trailer']);
 const MAX_RETRIES = 3;
+/**
+ * A request body up to this size is read whole before the request is given a Python thread:
+ * a slow client then holds only its connection. A larger one is streamed from here on.
+ */
+export const HELD_BODY_BYTES = 64 * 1024;
 
 export interface ExchangeContext {
   dispatcher: Dispatcher;
@@ -20,12 +25,22 @@ export interface ExchangeContext {
   script: string;
   /** Body bytes sent to the client so far, which the access log reports. */
   record: { bytes: number };
+  /** Timeout: seconds the client may send no part of the body (Apache's Timeout). */
+  clientTimeout: number;
 }
 
 export class HttpExchange implements Exchange {
   bodyConsumed = false;
-  readonly arrivedAt = Date.now();
+  /** When it was given to the dispatcher: the time spent reading a held body is not queue time. */
+  arrivedAt = 0;
   private channel: RequestChannel | null = null;
+  /** Body pieces read before a worker took the request; kept while the whole body fits, so a retry can send it again. */
+  private held: Buffer[] = [];
+  private heldBytes = 0;
+  private dispatched = false;
+  /** Reading from the client is paused by us (a full hold, or a worker that takes no more). */
+  private clientPaused = false;
+  private clientTimer: NodeJS.Timeout | null = null;
   private status = 0;
   private expected: number | null = null;
   private bodyBytes = 0;
@@ -33,7 +48,6 @@ export class HttpExchange implements Exchange {
   /** The response is no longer ours to write: refused, answered with an error, or the client left. */
   private over = false;
   private retries = 0;
-  private listening = false;
 
   constructor(
     readonly applicationGroup: string,
@@ -48,22 +62,79 @@ export class HttpExchange implements Exchange {
     res.on('close', () => this.closed());
   }
 
+  /** Goes to the dispatcher now when bodyless, else once the body is read whole or fills the hold. */
+  begin(): void {
+    if (this.bodyDone) return this.dispatch();
+    this.req.on('data', (chunk: Buffer) => this.body(chunk));
+    this.req.on('end', () => {
+      this.bodyDone = true;
+      this.stopClientTimer();
+      if (this.channel) this.channel.endBody();
+      else this.dispatch();
+    });
+    this.resumeClient();
+  }
+
+  /** The client has sent all of the body, or none is being waited for (the worker's own silence is its fault). */
+  get awaitingClient(): boolean {
+    return !this.bodyDone && !this.clientPaused;
+  }
+
+  private dispatch(): void {
+    if (this.dispatched || this.over) return;
+    this.dispatched = true;
+    this.arrivedAt = Date.now();
+    this.context.dispatcher.dispatch(this);
+  }
+
   start(channel: RequestChannel): void {
     this.channel = channel;
-    if (this.bodyDone) return;
-    if (!this.listening) {
-      this.listening = true;
-      this.req.on('data', (chunk: Buffer) => this.body(chunk));
-      this.req.on('end', () => {
-        this.bodyDone = true;
-        this.channel?.endBody();
-      });
+    let more = true;
+    for (const chunk of this.held) more = channel.writeBody(chunk);
+    if (this.bodyDone) {
+      if (!this.bodyless) channel.endBody();
+      return;
     }
-    this.req.resume();
+    // The rest streams: what was held can no longer be sent again.
+    this.bodyConsumed ||= this.heldBytes > 0;
+    this.held = [];
+    if (more) this.resumeClient();
+    else this.pauseClient();
   }
 
   onDrain(): void {
-    if (!this.bodyDone) this.req.resume();
+    if (!this.bodyDone) this.resumeClient();
+  }
+
+  private pauseClient(): void {
+    this.clientPaused = true;
+    this.req.pause();
+    this.stopClientTimer();
+  }
+
+  private resumeClient(): void {
+    this.clientPaused = false;
+    this.req.resume();
+    const seconds = this.context.clientTimeout;
+    if (seconds <= 0) return;
+    if (this.clientTimer) this.clientTimer.refresh();
+    else this.clientTimer = setTimeout(() => this.clientTimedOut(seconds), seconds * 1000);
+  }
+
+  private stopClientTimer(): void {
+    if (this.clientTimer) clearTimeout(this.clientTimer);
+    this.clientTimer = null;
+  }
+
+  /** Apache's Timeout while it reads the body: the client's fault, so 408 (not a gateway's 504), and the connection closes. */
+  private clientTimedOut(seconds: number): void {
+    this.clientTimer = null;
+    if (this.over || this.bodyDone) return;
+    this.context.log.info(`Request for '${this.context.script}' from ${this.req.socket.remoteAddress}: no part of the body arrived within Timeout (${seconds} s); answering 408`);
+    this.context.dispatcher.cancel(this);
+    this.abortBody('the client sent no part of the body within Timeout');
+    this.res.shouldKeepAlive = false;
+    this.fail(408);
   }
 
   onHead(head: ResponseHead): void {
@@ -80,7 +151,17 @@ export class HttpExchange implements Exchange {
       const name = head.headers[i]!;
       const lower = name.toLowerCase();
       if (HOP_BY_HOP.has(lower)) continue;
-      if (lower === 'content-length') this.expected = Number(head.headers[i + 1]);
+      if (lower === 'content-length') {
+        const length = Number(head.headers[i + 1]);
+        // Two lengths are a framing ambiguity a client or proxy may resolve either way (RFC 9112 §6.3).
+        if (this.expected !== null && this.expected !== length) {
+          this.context.log.error(`Response for '${this.context.script}' from ${this.channel?.processLabel} has conflicting Content-Length headers`);
+          this.respondWithError(500);
+          return;
+        }
+        if (this.expected !== null) continue;
+        this.expected = length;
+      }
       headers.push(name, head.headers[i + 1]!);
     }
     try {
@@ -181,21 +262,34 @@ export class HttpExchange implements Exchange {
   }
 
   private body(chunk: Buffer): void {
-    this.bodyConsumed = true;
     this.bodyBytes += chunk.length;
     const limit = this.context.limitRequestBody;
     if (limit > 0 && this.bodyBytes > limit) {
-      this.req.pause();
+      this.pauseClient();
+      this.context.dispatcher.cancel(this);
       this.abortBody(`the request body exceeds the limit of ${limit} bytes`);
       this.fail(413);
       return;
     }
-    if (this.channel && !this.channel.writeBody(chunk)) this.req.pause();
+    this.clientTimer?.refresh();
+    if (this.channel) {
+      this.bodyConsumed = true;
+      if (!this.channel.writeBody(chunk)) this.pauseClient();
+      return;
+    }
+    this.held.push(chunk);
+    this.heldBytes += chunk.length;
+    if (this.heldBytes >= HELD_BODY_BYTES) {
+      this.pauseClient();
+      this.dispatch();
+    }
   }
 
   private abortBody(reason: string): void {
+    this.held = [];
     if (this.bodyDone) return;
     this.bodyDone = true;
+    this.stopClientTimer();
     this.channel?.abortBody(reason);
   }
 
@@ -216,12 +310,14 @@ export class HttpExchange implements Exchange {
     this.status = status;
     const page = errorPage(status);
     this.res.removeHeader('content-length');
-    this.res.writeHead(status, { 'Content-Type': ERROR_PAGE_TYPE, 'Content-Length': page.length });
+    // A writeHead that threw (an invalid header from the app) left the app's reason phrase behind.
+    this.res.writeHead(status, STATUS_CODES[status], { 'Content-Type': ERROR_PAGE_TYPE, 'Content-Length': page.length });
     this.res.end(page);
     this.context.record.bytes = page.length;
   }
 
   private closed(): void {
+    this.stopClientTimer();
     const complete = this.res.writableFinished;
     if (!complete) {
       // The client went away: a queued request is dropped; a running one loses its worker connection,

@@ -14,7 +14,11 @@ type Limits = Pick<ServerConfig, 'limitRequestLine' | 'limitRequestFieldSize' | 
 /** Host as RFC 3986 allows: reg-name or IP literal, optional port. */
 const VALID_HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~!$&'()*+,;=%-]*)(?::[0-9]*)?$/;
 
+export const validHost = (host: string): boolean => VALID_HOST.test(host);
+
 export function checkRequest(req: IncomingMessage, limits: Limits): Refusal | null {
+  // As Apache with HttpProtocolOptions Require1.0: a request line without a version is not answered in kind.
+  if (req.httpVersionMajor === 0) return { status: 400, message: 'HTTP/0.9 request' };
   const requestLine = (req.method?.length ?? 0) + (req.url?.length ?? 0) + 10;
   if (requestLine > limits.limitRequestLine) {
     return { status: 414, message: `request line longer than LimitRequestLine (${limits.limitRequestLine})` };
@@ -33,7 +37,7 @@ export function checkRequest(req: IncomingMessage, limits: Limits): Refusal | nu
   }
   if (hosts > 1) return { status: 400, message: 'more than one Host header' };
   const host = req.headers.host;
-  if (host !== undefined && !VALID_HOST.test(host)) return { status: 400, message: `malformed Host header '${host}'` };
+  if (host !== undefined && !validHost(host)) return { status: 400, message: `malformed Host header '${host}'` };
 
   const encoding = req.headers['transfer-encoding'];
   if (encoding !== undefined && encoding.toLowerCase() !== 'chunked') {
@@ -51,13 +55,18 @@ export function checkBodyLength(req: IncomingMessage, limit: number): Refusal | 
   return null;
 }
 
+/** node:http's parse error: the packet it was reading, and how far into it it got. */
+export type ParseError = NodeJS.ErrnoException & { rawPacket?: Buffer; bytesParsed?: number };
+
 /** The status for a request llhttp could not parse. */
-export function parseErrorStatus(err: NodeJS.ErrnoException & { rawPacket?: Buffer }, limits: Limits): number {
+export function parseErrorStatus(err: ParseError): number {
   switch (err.code) {
     case 'HPE_HEADER_OVERFLOW': {
-      // The request line is to blame when the packet starts with it and it has no end within the limit.
-      const packet = err.rawPacket?.toString('latin1', 0, limits.limitRequestLine + 2) ?? '';
-      return /^[A-Z]+ /.test(packet) && !packet.includes('\n') ? 414 : 431;
+      // The request line is to blame when no line ended before the parser gave up: in the packet it
+      // was reading, up to where it stopped (a long line spans packets, so it need not start there).
+      const packet = err.rawPacket;
+      const parsed = Math.min(packet?.length ?? 0, err.bytesParsed ?? Infinity);
+      return packet && !packet.subarray(0, parsed).includes(0x0a) ? 414 : 431;
     }
     case 'HPE_INVALID_METHOD':
       return 501;

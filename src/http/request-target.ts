@@ -6,6 +6,8 @@ export interface RequestTarget {
   path: string;
   /** Raw query string without the '?', "" when absent. */
   query: string;
+  /** An absolute-form target's host[:port] (RFC 9112 §3.2.2), else null. */
+  authority: string | null;
 }
 
 export class TargetError extends Error {
@@ -60,7 +62,7 @@ export function normalizePath(path: string): string {
 export function parseTarget(url: string): RequestTarget {
   let target = url;
   // absolute-form (RFC 9112 3.2.2): the path is what follows the authority.
-  const absolute = /^https?:\/\/[^/?#]*/i.exec(target);
+  const absolute = /^https?:\/\/(?:[^/?#@]*@)?([^/?#]*)/i.exec(target);
   if (absolute) target = target.slice(absolute[0].length) || '/';
   if (!target.startsWith('/')) throw new TargetError(400, `request target is not a path: '${url}'`);
   const hash = target.indexOf('#');
@@ -68,7 +70,7 @@ export function parseTarget(url: string): RequestTarget {
   const mark = target.indexOf('?');
   const rawPath = mark >= 0 ? target.slice(0, mark) : target;
   const query = mark >= 0 ? target.slice(mark + 1) : '';
-  return { path: normalizePath(percentDecode(rawPath)), query };
+  return { path: normalizePath(percentDecode(rawPath)), query, authority: absolute ? absolute[1]! : null };
 }
 
 /**

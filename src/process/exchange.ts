@@ -52,6 +52,8 @@ export interface Exchange {
   clientStalled(reason: string): void;
   /** When the front end received the request (ms, Date.now()): queue-timeout counts from it. */
   readonly arrivedAt: number;
-  /** True once any of the request body was taken from the client: such a request is never retried. */
+  /** True once body bytes went to a worker that the exchange cannot send again: such a request is never retried. */
   readonly bodyConsumed: boolean;
+  /** The request body is still coming from the client and nothing holds it back: silence is the client's, not the worker's. */
+  readonly awaitingClient: boolean;
 }

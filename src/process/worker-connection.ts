@@ -207,7 +207,11 @@ export class WorkerConnection implements RequestChannel {
       return;
     }
     const limit = this.owner.timeouts.socket;
-    if (limit <= 0) return;
+    // A worker waiting for body the client has not sent is not silent: the front end's Timeout answers that.
+    if (limit <= 0 || exchange.awaitingClient) {
+      this.quietSince = -1;
+      return;
+    }
     const bytes = this.socket.bytesRead + this.socket.bytesWritten;
     if (this.quietSince < 0 || bytes !== this.lastBytes) {
       this.lastBytes = bytes;
