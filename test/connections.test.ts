@@ -285,6 +285,7 @@ WSGIScriptAlias / ${script} process-group=one application-group=%{GLOBAL}
     const started = Date.now();
     const raw = await rawRequest(server.port, [], 20_000);
     assert.ok(raw.closed);
+    assert.equal(raw.text, '', 'Apache closes a connection that sent nothing without an answer');
     // node:http alone would look every 30 s.
     assert.ok(Date.now() - started < 6000, `closed after ${Date.now() - started} ms`);
   });
@@ -292,8 +293,9 @@ WSGIScriptAlias / ${script} process-group=one application-group=%{GLOBAL}
   test('a head sent a byte every 300 ms is cut off within Timeout and a second', async () => {
     const started = Date.now();
     const head = 'GET /slowloris HTTP/1.1\r\nHost: x\r\nX-Pad: ' + 'p'.repeat(200);
-    const closed = await trickle(server.port, head, 300, 20_000).closed;
-    assert.ok(closed, 'still open after 20 s');
+    const slowloris = trickle(server.port, head, 300, 20_000);
+    assert.ok(await slowloris.closed, 'still open after 20 s');
+    assert.match(slowloris.received(), /^HTTP\/1\.1 408 /);
     assert.ok(Date.now() - started < 6000, `closed after ${Date.now() - started} ms`);
   });
 
@@ -363,9 +365,10 @@ describe('out of file descriptors (prlimit --nofile=256)', () => {
 
 /**
  * Writes `head` a byte every `everyMs` (all at once when 0), then `body` a byte every `bodyEveryMs`.
- * `closed` resolves true once the server closes the connection, false after `limitMs`.
+ * `closed` resolves true once the server closes the connection, false after `limitMs`; `received`
+ * is what the server sent.
  */
-function trickle(port: number, head: string, everyMs: number, limitMs: number, body = '', bodyEveryMs = 0): { headSent: Promise<void>; closed: Promise<boolean> } {
+function trickle(port: number, head: string, everyMs: number, limitMs: number, body = '', bodyEveryMs = 0): { headSent: Promise<void>; closed: Promise<boolean>; received(): string } {
   const socket = net.connect(port, '127.0.0.1');
   const pieces = [...(everyMs > 0 ? head.split('') : [head]), ...body.split('')];
   const headPieces = everyMs > 0 ? head.length : 1;
@@ -388,10 +391,11 @@ function trickle(port: number, head: string, everyMs: number, limitMs: number, b
     socket.write(pieces[at++]!, () => { if (at === headPieces) headWritten(); });
     timer = setTimeout(next, at < headPieces ? everyMs : bodyEveryMs);
   };
+  let received = '';
   socket.on('connect', next);
-  socket.on('data', () => {});
+  socket.on('data', (chunk: Buffer) => { received += chunk.toString('latin1'); });
   socket.on('error', () => {});
-  return { headSent, closed };
+  return { headSent, closed, received: () => received };
 }
 
 async function waitFor(condition: () => boolean, ms = 10_000): Promise<void> {

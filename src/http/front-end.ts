@@ -337,7 +337,8 @@ export class FrontEnd {
    * error; after it, it is a later request's, answered once those before it are (as Apache does).
    */
   private clientError(err: ParseError, socket: Socket): void {
-    if (!socket.writable || err.code === 'ECONNRESET') {
+    // A connection that never sent a byte gets no answer when Timeout passes, as in Apache.
+    if (!socket.writable || err.code === 'ECONNRESET' || (err.code === 'ERR_HTTP_REQUEST_TIMEOUT' && socket.bytesRead === 0)) {
       socket.destroy();
       return;
     }
