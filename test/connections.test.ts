@@ -132,6 +132,14 @@ describe('pipelined requests', () => {
     await pipelined;
   });
 
+  test('a connection that sends 40 requests ahead has the first 33 answered, then is closed', async () => {
+    const many = Array.from({ length: 40 }, (_, i) => `GET /n?id=n${i} HTTP/1.1\r\nHost: x\r\n\r\n`).join('');
+    const raw = await rawRequest(server.port, many, 5000);
+    // One running and MAX_PIPELINED (32) waiting: the rest would each hold memory until their turn.
+    assert.equal(answers(raw.text).length, 33);
+    assert.ok(raw.closed);
+  });
+
   test('a request with Connection: close followed by bytes: its answer only', async () => {
     const raw = await rawRequest(server.port, 'GET /a?id=a HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\njunk\r\n\r\n');
     assert.deepEqual(answers(raw.text).map((a) => a.status), [200]);
