@@ -11,11 +11,13 @@
 // test/fixtures/good-conf/*.conf: each must print only `Syntax OK` and exit 0. They are run with
 // FIXTURE_DIR set to their folder, which they use for ServerRoot and absolute paths.
 
-import { describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
+import { DAEMON_OPTIONS } from '../src/config/daemon-options';
 
 // __dirname is dist/test.
 const REPO = path.resolve(__dirname, '..', '..');
@@ -116,5 +118,55 @@ describe('configtest on good configs (test/fixtures/good-conf)', { concurrency: 
     const { code, stderr } = await configtest(path.join(GOOD, '01-apache-standalone.conf'), envWith(null));
     assert.equal(code, 1);
     assert.match(stderr, /Config variable \$\{FIXTURE_DIR\} is not defined/);
+  });
+});
+
+// What a config can name that would make reading it never end, or end badly: each is refused
+// with its file:line. The configtest runs are killed after LIMIT_MS, so a regression fails
+// instead of hanging the suite; a good run takes a few hundred milliseconds.
+describe('configtest refuses what cannot be read to the end, quickly', { concurrency: 4 }, () => {
+  const LIMIT_MS = 10_000;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tswsgi-configtest-'));
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  /** configtest of `lines` (after a Listen line) in a file of its own, and the file's path. */
+  async function check(name: string, lines: string[]): Promise<Outcome & { file: string }> {
+    const file = path.join(dir, `${name}.conf`);
+    fs.writeFileSync(file, ['Listen 127.0.0.1:0', ...lines].join('\n') + '\n');
+    const outcome = await new Promise<Outcome>((resolve) => {
+      execFile(process.execPath, [BIN, 'configtest', '-f', file], { cwd: REPO, env: envWith(null), timeout: LIMIT_MS }, (err, stdout, stderr) => {
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
+      });
+    });
+    return { ...outcome, file };
+  }
+
+  /** Exactly these errors, `line: message`, with the file's path; and exit status 1. */
+  function assertErrors(outcome: Outcome & { file: string }, expected: string[]): void {
+    const printed = outcome.stderr.split('\n').filter((l) => l.includes('Syntax error'));
+    assert.deepEqual(printed, expected.map((e) => {
+      const [, line, message] = /^(\d+): (.*)$/s.exec(e)!;
+      return `tswsgi: Syntax error on line ${line} of ${outcome.file}: ${message}`;
+    }), outcome.stderr);
+    assert.equal(outcome.code, 1, `exit code (-1: killed after ${LIMIT_MS} ms)`);
+  }
+
+  // Node.js fires any timer over 2^31-1 ms after 1 ms: a longer timeout would expire at once.
+  const timers = [...DAEMON_OPTIONS.filter((o) => o.kind.type === 'seconds').map((o) => o.name), 'Timeout', 'KeepAliveTimeout'];
+  const timerLines = (seconds: number) => timers.map((name) => (/^[A-Z]/.test(name) ? `${name} ${seconds}` : `WSGIDaemonProcess g-${name} ${name}=${seconds}`));
+
+  test('every timeout is at most 2147483 seconds', async () => {
+    const outcome = await check('timers-too-long', timerLines(2_147_484));
+    const tooLong = '2147484 seconds is longer than tswsgi can time (Node.js timers reach 2147483647 ms); allowed: 0 to 2147483.';
+    assertErrors(outcome, timers.map((name, i) => {
+      const option = DAEMON_OPTIONS.find((o) => o.name === name);
+      return `${2 + i}: ${option ? `Invalid ${option.label} for WSGI daemon process: ` : `${name}: `}${tooLong}`;
+    }));
+  });
+
+  test('2147483 seconds is accepted for every timeout', async () => {
+    const { code, stderr } = await check('timers-longest', timerLines(2_147_483));
+    assert.equal(stderr, 'Syntax OK\n');
+    assert.equal(code, 0);
   });
 });

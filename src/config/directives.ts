@@ -5,6 +5,7 @@
 import * as path from 'node:path';
 import type { Directive } from './apache-parser';
 import { DAEMON_OPTIONS, parseDaemonOption } from './daemon-options';
+import { parseSeconds } from './seconds';
 import { GLOBAL, type AccessRule, type DirConfig, type MapHeadToGet, type ProcessGroupConfig, type ServerConfig, type VirtualHost } from './model';
 import { parseLogLevel } from '../log/error-log';
 import { parseTrustedProxy, proxyHeaderCgiName } from '../http/proxy-headers';
@@ -81,6 +82,13 @@ function flag(d: Directive, wsgiStyle: boolean): boolean {
 function wholeNumber(d: Directive, value: string, what: string): number {
   if (!/^\d+$/.test(value)) throw new DirectiveError(`${d.name} ${what} must be a whole number, got '${value}'`);
   return Number(value);
+}
+
+function seconds(d: Directive): number {
+  const value = parseSeconds(d.args[0]!);
+  if (value === null) throw new DirectiveError(`${d.name} value must be a whole number of seconds, got '${d.args[0]}'`);
+  if (typeof value === 'string') throw new DirectiveError(`${d.name}: ${value}.`);
+  return value;
 }
 
 /**
@@ -596,7 +604,7 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
     syntax: 'Timeout seconds', default: '60', argHelp: 'timeout duration (sec)',
     description: 'Seconds to wait for a client to send its request head.',
     example: 'Timeout 30',
-    apply: (d, ctx) => { ctx.config.timeout = wholeNumber(d, d.args[0]!, 'value'); },
+    apply: (d, ctx) => { ctx.config.timeout = seconds(d); },
   },
   {
     name: 'KeepAlive', module: 'core_module', contexts: RSRC, args: [1, 1],
@@ -610,7 +618,7 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
     syntax: 'KeepAliveTimeout seconds', default: '5', argHelp: 'Keep-Alive timeout duration (sec)',
     description: 'Seconds an idle client connection stays open.',
     example: 'KeepAliveTimeout 15',
-    apply: (d, ctx) => { ctx.config.keepAliveTimeout = wholeNumber(d, d.args[0]!, 'value'); },
+    apply: (d, ctx) => { ctx.config.keepAliveTimeout = seconds(d); },
   },
   {
     name: 'MaxKeepAliveRequests', module: 'core_module', contexts: RSRC, args: [1, 1],
