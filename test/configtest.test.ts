@@ -13,7 +13,7 @@
 
 import { after, describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -150,6 +150,39 @@ describe('configtest refuses what cannot be read to the end, quickly', { concurr
     }), outcome.stderr);
     assert.equal(outcome.code, 1, `exit code (-1: killed after ${LIMIT_MS} ms)`);
   }
+
+  const notRegular = (kind: string) => `not a regular file but ${kind} (tswsgi, like Apache, reads configuration only from regular files)`;
+
+  for (const device of ['/dev/zero', '/dev/urandom']) {
+    test(`Include ${device}`, async () => {
+      assertErrors(await check(`include-${device.slice(5)}`, [`Include ${device}`]),
+        [`2: Could not open configuration file ${device}: ${notRegular('a character device')}`]);
+    });
+  }
+
+  test('Include of a FIFO, itself or in an included directory, is refused without opening it', async () => {
+    const fifos = path.join(dir, 'fifos');
+    fs.mkdirSync(fifos);
+    execFileSync('mkfifo', [path.join(fifos, 'pipe.conf')]);
+    const fifo = path.join(fifos, 'pipe.conf');
+    assertErrors(await check('include-fifo', [`Include ${fifo}`, `IncludeOptional ${fifos}/*.conf`]), [
+      `2: Could not open configuration file ${fifo}: ${notRegular('a FIFO')}`,
+      `3: Could not open configuration file ${fifo}: ${notRegular('a FIFO')}`,
+    ]);
+  });
+
+  test('Include /dev/null is empty, as in Apache', async () => {
+    const { code, stderr } = await check('include-null', ['Include /dev/null']);
+    assert.equal(stderr, 'Syntax OK\n');
+    assert.equal(code, 0);
+  });
+
+  test('TypesConfig of a device or a directory', async () => {
+    assertErrors(await check('typesconfig', ['TypesConfig /dev/zero', `TypesConfig ${dir}`]), [
+      `2: could not open mime types config file /dev/zero: ${notRegular('a character device')}`,
+      `3: could not open mime types config file ${dir}: ${notRegular('a directory')}`,
+    ]);
+  });
 
   // Node.js fires any timer over 2^31-1 ms after 1 ms: a longer timeout would expire at once.
   const timers = [...DAEMON_OPTIONS.filter((o) => o.kind.type === 'seconds').map((o) => o.name), 'Timeout', 'KeepAliveTimeout'];

@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isModuleLoaded, moduleByName, type ModuleRegistry } from './modules';
+import { readRegularFile, strerror } from './read-file';
 
 export interface Directive {
   /** As written; directive names are case-insensitive, so compare `key`. */
@@ -111,9 +112,9 @@ function substitute(text: string, state: ParseState, where: string): string {
 export function parseFile(file: string, state: ParseState, depth = 0): Directive[] {
   let source: string;
   try {
-    source = fs.readFileSync(file, 'utf8');
+    source = readRegularFile(file);
   } catch (err) {
-    throw new Error(`Could not open configuration file ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file or directory' : (err as Error).message}`);
+    throw new Error(`Could not open configuration file ${file}: ${(err as Error).message}`);
   }
   return parseLines(logicalLines(source), file, state, depth);
 }
@@ -269,13 +270,6 @@ function include(d: Directive, state: ParseState, depth: number, sink: Directive
 }
 
 const WILDCARD = /[*?[]/;
-
-/** Apache's words for the errors an Include can meet. */
-function strerror(err: unknown): string {
-  const code = (err as NodeJS.ErrnoException).code;
-  const known: Record<string, string> = { ENOENT: 'No such file or directory', ENOTDIR: 'Not a directory', EACCES: 'Permission denied' };
-  return (code && known[code]) || (err as Error).message;
-}
 
 /**
  * The files an Include names, in the order Apache reads them: a file; a directory, meaning

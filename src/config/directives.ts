@@ -2,10 +2,12 @@
 // may appear, its arguments, its default, and the handler that fills the model.
 // It drives parsing, validation, `tswsgi help directives` and docs/directives.md.
 
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Directive } from './apache-parser';
 import { DAEMON_OPTIONS, parseDaemonOption } from './daemon-options';
 import { parseSeconds } from './seconds';
+import { readMimeTypes } from './mime-types';
 import { GLOBAL, type AccessRule, type DirConfig, type MapHeadToGet, type ProcessGroupConfig, type ServerConfig, type VirtualHost } from './model';
 import { parseLogLevel } from '../log/error-log';
 import { parseTrustedProxy, proxyHeaderCgiName } from '../http/proxy-headers';
@@ -48,7 +50,9 @@ export interface BuildContext {
   python: { home: string | null; path: string[] };
   /** The python3 tswsgi runs when nothing else names one. */
   defaultPython: string;
-  typesConfig: string | null;
+  /** Whether a TypesConfig was read: then /etc/mime.types is not. */
+  typesConfig: boolean;
+  warnings: string[];
   /** LogFormat nicknames. */
   formats: Map<string, string>;
 }
@@ -557,7 +561,20 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
     syntax: 'TypesConfig file', default: '/etc/mime.types', argHelp: 'the MIME types config file',
     description: 'The file of content types by extension, for static files.',
     example: 'TypesConfig /etc/mime.types',
-    apply: (d, ctx) => { ctx.typesConfig = resolvePath(ctx, d.args[0]!); },
+    apply: (d, ctx) => {
+      const file = resolvePath(ctx, d.args[0]!);
+      ctx.typesConfig = true;
+      ctx.config.mimeTypes = new Map();
+      if (!fs.existsSync(file)) {
+        ctx.warnings.push(`${d.file}:${d.line}: TypesConfig ${file} does not exist`);
+        return;
+      }
+      try {
+        ctx.config.mimeTypes = readMimeTypes(file);
+      } catch (err) {
+        throw new DirectiveError(`could not open mime types config file ${file}: ${(err as Error).message}`);
+      }
+    },
   },
   {
     name: 'LogLevel', module: 'core_module', contexts: RSRC, args: [1, -1],
