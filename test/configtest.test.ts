@@ -184,6 +184,25 @@ describe('configtest refuses what cannot be read to the end, quickly', { concurr
     ]);
   });
 
+  test('100,000 nested <IfDefine>: one error at the section past the cap', async () => {
+    const depth = 100_000;
+    const outcome = await check('nested', ['Define X', ...Array<string>(depth).fill('<IfDefine X>'), ...Array<string>(depth).fill('</IfDefine>')]);
+    assertErrors(outcome, [`${3 + 128}: <IfDefine> nested more than 128 sections deep`]);
+  });
+
+  test('128 nested sections are fine', async () => {
+    const { code, stderr } = await check('nested-128', ['Define X', ...Array<string>(128).fill('<IfDefine X>'), ...Array<string>(128).fill('</IfDefine>')]);
+    assert.equal(stderr, 'Syntax OK\n');
+    assert.equal(code, 0);
+  });
+
+  test('a Define that doubles itself until the line is over 1 MiB', async () => {
+    const outcome = await check('define', ['Define A ' + 'x'.repeat(1000), ...Array<string>(40).fill('Define A ${A}${A}'), 'ServerAdmin ${A}']);
+    // 1000 x 2^10 is the last value that fits: each later doubling is refused, and A keeps that value.
+    const tooLong = 'Line too long: over 1048576 characters once ${...} variables are substituted';
+    assertErrors(outcome, Array.from({ length: 30 }, (_, i) => `${13 + i}: ${tooLong}`));
+  });
+
   // Node.js fires any timer over 2^31-1 ms after 1 ms: a longer timeout would expire at once.
   const timers = [...DAEMON_OPTIONS.filter((o) => o.kind.type === 'seconds').map((o) => o.name), 'Timeout', 'KeepAliveTimeout'];
   const timerLines = (seconds: number) => timers.map((name) => (/^[A-Z]/.test(name) ? `${name} ${seconds}` : `WSGIDaemonProcess g-${name} ${name}=${seconds}`));

@@ -38,6 +38,13 @@ export interface ParseState {
 }
 
 const MAX_INCLUDE_DEPTH = 128;
+/**
+ * Apache recurses once per open section and crashes near 10,000; real configs nest a handful.
+ * The cap also keeps reading linear: every line looks at the sections open around it.
+ */
+export const MAX_SECTION_DEPTH = 128;
+/** No real line comes near it; ${A}${A} redefined a few dozen times would exhaust memory. */
+export const MAX_LINE_LENGTH = 1024 * 1024;
 
 interface Line {
   text: string;
@@ -95,18 +102,23 @@ export function splitArgs(text: string): string[] {
 /**
  * ${NAME} from Define, then from the environment; an unknown name stays as written, with a
  * warning. As in Apache, a Define without a value (or with "") gives ${NAME} no value, and a
- * name with ':' (RewriteMap's ${map:key}) is left alone without a warning.
+ * name with ':' (RewriteMap's ${map:key}) is left alone without a warning. Null when the
+ * result would be longer than MAX_LINE_LENGTH.
  */
-function substitute(text: string, state: ParseState, where: string): string {
+function substitute(text: string, state: ParseState, where: string): string | null {
   if (!text.includes('${')) return text;
-  return text.replace(/\$\{([^}]*)\}/g, (whole, name: string) => {
-    const value = state.defines.get(name) || state.env[name];
+  let length = text.length;
+  const result = text.replace(/\$\{([^}]*)\}/g, (whole, name: string) => {
+    let value = state.defines.get(name) || state.env[name];
     if (value === undefined) {
       if (!name.includes(':')) state.warnings.push(`${where}: Config variable \${${name}} is not defined`);
-      return whole;
+      value = whole;
     }
-    return value;
+    // Counted as it grows, so that the overlong text is never built.
+    length += value.length - whole.length;
+    return length > MAX_LINE_LENGTH ? '' : value;
   });
+  return length > MAX_LINE_LENGTH ? null : result;
 }
 
 export function parseFile(file: string, state: ParseState, depth = 0): Directive[] {
@@ -135,6 +147,10 @@ function parseLines(lines: Line[], file: string, state: ParseState, depth: numbe
   for (const { text: raw, line } of lines) {
     // Apache does not even substitute inside a false <IfDefine>/<IfModule>: it only looks for the end.
     const text = active() ? substitute(raw, state, `${file}:${line}`) : raw;
+    if (text === null) {
+      fail(line, `Line too long: over ${MAX_LINE_LENGTH} characters once \${...} variables are substituted`);
+      continue;
+    }
     if (text.startsWith('</')) {
       // The first word must be the whole </Name>; anything after it is ignored.
       const word = text.split(/\s/)[0]!;
@@ -149,6 +165,11 @@ function parseLines(lines: Line[], file: string, state: ParseState, depth: numbe
       continue;
     }
     if (text.startsWith('<')) {
+      if (stack.length >= MAX_SECTION_DEPTH) {
+        // What is left of the file cannot be read as meant; one error says it all.
+        fail(line, `${text.split(/\s/)[0]}> nested more than ${MAX_SECTION_DEPTH} sections deep`);
+        return top;
+      }
       // The arguments end at the last '>' on the line; what follows it is ignored, as in Apache.
       const end = text.lastIndexOf('>');
       if (end < 0 && active()) {
