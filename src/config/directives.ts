@@ -8,7 +8,7 @@ import type { Directive } from './apache-parser';
 import { DAEMON_OPTIONS, parseDaemonOption } from './daemon-options';
 import { parseSeconds } from './seconds';
 import { readMimeTypes } from './mime-types';
-import { GLOBAL, type AccessRule, type DirConfig, type MapHeadToGet, type ProcessGroupConfig, type ServerConfig, type VirtualHost } from './model';
+import { GLOBAL, OPTION, OPTIONS_ALL, type OptionsSetting, type AccessRule, type DirConfig, type MapHeadToGet, type ProcessGroupConfig, type ServerConfig, type VirtualHost } from './model';
 import { parseLogLevel } from '../log/error-log';
 import { parseTrustedProxy, proxyHeaderCgiName } from '../http/proxy-headers';
 
@@ -223,6 +223,62 @@ function requireRule(d: Directive): AccessRule {
     return { kind: 'ip', networks: d.args.slice(1) };
   }
   throw new DirectiveError(`Unknown Authz provider: ${d.args[0]} (tswsgi implements 'Require all' and 'Require ip')`);
+}
+
+const OPTION_WORDS: Record<string, number> = {
+  indexes: OPTION.indexes,
+  includes: OPTION.includes | OPTION.includesWithExec,
+  includesnoexec: OPTION.includes,
+  followsymlinks: OPTION.followSymLinks,
+  symlinksifownermatch: OPTION.symLinksIfOwnerMatch,
+  execcgi: OPTION.execCgi,
+  multiviews: OPTION.multiViews,
+  runscripts: OPTION.multiViews | OPTION.execCgi,
+  none: 0,
+  all: OPTIONS_ALL,
+};
+
+/** One Options line on top of the scope's earlier ones, with Apache's rules and messages (core.c set_options). */
+function options(d: Directive, earlier: OptionsSetting | undefined): OptionsSetting {
+  const setting: OptionsSetting = earlier ? { ...earlier } : { set: null, add: 0, remove: 0 };
+  const mixed = 'Either all Options must start with + or -, or no Option may.';
+  let first = true;
+  let merge = false;
+  let allOrNone = false;
+  for (const arg of d.args) {
+    const action = arg[0] === '+' || arg[0] === '-' ? arg[0] : '';
+    const word = arg.slice(action.length);
+    if (action) {
+      if (!merge && !first && !allOrNone) throw new DirectiveError(mixed);
+      merge = true;
+    } else if (first) {
+      setting.set = 0;
+    } else if (merge) {
+      throw new DirectiveError(mixed);
+    }
+    const key = word.toLowerCase();
+    if (key === 'none' || key === 'all') {
+      const name = key === 'none' ? 'None' : 'All';
+      if (!first) throw new DirectiveError(`'Options ${name}' must be the first ${key === 'none' ? 'Option' : 'option'} given.`);
+      if (merge) throw new DirectiveError(`You may not use 'Options +${name}' or 'Options -${name}'.`);
+      allOrNone = true;
+    }
+    const bits = OPTION_WORDS[key];
+    if (bits === undefined) throw new DirectiveError(`Illegal option ${word}`);
+    if (action === '-') {
+      setting.remove |= bits;
+      setting.add &= ~bits;
+      if (setting.set !== null) setting.set &= ~bits;
+    } else {
+      if (action === '+') {
+        setting.add |= bits;
+        setting.remove &= ~bits;
+      }
+      if (setting.set !== null) setting.set |= bits;
+    }
+    first = false;
+  }
+  return setting;
 }
 
 const noop = () => {};
@@ -710,7 +766,18 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
   accepted('Mutex', 'core_module', GLOBAL_ONLY, [1, 2], 'Accepted; tswsgi needs no mutexes.', 'Mutex file:/var/lock'),
   accepted('HttpProtocolOptions', 'core_module', RSRC, [1, -1], 'Accepted; tswsgi is always Strict.', 'HttpProtocolOptions Strict'),
   accepted('ServerAdmin', 'core_module', RSRC, [1, 1], 'Accepted; SERVER_ADMIN is "[no address given]" for now.', 'ServerAdmin webmaster@example.com'),
-  accepted('Options', 'core_module', EVERYWHERE, [1, -1], 'Accepted; WSGIScriptAlias needs no ExecCGI.', 'Options -Indexes'),
+  {
+    name: 'Options', module: 'core_module', contexts: EVERYWHERE, args: [1, -1],
+    syntax: 'Options [+|-]option ...', default: 'FollowSymLinks', argHelp: 'Set a number of attributes for a given directory',
+    description: 'FollowSymLinks and SymLinksIfOwnerMatch decide, as in Apache, whether static files and WSGI scripts may be ' +
+      'reached through a symbolic link. Every component of the file\'s path, from /, is checked under the Options of the ' +
+      'directory holding it (the server, the vhost and <Directory> sections; <Location>, <Files> and <DirectoryMatch> do not ' +
+      'count, as in Apache\'s directory walk): with neither option a symbolic link gets 403, with SymLinksIfOwnerMatch only a ' +
+      'link owned by its target\'s owner is followed. The other options (Indexes, ExecCGI, Includes, MultiViews) are accepted ' +
+      'without effect: tswsgi lists no directories and WSGIScriptAlias needs no ExecCGI.',
+    example: 'Options -FollowSymLinks +SymLinksIfOwnerMatch',
+    apply: (d, ctx) => { ctx.dir.options = options(d, ctx.dir.options); },
+  },
   accepted('AllowOverride', 'core_module', ['directory'], [1, -1], 'Accepted; tswsgi reads no .htaccess files.', 'AllowOverride None'),
 ];
 
