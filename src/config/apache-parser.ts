@@ -304,13 +304,18 @@ function expandInclude(target: string, optional: boolean): string[] {
   try {
     return configFiles(target);
   } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === undefined) throw err;
     throw new Error(`Could not open configuration file ${target}: ${strerror(err)}`);
   }
 }
 
-function configFiles(file: string): string[] {
+/** A file, or every file under a directory; as Apache, at most 128 directories deep. */
+function configFiles(file: string, depth = 0): string[] {
   if (!fs.statSync(file).isDirectory()) return [file];
-  return fs.readdirSync(file).sort().flatMap((name) => configFiles(path.join(file, name)));
+  if (depth >= MAX_INCLUDE_DEPTH) {
+    throw new Error(`Include/IncludeOptional: Directory '${file}' exceeds the maximum include directory nesting level of ${MAX_INCLUDE_DEPTH}. You have probably a recursion somewhere.`);
+  }
+  return fs.readdirSync(file).sort().flatMap((name) => configFiles(path.join(file, name), depth + 1));
 }
 
 function expandWildcard(dir: string, parts: string[], optional: boolean): string[] {
