@@ -31,6 +31,7 @@ describe('Options and symbolic links', { skip: asRoot ? false : 'needs root (to 
       fs.symlinkSync('../outside/secret.txt', path.join(root, dir, 'link.txt'));
       fs.symlinkSync('../outside', path.join(root, dir, 'linkdir'));
       fs.symlinkSync('../outside/app.wsgi', path.join(root, dir, 'app.wsgi'));
+      fs.symlinkSync('../outside/nothing', path.join(root, dir, 'dangling.txt'));
     }
     fs.symlinkSync('../outside/nobody.txt', path.join(root, 'owner', 'nobody.txt'));
     server = await startServe(writeConf(`
@@ -70,6 +71,12 @@ WSGIScriptAlias /script-nofollow ${root}/nofollow/app.wsgi
     assert.equal(await get('/default/link.txt'), '200 secret');
     assert.equal(await get('/default/linkdir/secret.txt'), '200 secret');
     assert.equal(await get('/script-default'), '200 script');
+  });
+
+  test('a dangling link gets 403 even under FollowSymLinks (Apache lstats a path that does not exist); a missing file 404', async () => {
+    assert.equal(await get('/default/dangling.txt'), '403');
+    assert.equal(await get('/default/missing.txt'), '404');
+    assert.equal(await get('/nofollow/dangling.txt'), '403');
   });
 
   test('Options -FollowSymLinks: a link, as the file or a directory on the way, gets 403; plain files are served', async () => {

@@ -773,7 +773,7 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
       'reached through a symbolic link. Every component of the file\'s path, from /, is checked under the Options of the ' +
       'directory holding it (the server, the vhost and <Directory> sections; <Location>, <Files> and <DirectoryMatch> do not ' +
       'count, as in Apache\'s directory walk): with neither option a symbolic link gets 403, with SymLinksIfOwnerMatch only a ' +
-      'link owned by its target\'s owner is followed. The other options (Indexes, ExecCGI, Includes, MultiViews) are accepted ' +
+      'link owned by its target\'s owner is followed; a link to nothing gets 403 under any Options. The other options (Indexes, ExecCGI, Includes, MultiViews) are accepted ' +
       'without effect: tswsgi lists no directories and WSGIScriptAlias needs no ExecCGI.',
     example: 'Options -FollowSymLinks +SymLinksIfOwnerMatch',
     apply: (d, ctx) => { ctx.dir.options = options(d, ctx.dir.options); },

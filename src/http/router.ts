@@ -121,7 +121,7 @@ export class Router {
       script = path.join(target, segment[1]!);
       pathInfo = rest.slice(segment[0].length);
     }
-    const link = this.forbiddenLink(vhost, script);
+    const link = this.forbiddenLink(vhost, script, fileKind(script) !== 'none');
     if (link) return link;
     if (isDirectory(script)) return { kind: 'refuse', status: 403, message: `Attempt to invoke directory as WSGI application: ${script}` };
     if (!isFile(script)) return { kind: 'refuse', status: 404, message: `Target WSGI script not found or unable to stat: ${script}` };
@@ -147,7 +147,7 @@ export class Router {
 
   private staticFile(vhost: VirtualHost, urlPath: string, file: string): Route {
     let resolved = file;
-    const link = this.forbiddenLink(vhost, resolved);
+    const link = this.forbiddenLink(vhost, resolved, fileKind(resolved) !== 'none');
     if (link) return link;
     if (isDirectory(resolved)) {
       if (!urlPath.endsWith('/')) return this.slashRedirect(vhost, urlPath, resolved);
@@ -155,7 +155,7 @@ export class Router {
       const index = (dir.directoryIndex ?? ['index.html']).map((name) => path.join(resolved, name)).find(isFile);
       if (!index) return { kind: 'refuse', status: 404, message: `No DirectoryIndex file in ${resolved}` };
       resolved = index;
-      const indexLink = this.forbiddenLink(vhost, resolved);
+      const indexLink = this.forbiddenLink(vhost, resolved, true);
       if (indexLink) return indexLink;
     }
     if (!isFile(resolved)) return { kind: 'refuse', status: 404, message: `File does not exist: ${resolved}` };
@@ -169,10 +169,12 @@ export class Router {
   /**
    * Apache's directory walk: each component of `file`, from /, is lstat'ed under the Options of
    * the directory that holds it (server, vhost, then <Directory> sections; not the *Match,
-   * Files or Location ones), and a symbolic link those Options do not allow gets 403.
+   * Files or Location ones), and a symbolic link those Options do not allow gets 403. Under
+   * FollowSymLinks alone Apache lstats only when `file` does not exist, so that a dangling
+   * link gets 403 too.
    */
-  private forbiddenLink(vhost: VirtualHost, file: string): Route | null {
-    if (!this.symlinksChecked) return null;
+  private forbiddenLink(vhost: VirtualHost, file: string, exists: boolean): Route | null {
+    if (!this.symlinksChecked && exists) return null;
     const main = this.config.main;
     const base = applyOptions(applyOptions(OPTIONS_DEFAULT, main.dir.options), vhost === main ? undefined : vhost.dir.options);
     const directories = this.directorySections(vhost);
@@ -180,7 +182,7 @@ export class Router {
     for (const name of file.split('/').filter(Boolean)) {
       const options = directories.filter((s) => inDirectory(dir, s.pattern)).reduce((o, s) => applyOptions(o, s.config.options), base);
       const next = path.join(dir, name);
-      if ((options & SYMLINK_OPTIONS) !== OPTION.followSymLinks && !symlinkAllowed(next, options)) {
+      if (((options & SYMLINK_OPTIONS) !== OPTION.followSymLinks || !exists) && !symlinkAllowed(next, options)) {
         return { kind: 'refuse', status: 403, message: `Symbolic link not allowed or link target not accessible: ${next}` };
       }
       dir = next;

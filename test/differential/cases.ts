@@ -249,6 +249,9 @@ export const CASES: Case[] = [
       { name: 'None: link to a file', path: '/none/link.txt' },
       { name: 'SymLinksIfOwnerMatch: same owner', path: '/owner/link.txt' },
       { name: 'SymLinksIfOwnerMatch: other owner', path: '/owner/nobody.txt' },
+      { name: 'default: dangling link', path: '/default/dangling.txt' },
+      { name: '-FollowSymLinks: dangling link', path: '/nofollow/dangling.txt' },
+      { name: 'default: missing file', path: '/default/missing.txt' },
     ],
   },
 ];

@@ -99,6 +99,7 @@ export function makeTree(): string {
     fs.symlinkSync('../../static/style.css', path.join(dir, 'link.txt'));
     fs.symlinkSync('../../static', path.join(dir, 'linkdir'));
     fs.symlinkSync('../../probe.wsgi', path.join(dir, 'probe.wsgi'));
+    fs.symlinkSync('../../nowhere', path.join(dir, 'dangling.txt'));
   }
   fs.symlinkSync('../../links-target/nobody.txt', path.join(root, 'links', 'owner', 'nobody.txt'));
   for (let dir = path.dirname(root); dir !== '/'; dir = path.dirname(dir)) {
