@@ -42,9 +42,9 @@ const MAX_INCLUDE_DEPTH = 128;
  * Apache recurses once per open section and crashes near 10,000; real configs nest a handful.
  * The cap also keeps reading linear: every line looks at the sections open around it.
  */
-export const MAX_SECTION_DEPTH = 128;
+const MAX_SECTION_DEPTH = 128;
 /** No real line comes near it; ${A}${A} redefined a few dozen times would exhaust memory. */
-export const MAX_LINE_LENGTH = 1024 * 1024;
+const MAX_LINE_LENGTH = 1024 * 1024;
 
 interface Line {
   text: string;
