@@ -326,6 +326,14 @@ describe('Include', () => {
     assert.deepEqual(errors, ['Syntax error on line 1 of D/main.conf: Exceeded maximum include depth of 128, There appears to be a recursion.']);
   });
 
+  test('an included directory is read at most 128 directories deep, as in Apache', () => {
+    const deep = (n: number) => `conf${'/d'.repeat(n)}`;
+    assert.deepEqual(parse({ 'main.conf': 'Include conf\n', [`${deep(127)}/x.conf`]: 'ServerName x\n' }).errors, []);
+    const { errors } = parse({ 'main.conf': 'Include conf\n', [`${deep(128)}/x.conf`]: 'ServerName x\n' });
+    assert.deepEqual(errors, [`Syntax error on line 1 of D/main.conf: Include/IncludeOptional: Directory 'D/${deep(128)}' exceeds the maximum ` +
+      'include directory nesting level of 128. You have probably a recursion somewhere.']);
+  });
+
   test('a wrong number of arguments', () => {
     const { errors } = parse({ 'main.conf': 'Include a.conf b.conf\nIncludeOptional\n' });
     assert.deepEqual(errors, [

@@ -11,11 +11,13 @@
 // test/fixtures/good-conf/*.conf: each must print only `Syntax OK` and exit 0. They are run with
 // FIXTURE_DIR set to their folder, which they use for ServerRoot and absolute paths.
 
-import { describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
+import { DAEMON_OPTIONS } from '../src/config/daemon-options';
 
 // __dirname is dist/test.
 const REPO = path.resolve(__dirname, '..', '..');
@@ -116,5 +118,107 @@ describe('configtest on good configs (test/fixtures/good-conf)', { concurrency: 
     const { code, stderr } = await configtest(path.join(GOOD, '01-apache-standalone.conf'), envWith(null));
     assert.equal(code, 1);
     assert.match(stderr, /Config variable \$\{FIXTURE_DIR\} is not defined/);
+  });
+});
+
+// What a config can name that would make reading it never end, or end badly: each is refused
+// with its file:line. The configtest runs are killed after LIMIT_MS, so a regression fails
+// instead of hanging the suite; a good run takes a few hundred milliseconds.
+describe('configtest refuses what cannot be read to the end, quickly', { concurrency: 4 }, () => {
+  const LIMIT_MS = 10_000;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tswsgi-configtest-'));
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  /** configtest of `lines` (after a Listen line) in a file of its own, and the file's path. */
+  async function check(name: string, lines: string[]): Promise<Outcome & { file: string }> {
+    const file = path.join(dir, `${name}.conf`);
+    fs.writeFileSync(file, ['Listen 127.0.0.1:0', ...lines].join('\n') + '\n');
+    const outcome = await new Promise<Outcome>((resolve) => {
+      execFile(process.execPath, [BIN, 'configtest', '-f', file], { cwd: REPO, env: envWith(null), timeout: LIMIT_MS }, (err, stdout, stderr) => {
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
+      });
+    });
+    return { ...outcome, file };
+  }
+
+  /** Exactly these errors, `line: message`, with the file's path; and exit status 1. */
+  function assertErrors(outcome: Outcome & { file: string }, expected: string[]): void {
+    const printed = outcome.stderr.split('\n').filter((l) => l.includes('Syntax error'));
+    assert.deepEqual(printed, expected.map((e) => {
+      const [, line, message] = /^(\d+): (.*)$/s.exec(e)!;
+      return `tswsgi: Syntax error on line ${line} of ${outcome.file}: ${message}`;
+    }), outcome.stderr);
+    assert.equal(outcome.code, 1, `exit code (-1: killed after ${LIMIT_MS} ms)`);
+  }
+
+  const notRegular = (kind: string) => `not a regular file but ${kind} (tswsgi, like Apache, reads configuration only from regular files)`;
+
+  for (const device of ['/dev/zero', '/dev/urandom']) {
+    test(`Include ${device}`, async () => {
+      assertErrors(await check(`include-${device.slice(5)}`, [`Include ${device}`]),
+        [`2: Could not open configuration file ${device}: ${notRegular('a character device')}`]);
+    });
+  }
+
+  test('Include of a FIFO, itself or in an included directory, is refused without opening it', async () => {
+    const fifos = path.join(dir, 'fifos');
+    fs.mkdirSync(fifos);
+    execFileSync('mkfifo', [path.join(fifos, 'pipe.conf')]);
+    const fifo = path.join(fifos, 'pipe.conf');
+    assertErrors(await check('include-fifo', [`Include ${fifo}`, `IncludeOptional ${fifos}/*.conf`]), [
+      `2: Could not open configuration file ${fifo}: ${notRegular('a FIFO')}`,
+      `3: Could not open configuration file ${fifo}: ${notRegular('a FIFO')}`,
+    ]);
+  });
+
+  test('Include /dev/null is empty, as in Apache', async () => {
+    const { code, stderr } = await check('include-null', ['Include /dev/null']);
+    assert.equal(stderr, 'Syntax OK\n');
+    assert.equal(code, 0);
+  });
+
+  test('TypesConfig of a device or a directory', async () => {
+    assertErrors(await check('typesconfig', ['TypesConfig /dev/zero', `TypesConfig ${dir}`]), [
+      `2: could not open mime types config file /dev/zero: ${notRegular('a character device')}`,
+      `3: could not open mime types config file ${dir}: ${notRegular('a directory')}`,
+    ]);
+  });
+
+  test('100,000 nested <IfDefine>: one error at the section past the cap', async () => {
+    const depth = 100_000;
+    const outcome = await check('nested', ['Define X', ...Array<string>(depth).fill('<IfDefine X>'), ...Array<string>(depth).fill('</IfDefine>')]);
+    assertErrors(outcome, [`${3 + 128}: <IfDefine> nested more than 128 sections deep`]);
+  });
+
+  test('128 nested sections are fine', async () => {
+    const { code, stderr } = await check('nested-128', ['Define X', ...Array<string>(128).fill('<IfDefine X>'), ...Array<string>(128).fill('</IfDefine>')]);
+    assert.equal(stderr, 'Syntax OK\n');
+    assert.equal(code, 0);
+  });
+
+  test('a Define that doubles itself until the line is over 1 MiB', async () => {
+    const outcome = await check('define', ['Define A ' + 'x'.repeat(1000), ...Array<string>(40).fill('Define A ${A}${A}'), 'ServerAdmin ${A}']);
+    // 1000 x 2^10 is the last value that fits: each later doubling is refused, and A keeps that value.
+    const tooLong = 'Line too long: over 1048576 characters once ${...} variables are substituted';
+    assertErrors(outcome, Array.from({ length: 30 }, (_, i) => `${13 + i}: ${tooLong}`));
+  });
+
+  // Node.js fires any timer over 2^31-1 ms after 1 ms: a longer timeout would expire at once.
+  const timers = [...DAEMON_OPTIONS.filter((o) => o.kind.type === 'seconds').map((o) => o.name), 'Timeout', 'KeepAliveTimeout'];
+  const timerLines = (seconds: number) => timers.map((name) => (/^[A-Z]/.test(name) ? `${name} ${seconds}` : `WSGIDaemonProcess g-${name} ${name}=${seconds}`));
+
+  test('every timeout is at most 2147483 seconds', async () => {
+    const outcome = await check('timers-too-long', timerLines(2_147_484));
+    const tooLong = '2147484 seconds is longer than tswsgi can time (Node.js timers reach 2147483647 ms); allowed: 0 to 2147483.';
+    assertErrors(outcome, timers.map((name, i) => {
+      const option = DAEMON_OPTIONS.find((o) => o.name === name);
+      return `${2 + i}: ${option ? `Invalid ${option.label} for WSGI daemon process: ` : `${name}: `}${tooLong}`;
+    }));
+  });
+
+  test('2147483 seconds is accepted for every timeout', async () => {
+    const { code, stderr } = await check('timers-longest', timerLines(2_147_483));
+    assert.equal(stderr, 'Syntax OK\n');
+    assert.equal(code, 0);
   });
 });

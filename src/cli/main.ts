@@ -9,6 +9,7 @@ import { DIR_DEFAULTS, type ServerConfig } from '../config/model';
 import { startServerConfig, type StartServerOptions } from '../config/start-server';
 import { checkPython } from '../process/python-check';
 import { defaultRuntimeDir } from '../config/defaults';
+import { parseSeconds } from '../config/seconds';
 import { CONTROL_SOCKET, runningServers, sendControl, type ControlCommand } from '../control-socket';
 import { Server } from '../server';
 import { directivesMarkdown, directivesText } from './directive-docs';
@@ -16,6 +17,13 @@ import { directivesMarkdown, directivesText } from './directive-docs';
 function wholeNumber(value: string): number {
   if (!/^\d+$/.test(value)) throw new InvalidArgumentError('expected a whole number.');
   return Number(value);
+}
+
+function seconds(value: string): number {
+  const parsed = parseSeconds(value);
+  if (parsed === null) throw new InvalidArgumentError('expected a whole number of seconds.');
+  if (typeof parsed === 'string') throw new InvalidArgumentError(`${parsed}.`);
+  return parsed;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -146,7 +154,7 @@ export function buildProgram(): Command {
     .option('--limit-request-body <bytes>', 'largest request body accepted', wholeNumber, DIR_DEFAULTS.limitRequestBody)
     .option('--log-level <level>', 'error log level: emerg, alert, crit, error, warn, notice, info, debug', 'info')
     .option('--access-log', 'write an access log line (Apache combined format) to stdout for each request', false)
-    .option('--shutdown-timeout <seconds>', 'how long SIGTERM waits for in-flight requests', wholeNumber, 30)
+    .option('--shutdown-timeout <seconds>', 'how long SIGTERM waits for in-flight requests', seconds, 30)
     .action(async (script: string, options: StartServerOptions) => {
       let config: ServerConfig;
       try {

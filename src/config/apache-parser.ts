@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isModuleLoaded, moduleByName, type ModuleRegistry } from './modules';
+import { readRegularFile, strerror } from './read-file';
 
 export interface Directive {
   /** As written; directive names are case-insensitive, so compare `key`. */
@@ -37,6 +38,13 @@ export interface ParseState {
 }
 
 const MAX_INCLUDE_DEPTH = 128;
+/**
+ * Apache recurses once per open section and crashes near 10,000; real configs nest a handful.
+ * The cap also keeps reading linear: every line looks at the sections open around it.
+ */
+const MAX_SECTION_DEPTH = 128;
+/** No real line comes near it; ${A}${A} redefined a few dozen times would exhaust memory. */
+const MAX_LINE_LENGTH = 1024 * 1024;
 
 interface Line {
   text: string;
@@ -94,26 +102,31 @@ export function splitArgs(text: string): string[] {
 /**
  * ${NAME} from Define, then from the environment; an unknown name stays as written, with a
  * warning. As in Apache, a Define without a value (or with "") gives ${NAME} no value, and a
- * name with ':' (RewriteMap's ${map:key}) is left alone without a warning.
+ * name with ':' (RewriteMap's ${map:key}) is left alone without a warning. Null when the
+ * result would be longer than MAX_LINE_LENGTH.
  */
-function substitute(text: string, state: ParseState, where: string): string {
+function substitute(text: string, state: ParseState, where: string): string | null {
   if (!text.includes('${')) return text;
-  return text.replace(/\$\{([^}]*)\}/g, (whole, name: string) => {
-    const value = state.defines.get(name) || state.env[name];
+  let length = text.length;
+  const result = text.replace(/\$\{([^}]*)\}/g, (whole, name: string) => {
+    let value = state.defines.get(name) || state.env[name];
     if (value === undefined) {
       if (!name.includes(':')) state.warnings.push(`${where}: Config variable \${${name}} is not defined`);
-      return whole;
+      value = whole;
     }
-    return value;
+    // Counted as it grows, so that the overlong text is never built.
+    length += value.length - whole.length;
+    return length > MAX_LINE_LENGTH ? '' : value;
   });
+  return length > MAX_LINE_LENGTH ? null : result;
 }
 
 export function parseFile(file: string, state: ParseState, depth = 0): Directive[] {
   let source: string;
   try {
-    source = fs.readFileSync(file, 'utf8');
+    source = readRegularFile(file);
   } catch (err) {
-    throw new Error(`Could not open configuration file ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file or directory' : (err as Error).message}`);
+    throw new Error(`Could not open configuration file ${file}: ${(err as Error).message}`);
   }
   return parseLines(logicalLines(source), file, state, depth);
 }
@@ -134,6 +147,10 @@ function parseLines(lines: Line[], file: string, state: ParseState, depth: numbe
   for (const { text: raw, line } of lines) {
     // Apache does not even substitute inside a false <IfDefine>/<IfModule>: it only looks for the end.
     const text = active() ? substitute(raw, state, `${file}:${line}`) : raw;
+    if (text === null) {
+      fail(line, `Line too long: over ${MAX_LINE_LENGTH} characters once \${...} variables are substituted`);
+      continue;
+    }
     if (text.startsWith('</')) {
       // The first word must be the whole </Name>; anything after it is ignored.
       const word = text.split(/\s/)[0]!;
@@ -148,6 +165,11 @@ function parseLines(lines: Line[], file: string, state: ParseState, depth: numbe
       continue;
     }
     if (text.startsWith('<')) {
+      if (stack.length >= MAX_SECTION_DEPTH) {
+        // What is left of the file cannot be read as meant; one error says it all.
+        fail(line, `${text.split(/\s/)[0]}> nested more than ${MAX_SECTION_DEPTH} sections deep`);
+        return top;
+      }
       // The arguments end at the last '>' on the line; what follows it is ignored, as in Apache.
       const end = text.lastIndexOf('>');
       if (end < 0 && active()) {
@@ -270,13 +292,6 @@ function include(d: Directive, state: ParseState, depth: number, sink: Directive
 
 const WILDCARD = /[*?[]/;
 
-/** Apache's words for the errors an Include can meet. */
-function strerror(err: unknown): string {
-  const code = (err as NodeJS.ErrnoException).code;
-  const known: Record<string, string> = { ENOENT: 'No such file or directory', ENOTDIR: 'Not a directory', EACCES: 'Permission denied' };
-  return (code && known[code]) || (err as Error).message;
-}
-
 /**
  * The files an Include names, in the order Apache reads them: a file; a directory, meaning
  * every file under it, dotfiles too, sorted, subdirectories in their place; or a pattern with
@@ -289,13 +304,18 @@ function expandInclude(target: string, optional: boolean): string[] {
   try {
     return configFiles(target);
   } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === undefined) throw err;
     throw new Error(`Could not open configuration file ${target}: ${strerror(err)}`);
   }
 }
 
-function configFiles(file: string): string[] {
+/** A file, or every file under a directory; as Apache, at most 128 directories deep. */
+function configFiles(file: string, depth = 0): string[] {
   if (!fs.statSync(file).isDirectory()) return [file];
-  return fs.readdirSync(file).sort().flatMap((name) => configFiles(path.join(file, name)));
+  if (depth >= MAX_INCLUDE_DEPTH) {
+    throw new Error(`Include/IncludeOptional: Directory '${file}' exceeds the maximum include directory nesting level of ${MAX_INCLUDE_DEPTH}. You have probably a recursion somewhere.`);
+  }
+  return fs.readdirSync(file).sort().flatMap((name) => configFiles(path.join(file, name), depth + 1));
 }
 
 function expandWildcard(dir: string, parts: string[], optional: boolean): string[] {

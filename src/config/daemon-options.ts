@@ -1,6 +1,8 @@
 // The options of WSGIDaemonProcess, one table that parses, validates (with
 // mod_wsgi's messages) and documents them.
 
+import { parseSeconds } from './seconds';
+
 export type DaemonOptionKind =
   | { type: 'count'; min: number; max?: number }
   | { type: 'seconds' }
@@ -82,8 +84,11 @@ export function parseDaemonOption(spec: DaemonOptionSpec, value: string): Daemon
       const n = Number(value);
       return n < kind.min || (kind.max !== undefined && n > kind.max) ? invalid : n;
     }
-    case 'seconds':
-      return /^\d+$/.test(value) ? Number(value) : invalid;
+    case 'seconds': {
+      const seconds = parseSeconds(value);
+      if (seconds === null) return invalid;
+      return typeof seconds === 'string' ? { error: `Invalid ${spec.label} for WSGI daemon process: ${seconds}.` } : seconds;
+    }
     case 'bytes': {
       if (!/^\d+$/.test(value)) return invalid;
       const n = Number(value);

@@ -2,10 +2,13 @@
 // may appear, its arguments, its default, and the handler that fills the model.
 // It drives parsing, validation, `tswsgi help directives` and docs/directives.md.
 
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Directive } from './apache-parser';
 import { DAEMON_OPTIONS, parseDaemonOption } from './daemon-options';
-import { GLOBAL, type AccessRule, type DirConfig, type MapHeadToGet, type ProcessGroupConfig, type ServerConfig, type VirtualHost } from './model';
+import { parseSeconds } from './seconds';
+import { readMimeTypes } from './mime-types';
+import { GLOBAL, OPTION, OPTIONS_ALL, type OptionsSetting, type AccessRule, type DirConfig, type MapHeadToGet, type ProcessGroupConfig, type ServerConfig, type VirtualHost } from './model';
 import { parseLogLevel } from '../log/error-log';
 import { parseTrustedProxy, proxyHeaderCgiName } from '../http/proxy-headers';
 
@@ -47,7 +50,9 @@ export interface BuildContext {
   python: { home: string | null; path: string[] };
   /** The python3 tswsgi runs when nothing else names one. */
   defaultPython: string;
-  typesConfig: string | null;
+  /** Whether a TypesConfig was read: then /etc/mime.types is not. */
+  typesConfig: boolean;
+  warnings: string[];
   /** LogFormat nicknames. */
   formats: Map<string, string>;
 }
@@ -81,6 +86,13 @@ function flag(d: Directive, wsgiStyle: boolean): boolean {
 function wholeNumber(d: Directive, value: string, what: string): number {
   if (!/^\d+$/.test(value)) throw new DirectiveError(`${d.name} ${what} must be a whole number, got '${value}'`);
   return Number(value);
+}
+
+function seconds(d: Directive): number {
+  const value = parseSeconds(d.args[0]!);
+  if (value === null) throw new DirectiveError(`${d.name} value must be a whole number of seconds, got '${d.args[0]}'`);
+  if (typeof value === 'string') throw new DirectiveError(`${d.name}: ${value}.`);
+  return value;
 }
 
 /**
@@ -211,6 +223,62 @@ function requireRule(d: Directive): AccessRule {
     return { kind: 'ip', networks: d.args.slice(1) };
   }
   throw new DirectiveError(`Unknown Authz provider: ${d.args[0]} (tswsgi implements 'Require all' and 'Require ip')`);
+}
+
+const OPTION_WORDS: Record<string, number> = {
+  indexes: OPTION.indexes,
+  includes: OPTION.includes | OPTION.includesWithExec,
+  includesnoexec: OPTION.includes,
+  followsymlinks: OPTION.followSymLinks,
+  symlinksifownermatch: OPTION.symLinksIfOwnerMatch,
+  execcgi: OPTION.execCgi,
+  multiviews: OPTION.multiViews,
+  runscripts: OPTION.multiViews | OPTION.execCgi,
+  none: 0,
+  all: OPTIONS_ALL,
+};
+
+/** One Options line on top of the scope's earlier ones, with Apache's rules and messages (core.c set_options). */
+function options(d: Directive, earlier: OptionsSetting | undefined): OptionsSetting {
+  const setting: OptionsSetting = earlier ? { ...earlier } : { set: null, add: 0, remove: 0 };
+  const mixed = 'Either all Options must start with + or -, or no Option may.';
+  let first = true;
+  let merge = false;
+  let allOrNone = false;
+  for (const arg of d.args) {
+    const action = arg[0] === '+' || arg[0] === '-' ? arg[0] : '';
+    const word = arg.slice(action.length);
+    if (action) {
+      if (!merge && !first && !allOrNone) throw new DirectiveError(mixed);
+      merge = true;
+    } else if (first) {
+      setting.set = 0;
+    } else if (merge) {
+      throw new DirectiveError(mixed);
+    }
+    const key = word.toLowerCase();
+    if (key === 'none' || key === 'all') {
+      const name = key === 'none' ? 'None' : 'All';
+      if (!first) throw new DirectiveError(`'Options ${name}' must be the first ${key === 'none' ? 'Option' : 'option'} given.`);
+      if (merge) throw new DirectiveError(`You may not use 'Options +${name}' or 'Options -${name}'.`);
+      allOrNone = true;
+    }
+    const bits = OPTION_WORDS[key];
+    if (bits === undefined) throw new DirectiveError(`Illegal option ${word}`);
+    if (action === '-') {
+      setting.remove |= bits;
+      setting.add &= ~bits;
+      if (setting.set !== null) setting.set &= ~bits;
+    } else {
+      if (action === '+') {
+        setting.add |= bits;
+        setting.remove &= ~bits;
+      }
+      if (setting.set !== null) setting.set |= bits;
+    }
+    first = false;
+  }
+  return setting;
 }
 
 const noop = () => {};
@@ -549,7 +617,20 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
     syntax: 'TypesConfig file', default: '/etc/mime.types', argHelp: 'the MIME types config file',
     description: 'The file of content types by extension, for static files.',
     example: 'TypesConfig /etc/mime.types',
-    apply: (d, ctx) => { ctx.typesConfig = resolvePath(ctx, d.args[0]!); },
+    apply: (d, ctx) => {
+      const file = resolvePath(ctx, d.args[0]!);
+      ctx.typesConfig = true;
+      ctx.config.mimeTypes = new Map();
+      if (!fs.existsSync(file)) {
+        ctx.warnings.push(`${d.file}:${d.line}: TypesConfig ${file} does not exist`);
+        return;
+      }
+      try {
+        ctx.config.mimeTypes = readMimeTypes(file);
+      } catch (err) {
+        throw new DirectiveError(`could not open mime types config file ${file}: ${(err as Error).message}`);
+      }
+    },
   },
   {
     name: 'LogLevel', module: 'core_module', contexts: RSRC, args: [1, -1],
@@ -596,7 +677,7 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
     syntax: 'Timeout seconds', default: '60', argHelp: 'timeout duration (sec)',
     description: 'Seconds to wait for a client to send its request head.',
     example: 'Timeout 30',
-    apply: (d, ctx) => { ctx.config.timeout = wholeNumber(d, d.args[0]!, 'value'); },
+    apply: (d, ctx) => { ctx.config.timeout = seconds(d); },
   },
   {
     name: 'KeepAlive', module: 'core_module', contexts: RSRC, args: [1, 1],
@@ -610,7 +691,7 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
     syntax: 'KeepAliveTimeout seconds', default: '5', argHelp: 'Keep-Alive timeout duration (sec)',
     description: 'Seconds an idle client connection stays open.',
     example: 'KeepAliveTimeout 15',
-    apply: (d, ctx) => { ctx.config.keepAliveTimeout = wholeNumber(d, d.args[0]!, 'value'); },
+    apply: (d, ctx) => { ctx.config.keepAliveTimeout = seconds(d); },
   },
   {
     name: 'MaxKeepAliveRequests', module: 'core_module', contexts: RSRC, args: [1, 1],
@@ -685,7 +766,18 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
   accepted('Mutex', 'core_module', GLOBAL_ONLY, [1, 2], 'Accepted; tswsgi needs no mutexes.', 'Mutex file:/var/lock'),
   accepted('HttpProtocolOptions', 'core_module', RSRC, [1, -1], 'Accepted; tswsgi is always Strict.', 'HttpProtocolOptions Strict'),
   accepted('ServerAdmin', 'core_module', RSRC, [1, 1], 'Accepted; SERVER_ADMIN is "[no address given]" for now.', 'ServerAdmin webmaster@example.com'),
-  accepted('Options', 'core_module', EVERYWHERE, [1, -1], 'Accepted; WSGIScriptAlias needs no ExecCGI.', 'Options -Indexes'),
+  {
+    name: 'Options', module: 'core_module', contexts: EVERYWHERE, args: [1, -1],
+    syntax: 'Options [+|-]option ...', default: 'FollowSymLinks', argHelp: 'Set a number of attributes for a given directory',
+    description: 'FollowSymLinks and SymLinksIfOwnerMatch decide, as in Apache, whether static files and WSGI scripts may be ' +
+      'reached through a symbolic link. Every component of the file\'s path, from /, is checked under the Options of the ' +
+      'directory holding it (the server, the vhost and <Directory> sections; <Location>, <Files> and <DirectoryMatch> do not ' +
+      'count, as in Apache\'s directory walk): with neither option a symbolic link gets 403, with SymLinksIfOwnerMatch only a ' +
+      'link owned by its target\'s owner is followed; a link to nothing gets 403 under any Options. The other options (Indexes, ExecCGI, Includes, MultiViews) are accepted ' +
+      'without effect: tswsgi lists no directories and WSGIScriptAlias needs no ExecCGI.',
+    example: 'Options -FollowSymLinks +SymLinksIfOwnerMatch',
+    apply: (d, ctx) => { ctx.dir.options = options(d, ctx.dir.options); },
+  },
   accepted('AllowOverride', 'core_module', ['directory'], [1, -1], 'Accepted; tswsgi reads no .htaccess files.', 'AllowOverride None'),
 ];
 

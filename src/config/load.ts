@@ -75,12 +75,13 @@ export function loadConfig(file: string, options: LoadOptions): LoadResult {
     mpm: { startServers: 3, serverLimit: 16, threadsPerChild: 25, maxRequestWorkers: null },
     python: { home: null, path: [] },
     defaultPython: options.python,
-    typesConfig: null,
+    typesConfig: false,
+    warnings: state.warnings,
     formats: new Map(DEFAULT_LOG_FORMATS),
   };
   const errors = state.errors;
   walk(tree, ctx, 'server', state, errors);
-  finish(ctx, state, errors);
+  finish(ctx, errors);
   errors.sort((a, b) => (a.file === b.file ? a.line - b.line : 0));
   return { config, errors, warnings: state.warnings };
 }
@@ -179,7 +180,7 @@ function parseVhostAddress(text: string): { host: string; port: number | null } 
 }
 
 /** What can only be settled once the whole file was read. */
-function finish(ctx: BuildContext, state: ParseState, errors: ConfigError[]): void {
+function finish(ctx: BuildContext, errors: ConfigError[]): void {
   const { config } = ctx;
   config.main.serverName ||= os.hostname().toLowerCase();
   config.main.documentRoot ||= '/var/www/html';
@@ -219,8 +220,6 @@ function finish(ctx: BuildContext, state: ParseState, errors: ConfigError[]): vo
   // (under WSGIRestrictEmbedded On, as mod_wsgi: a WSGIScriptAlias preload alone runs nothing).
   const imported = ctx.imports.some((entry) => entry.processGroup === GLOBAL && !entry.fromAlias);
   config.processGroups = !config.restrictEmbedded || imported ? groups : groups.slice(1);
-  const typesFile = ctx.typesConfig ?? '/etc/mime.types';
-  if (fs.existsSync(typesFile)) config.mimeTypes = readMimeTypes(typesFile);
-  else if (ctx.typesConfig) state.warnings.push(`TypesConfig ${typesFile} does not exist`);
+  if (!ctx.typesConfig && fs.existsSync('/etc/mime.types')) config.mimeTypes = readMimeTypes('/etc/mime.types');
 }
 

@@ -1,10 +1,10 @@
 // TypesConfig: a mime.types file, "type ext ext ..." per line.
 
-import * as fs from 'node:fs';
+import { readRegularFile } from './read-file';
 
 export function readMimeTypes(file: string): Map<string, string> {
   const types = new Map<string, string>();
-  for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
+  for (const line of readRegularFile(file).split('\n')) {
     const words = line.replace(/#.*/, '').trim().split(/\s+/);
     const type = words.shift();
     if (!type) continue;

@@ -53,6 +53,36 @@ export type AccessRule =
   | { kind: 'all'; granted: boolean }
   | { kind: 'ip'; networks: string[] };
 
+/** Apache's Options, as bits. Only the two symlink options change what tswsgi does. */
+export const OPTION = {
+  indexes: 1,
+  includes: 2,
+  includesWithExec: 4,
+  followSymLinks: 8,
+  symLinksIfOwnerMatch: 16,
+  execCgi: 32,
+  multiViews: 64,
+} as const;
+/** Options All: everything but MultiViews and SymLinksIfOwnerMatch, as in Apache 2.4. */
+export const OPTIONS_ALL = OPTION.indexes | OPTION.includes | OPTION.includesWithExec | OPTION.followSymLinks | OPTION.execCgi;
+/** Apache 2.4's Options where nothing sets them (FollowSymLinks since 2.3.11). */
+export const OPTIONS_DEFAULT = OPTION.followSymLinks;
+
+/**
+ * One scope's Options lines, as Apache keeps them: `set` when a line lists options without
+ * + or - (it replaces what wider scopes say); otherwise `add` and `remove` adjust it.
+ */
+export interface OptionsSetting {
+  set: number | null;
+  add: number;
+  remove: number;
+}
+
+export function applyOptions(inherited: number, setting: OptionsSetting | undefined): number {
+  if (!setting) return inherited;
+  return setting.set ?? ((inherited & ~setting.remove) | setting.add);
+}
+
 /** Settings that Directory, Location and Files sections, vhosts and the server can each set. */
 export interface DirConfig {
   processGroup?: string;
@@ -78,6 +108,8 @@ export interface DirConfig {
   trustedProxyHeaders?: string[];
   /** WSGITrustedProxies: the peers whose proxy headers count; unset trusts every peer, empty none. */
   trustedProxies?: IpSubnet[];
+  /** Options; only the server's, vhosts' and <Directory> sections' count (Apache's directory walk). */
+  options?: OptionsSetting;
 }
 
 export type SectionKind = 'directory' | 'directorymatch' | 'files' | 'filesmatch' | 'location' | 'locationmatch';

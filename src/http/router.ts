@@ -3,10 +3,14 @@
 // WSGIScriptAliasMatch, then DocumentRoot; then the Directory, Files and Location
 // sections that apply, merged from the least to the most specific.
 
+import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { fileKind } from './file-kinds';
-import { DIR_DEFAULTS, type AccessRule, type AliasRule, type DirConfig, type ServerConfig, type VirtualHost } from '../config/model';
+import {
+  DIR_DEFAULTS, OPTION, OPTIONS_DEFAULT, applyOptions,
+  type AccessRule, type AliasRule, type DirConfig, type Section, type ServerConfig, type VirtualHost,
+} from '../config/model';
 
 export type ResolvedDir = typeof DIR_DEFAULTS & Omit<DirConfig, keyof typeof DIR_DEFAULTS>;
 
@@ -44,6 +48,24 @@ function nameMatches(vhost: VirtualHost, host: string): boolean {
   return vhost.serverName === host || vhost.serverAliases.some((alias) => alias === host || (/[*?]/.test(alias) && wildcard(alias).test(host)));
 }
 
+/** Whether `file` is the directory `dir` or below it. */
+const inDirectory = (file: string, dir: string) => file === dir || file.startsWith(dir.endsWith('/') ? dir : dir + '/');
+
+const SYMLINK_OPTIONS = OPTION.followSymLinks | OPTION.symLinksIfOwnerMatch;
+
+/** Whether a symbolic link at `file` may be followed under `options` (Apache's resolve_symlink). */
+function symlinkAllowed(file: string, options: number): boolean {
+  try {
+    const link = fs.lstatSync(file, { throwIfNoEntry: false });
+    if (!link?.isSymbolicLink()) return true;
+    if ((options & SYMLINK_OPTIONS) === 0) return false;
+    const target = fs.statSync(file, { throwIfNoEntry: false });
+    return target !== undefined && ((options & OPTION.symLinksIfOwnerMatch) === 0 || target.uid === link.uid);
+  } catch {
+    return false; // a loop, or a target tswsgi may not look at: not accessible
+  }
+}
+
 export const isFile = (file: string) => fileKind(file) === 'file';
 const isDirectory = (file: string) => fileKind(file) === 'directory';
 
@@ -54,8 +76,16 @@ const MAX_MERGED = 1000;
 
 export class Router {
   private readonly merged: MergedDirs = new WeakMap();
+  /**
+   * Whether any scope's Options could leave FollowSymLinks off or SymLinksIfOwnerMatch on; if
+   * none does, paths are not walked at all (Apache skips its lstat calls the same way).
+   */
+  private readonly symlinksChecked: boolean;
 
-  constructor(private readonly config: ServerConfig) {}
+  constructor(private readonly config: ServerConfig) {
+    const settings = [config.main, ...config.vhosts].flatMap((v) => [v.dir, ...v.sections.map((s) => s.config)]);
+    this.symlinksChecked = settings.some((dir) => (applyOptions(OPTIONS_DEFAULT, dir.options) & SYMLINK_OPTIONS) !== OPTION.followSymLinks);
+  }
 
   /** Exact addresses beat '*'; among those, the first whose name matches Host; else the first (the default). */
   selectVhost(localAddress: string, localPort: number, host: string | null): VirtualHost {
@@ -91,6 +121,8 @@ export class Router {
       script = path.join(target, segment[1]!);
       pathInfo = rest.slice(segment[0].length);
     }
+    const link = this.forbiddenLink(vhost, script, fileKind(script) !== 'none');
+    if (link) return link;
     if (isDirectory(script)) return { kind: 'refuse', status: 403, message: `Attempt to invoke directory as WSGI application: ${script}` };
     if (!isFile(script)) return { kind: 'refuse', status: 404, message: `Target WSGI script not found or unable to stat: ${script}` };
     const scriptName = urlPath.slice(0, urlPath.length - pathInfo.length);
@@ -115,12 +147,16 @@ export class Router {
 
   private staticFile(vhost: VirtualHost, urlPath: string, file: string): Route {
     let resolved = file;
+    const link = this.forbiddenLink(vhost, resolved, fileKind(resolved) !== 'none');
+    if (link) return link;
     if (isDirectory(resolved)) {
       if (!urlPath.endsWith('/')) return this.slashRedirect(vhost, urlPath, resolved);
       const dir = this.merge(vhost, resolved, urlPath, {});
       const index = (dir.directoryIndex ?? ['index.html']).map((name) => path.join(resolved, name)).find(isFile);
       if (!index) return { kind: 'refuse', status: 404, message: `No DirectoryIndex file in ${resolved}` };
       resolved = index;
+      const indexLink = this.forbiddenLink(vhost, resolved, true);
+      if (indexLink) return indexLink;
     }
     if (!isFile(resolved)) return { kind: 'refuse', status: 404, message: `File does not exist: ${resolved}` };
     return { kind: 'static', vhost, file: resolved, dir: this.merge(vhost, resolved, urlPath, {}) };
@@ -130,15 +166,44 @@ export class Router {
     return { kind: 'redirect', vhost, path: urlPath + '/', dir: this.merge(vhost, directory, urlPath, {}) };
   }
 
+  /**
+   * Apache's directory walk: each component of `file`, from /, is lstat'ed under the Options of
+   * the directory that holds it (server, vhost, then <Directory> sections; not the *Match,
+   * Files or Location ones), and a symbolic link those Options do not allow gets 403. Under
+   * FollowSymLinks alone Apache lstats only when `file` does not exist, so that a dangling
+   * link gets 403 too.
+   */
+  private forbiddenLink(vhost: VirtualHost, file: string, exists: boolean): Route | null {
+    if (!this.symlinksChecked && exists) return null;
+    const main = this.config.main;
+    const base = applyOptions(applyOptions(OPTIONS_DEFAULT, main.dir.options), vhost === main ? undefined : vhost.dir.options);
+    const directories = this.directorySections(vhost);
+    let dir = '/';
+    for (const name of file.split('/').filter(Boolean)) {
+      const options = directories.filter((s) => inDirectory(dir, s.pattern)).reduce((o, s) => applyOptions(o, s.config.options), base);
+      const next = path.join(dir, name);
+      if (((options & SYMLINK_OPTIONS) !== OPTION.followSymLinks || !exists) && !symlinkAllowed(next, options)) {
+        return { kind: 'refuse', status: 403, message: `Symbolic link not allowed or link target not accessible: ${next}` };
+      }
+      dir = next;
+    }
+    return null;
+  }
+
+  /** <Directory> sections (not regex ones) of the server and the vhost, the fewest path components first. */
+  private directorySections(vhost: VirtualHost): Section[] {
+    const main = this.config.main;
+    const sections = vhost === main ? main.sections : [...main.sections, ...vhost.sections];
+    return sections.filter((s) => s.kind === 'directory').sort((a, b) => a.pattern.split('/').length - b.pattern.split('/').length);
+  }
+
   /** Server, vhost, Directory (shortest first), DirectoryMatch, Files, Location; alias options last. */
   merge(vhost: VirtualHost, file: string, urlPath: string, options: DirConfig): ResolvedDir {
     const main = this.config.main;
     const sections = vhost === main ? main.sections : [...main.sections, ...vhost.sections];
     const dirOf = path.dirname(file);
     const base = path.basename(file);
-    const directories = sections
-      .filter((s) => s.kind === 'directory' && (file === s.pattern || file.startsWith(s.pattern.endsWith('/') ? s.pattern : s.pattern + '/')))
-      .sort((a, b) => a.pattern.split('/').length - b.pattern.split('/').length);
+    const directories = this.directorySections(vhost).filter((s) => inDirectory(file, s.pattern));
     const applies = (kinds: string[]) => sections.filter((s) => kinds.includes(s.kind) && (
       s.kind === 'directorymatch' ? s.regex!.test(dirOf + '/') || s.regex!.test(dirOf)
         : s.kind === 'files' ? wildcard(s.pattern).test(base)

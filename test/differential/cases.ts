@@ -236,4 +236,22 @@ export const CASES: Case[] = [
       { name: 'virtual host, main server Location', path: '/untrusted/x', host: 'proxied.test', headers: EVERY_PROXY_HEADER },
     ],
   },
+  {
+    config: 'symlinks.conf',
+    requests: [
+      { name: 'default: link to a file outside', path: '/default/link.txt' },
+      { name: 'default: through a linked folder', path: '/default/linkdir/style.css' },
+      { name: 'default: linked script', path: '/script-default' },
+      { name: '-FollowSymLinks: plain file', path: '/nofollow/plain.txt' },
+      { name: '-FollowSymLinks: link to a file', path: '/nofollow/link.txt' },
+      { name: '-FollowSymLinks: through a linked folder', path: '/nofollow/linkdir/style.css' },
+      { name: '-FollowSymLinks: linked script', path: '/script-nofollow' },
+      { name: 'None: link to a file', path: '/none/link.txt' },
+      { name: 'SymLinksIfOwnerMatch: same owner', path: '/owner/link.txt' },
+      { name: 'SymLinksIfOwnerMatch: other owner', path: '/owner/nobody.txt' },
+      { name: 'default: dangling link', path: '/default/dangling.txt' },
+      { name: '-FollowSymLinks: dangling link', path: '/nofollow/dangling.txt' },
+      { name: 'default: missing file', path: '/default/missing.txt' },
+    ],
+  },
 ];

@@ -84,7 +84,24 @@ export function makeTree(): string {
       else fs.chmodSync(file, 0o644);
     }
   };
+  // For symlinks.conf: in each links/* folder a plain file, then (once modes are set, since chmod
+  // follows links) links to what lies outside it; and a file owned by nobody to link to.
+  const folders = ['default', 'nofollow', 'none', 'owner'].map((name) => path.join(root, 'links', name));
+  for (const dir of folders) {
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'plain.txt'), 'plain\n');
+  }
+  fs.mkdirSync(path.join(root, 'links-target'));
+  fs.writeFileSync(path.join(root, 'links-target', 'nobody.txt'), 'owned by nobody\n');
   walk(root);
+  fs.chownSync(path.join(root, 'links-target', 'nobody.txt'), Number(spawnSync('id', ['-u', 'nobody'], { encoding: 'utf8' }).stdout), 0);
+  for (const dir of folders) {
+    fs.symlinkSync('../../static/style.css', path.join(dir, 'link.txt'));
+    fs.symlinkSync('../../static', path.join(dir, 'linkdir'));
+    fs.symlinkSync('../../probe.wsgi', path.join(dir, 'probe.wsgi'));
+    fs.symlinkSync('../../nowhere', path.join(dir, 'dangling.txt'));
+  }
+  fs.symlinkSync('../../links-target/nobody.txt', path.join(root, 'links', 'owner', 'nobody.txt'));
   for (let dir = path.dirname(root); dir !== '/'; dir = path.dirname(dir)) {
     const mode = fs.statSync(dir).mode;
     if ((mode & 0o001) === 0) throw new Error(`${dir} is not searchable by www-data (mode ${(mode & 0o7777).toString(8)})`);
