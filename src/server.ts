@@ -13,6 +13,7 @@ import { preloadPlan, type PreloadedScript } from './http/preload-pools';
 import { groupLabel, Supervisor, type ApplicationGroupMode } from './process/supervisor';
 import type { ProcessGroup } from './process/process-group';
 import { probeSubInterpreters } from './process/python-check';
+import { RuntimeDir } from './process/runtime-dir';
 import { CONTROL_SOCKET, listenControl, type ControlCommand, type ControlReply } from './control-socket';
 
 /** graceful: replaced processes finish their requests (eviction-timeout, else graceful-timeout); restart: shutdown-timeout only. */
@@ -22,6 +23,7 @@ export class Server {
   readonly log: ErrorLog;
   readonly supervisor: Supervisor;
   private readonly frontEnd: FrontEnd;
+  private readonly runtime: RuntimeDir;
   private stopping: Promise<void> | null = null;
   /** Restarts run one after another. */
   private restarting: Promise<unknown> = Promise.resolve();
@@ -34,7 +36,8 @@ export class Server {
     this.errorFile = openErrorLog(config);
     this.log = new ErrorLog(config.logLevel, { write: (line) => (this.errorFile ?? process.stderr).write(line) });
     const plan = preloadPlan(config);
-    this.supervisor = new Supervisor(config, this.log, plan.pools, (group) => this.applicationGroupMode(group));
+    this.runtime = new RuntimeDir(config.runtimeDir);
+    this.supervisor = new Supervisor(config, this.runtime, this.log, plan.pools, (group) => this.applicationGroupMode(group));
     this.watchPreloaded(plan.watched);
     this.frontEnd = new FrontEnd(config, this.supervisor, this.log, new AccessLog(config.accessLogs));
   }
@@ -60,15 +63,16 @@ export class Server {
   }
 
   /**
-   * Listens first, so that requests arriving during preload wait in the queue instead of being
-   * refused, then resolves once every process has loaded its scripts and reported ready
-   * (null when the server was stopped before that).
+   * Makes the runtime directory (throwing if it cannot be trusted), then listens, so that requests
+   * arriving during preload wait in the queue instead of being refused, then resolves once every
+   * process has loaded its scripts and reported ready (null when the server was stopped before that).
    */
   async start(): Promise<AddressInfo[] | null> {
+    const runtimeDir = this.runtime.open();
+    this.log.info(`Runtime directory (sockets, control socket): ${runtimeDir}`);
     const addresses = await this.frontEnd.listen();
     if (this.config.pidFile) fs.writeFileSync(this.config.pidFile, `${process.pid}\n`);
-    fs.mkdirSync(this.config.runtimeDir, { recursive: true, mode: 0o711 });
-    this.control = listenControl(path.join(this.config.runtimeDir, CONTROL_SOCKET), (command) => this.command(command));
+    this.control = listenControl(path.join(runtimeDir, CONTROL_SOCKET), (command) => this.command(command));
     return (await this.supervisor.start()) ? addresses : null;
   }
 
@@ -189,7 +193,7 @@ export class Server {
       this.control?.close();
       await this.frontEnd.close(timeout);
       await this.supervisor.stop(timeout);
-      fs.rmSync(this.config.runtimeDir, { recursive: true, force: true });
+      this.runtime.remove();
       if (this.config.pidFile) fs.rmSync(this.config.pidFile, { force: true });
     })();
     return this.stopping;

@@ -7,9 +7,9 @@ import * as assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
+import { controlSocketOf } from '../src/control-socket';
 import { APPS, BIN, freePort, request, startServe, tempDir, writeConf, type RunningServer } from './helpers/tswsgi';
 import { more, steadyLoad, summary, type Load, type Outcome } from './helpers/load';
 
@@ -239,7 +239,7 @@ WSGIScriptAlias /broken ${APPS}/lifecycle.wsgi process-group=broken application-
       assert.equal(pidsOf(outcomes).size, 1, 'the app group was not restarted');
       assert.equal((await request(server.url + '/broken/')).status, 404, 'the old config still routes');
       // A control line that is JSON but no command is refused, and the server lives on.
-      const socketPath = path.join(os.tmpdir(), `tswsgi-${server.child.pid}`, 'control.sock');
+      const socketPath = controlSocketOf(server.child.pid!);
       const reply = await new Promise<string>((resolve) => {
         const socket = net.connect(socketPath, () => socket.end('null\n'));
         let text = '';
