@@ -373,9 +373,12 @@ export class ProcessGroup extends EventEmitter {
       const how = exit.signal ? `was killed by signal ${exit.signal}` : `exited with code ${exit.code}`;
       const current = this.slots[slot] ?? null;
       if (current === null) {
-        // The process it was to replace died meanwhile: the slot is empty, so start afresh.
+        // The process it was to replace died meanwhile: the slot is empty, so start afresh. A
+        // restart waiting for this replacement has failed all the same (else, with processes
+        // that die at start, it would wait for ever).
         this.log.error(`${worker.label} ${how} before it was ready`);
         this.respawnLater(slot);
+        this.emit('replacement-failed');
         this.advance();
         return;
       }

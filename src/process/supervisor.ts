@@ -122,11 +122,9 @@ export class Supervisor {
     }
   }
 
-  /** Rolling restart of every pool of a process group ('' is %{GLOBAL}); false when there is no such group. */
-  restartGroup(name: string, reason: string): Promise<boolean> | null {
-    const pools = this.all.filter((pool) => pool.name === name);
-    if (!this.configs.has(name)) return null;
-    return Promise.all(pools.map((pool) => pool.restart({ reason, grace: pool.evictionTimeout }))).then((done) => done.every(Boolean));
+  /** The running pools of a process group ('' is %{GLOBAL}); null when there is no such group. */
+  poolsOf(name: string): ProcessGroup[] | null {
+    return this.configs.has(name) ? this.all.filter((pool) => pool.name === name) : null;
   }
 
   /**
