@@ -163,6 +163,11 @@ export function buildProgram(): Command {
       } catch (err) {
         return program.error(`tswsgi: ${(err as Error).message}`);
       }
+      // start-server has no way to switch users: as root, the application would run as root unsaid.
+      if (process.geteuid!() === 0) {
+        printWarnings(['running as root, so the application runs as root; to run it as another user, use `tswsgi serve -f` ' +
+          'with `User` or `WSGIDaemonProcess user=`']);
+      }
       const mount = config.main.aliases[0]!.pattern;
       await run(program, config, () => startServerConfig(script, options), ([address]) => `${config.main.aliases[0]!.target} at ${url(options.host, address!.port, mount === '/' ? '/' : mount + '/')}` +
         `, ${options.processes} process${options.processes === 1 ? '' : 'es'} x ${options.threads} threads`);
