@@ -6,8 +6,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { userName } from './process/credentials';
-import { defaultRuntimeDirs, distrust } from './process/runtime-dir';
+import { defaultRuntimeDirs, describeUser, distrust } from './process/runtime-dir';
 
 export type ControlCommand =
   | { command: 'graceful' }
@@ -89,7 +88,7 @@ export function trustedControlSocket(dir: string): string {
   const socketPath = path.join(dir, CONTROL_SOCKET);
   const stat = fs.lstatSync(socketPath, { throwIfNoEntry: false });
   if (!stat) throw new Error(`${dir} has no control socket (is the server still starting?)`);
-  if (!stat.isSocket() || stat.uid !== uid) throw new Error(`${socketPath} is not a socket of ${userName(uid) ?? `uid ${uid}`}; not trusting it`);
+  if (!stat.isSocket() || stat.uid !== uid) throw new Error(`${socketPath} is not a socket of ${describeUser(uid)}; not trusting it`);
   return socketPath;
 }
 

@@ -13,7 +13,7 @@ import { PYTHON_PACKAGE_DIR } from './worker-process';
 /** A default runtime directory: the server's pid, then mkdtemp's six random characters. */
 const DEFAULT_NAME = /^tswsgi-(\d+)-[A-Za-z0-9]{6}$/;
 
-const describeUser = (uid: number) => `${userName(uid) ?? 'an unknown user'} (uid ${uid})`;
+export const describeUser = (uid: number) => `${userName(uid) ?? 'an unknown user'} (uid ${uid})`;
 const octal = (mode: number) => `0${(mode & 0o7777).toString(8)}`;
 
 /**
