@@ -70,14 +70,15 @@ export class Server {
   }
 
   /**
-   * Makes the runtime directory (throwing if it cannot be trusted), then listens, so that requests
-   * arriving during preload wait in the queue instead of being refused, then resolves once every
-   * process has loaded its scripts and reported ready (null when the server was stopped before that).
+   * Listens first, so that requests arriving during preload wait in the queue instead of being
+   * refused, then makes the runtime directory (throwing if it cannot be trusted), then resolves
+   * once every process has loaded its scripts and reported ready (null when the server was
+   * stopped before that).
    */
   async start(): Promise<AddressInfo[] | null> {
+    const addresses = await this.frontEnd.listen();
     const runtimeDir = this.runtime.open();
     this.log.info(`Runtime directory (sockets, control socket): ${runtimeDir}`);
-    const addresses = await this.frontEnd.listen();
     if (this.config.pidFile) fs.writeFileSync(this.config.pidFile, `${process.pid}\n`);
     this.control = listenControl(path.join(runtimeDir, CONTROL_SOCKET), (command) => this.command(command));
     return (await this.supervisor.start()) ? addresses : null;
