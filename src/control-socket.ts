@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { defaultRuntimeDir } from './config/defaults';
+import { defaultRuntimeDirs, describeUser, distrust } from './process/runtime-dir';
 
 export type ControlCommand =
   | { command: 'graceful' }
@@ -19,7 +19,6 @@ export interface ControlReply {
 }
 
 export const CONTROL_SOCKET = 'control.sock';
-
 
 export function listenControl(socketPath: string, handle: (command: ControlCommand) => Promise<ControlReply>): net.Server {
   fs.rmSync(socketPath, { force: true });
@@ -47,8 +46,14 @@ export function listenControl(socketPath: string, handle: (command: ControlComma
         (err: Error) => socket.end(JSON.stringify({ ok: false, message: err.message }) + '\n'));
     });
   });
-  // Only the user tswsgi runs as (and root) may restart it.
-  server.listen(socketPath, () => fs.chmodSync(socketPath, 0o600));
+  // Only the user tswsgi runs as (and root) may restart it: the socket is made 0600 (bound at
+  // once, under this umask), so there is no moment when others could connect.
+  const umask = process.umask(0o177);
+  try {
+    server.listen(socketPath);
+  } finally {
+    process.umask(umask);
+  }
   server.unref();
   return server;
 }
@@ -71,19 +76,45 @@ export function sendControl(socketPath: string, command: ControlCommand): Promis
   });
 }
 
-/** The control sockets of running servers with default runtime directories. */
-export function runningServers(): string[] {
-  const found: string[] = [];
-  for (const entry of fs.readdirSync(os.tmpdir())) {
-    const pid = /^tswsgi-(\d+)$/.exec(entry)?.[1];
-    const socketPath = path.join(defaultRuntimeDir(Number(pid)), CONTROL_SOCKET);
-    if (!pid || !fs.existsSync(socketPath)) continue;
+/**
+ * The control socket in the runtime directory `dir`, if the user running this command can trust
+ * it: the directory passes distrust() for that user, and the socket is that user's. Else throws
+ * why: a socket someone else made could answer "done" to a restart that never happened.
+ */
+export function trustedControlSocket(dir: string): string {
+  const uid = process.geteuid!();
+  const problem = distrust(dir, uid);
+  if (problem) throw new Error(`${problem}; not trusting a control socket there`);
+  const socketPath = path.join(dir, CONTROL_SOCKET);
+  const stat = fs.lstatSync(socketPath, { throwIfNoEntry: false });
+  if (!stat) throw new Error(`${dir} has no control socket (is the server still starting?)`);
+  if (!stat.isSocket() || stat.uid !== uid) throw new Error(`${socketPath} is not a socket of ${describeUser(uid)}; not trusting it`);
+  return socketPath;
+}
+
+/** The control socket of the server with this pid, in its default runtime directory (tswsgi-PID-XXXXXX in the temp dir). */
+export function controlSocketOf(pid: number): string {
+  const problems: string[] = [];
+  for (const { dir } of defaultRuntimeDirs(pid)) {
     try {
-      process.kill(Number(pid), 0);
-      found.push(socketPath);
-    } catch {
-      // Left behind by a server that died.
+      return trustedControlSocket(dir);
+    } catch (err) {
+      problems.push((err as Error).message);
     }
   }
-  return found;
+  if (problems.length > 0) throw new Error(problems.join('; '));
+  throw new Error(`no runtime directory of a tswsgi with pid ${pid} (tswsgi-${pid}-*) in ${os.tmpdir()}`);
+}
+
+/** The control sockets of running servers with default runtime directories that the user running this command can trust. */
+export function runningServers(): string[] {
+  return defaultRuntimeDirs().flatMap(({ pid, dir }) => {
+    try {
+      process.kill(pid, 0);
+      return [trustedControlSocket(dir)];
+    } catch {
+      // Left behind by a server that died, or not to be trusted (another user's).
+      return [];
+    }
+  });
 }

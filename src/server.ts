@@ -13,17 +13,26 @@ import { preloadPlan, type PreloadedScript } from './http/preload-pools';
 import { groupLabel, Supervisor, type ApplicationGroupMode } from './process/supervisor';
 import type { ProcessGroup } from './process/process-group';
 import { probeSubInterpreters } from './process/python-check';
+import { RuntimeDir } from './process/runtime-dir';
 import { CONTROL_SOCKET, listenControl, type ControlCommand, type ControlReply } from './control-socket';
 
 /** graceful: replaced processes finish their requests (eviction-timeout, else graceful-timeout); restart: shutdown-timeout only. */
 export type RestartKind = 'graceful' | 'restart';
 
+/** A control command once it has changed what it changes: its reply comes when the replacements it started are done. */
+interface Begun {
+  reply: Promise<ControlReply>;
+}
+
+const answered = (reply: ControlReply): Begun => ({ reply: Promise.resolve(reply) });
+
 export class Server {
   readonly log: ErrorLog;
   readonly supervisor: Supervisor;
   private readonly frontEnd: FrontEnd;
+  private readonly runtime: RuntimeDir;
   private stopping: Promise<void> | null = null;
-  /** Restarts run one after another. */
+  /** Control commands change the config and start replacements one after another. */
   private restarting: Promise<unknown> = Promise.resolve();
   private control: NetServer | null = null;
   /** The ErrorLog file; null: stderr. */
@@ -34,7 +43,8 @@ export class Server {
     this.errorFile = openErrorLog(config);
     this.log = new ErrorLog(config.logLevel, { write: (line) => (this.errorFile ?? process.stderr).write(line) });
     const plan = preloadPlan(config);
-    this.supervisor = new Supervisor(config, this.log, plan.pools, (group) => this.applicationGroupMode(group));
+    this.runtime = new RuntimeDir(config.runtimeDir);
+    this.supervisor = new Supervisor(config, this.runtime, this.log, plan.pools, (group) => this.applicationGroupMode(group));
     this.watchPreloaded(plan.watched);
     this.frontEnd = new FrontEnd(config, this.supervisor, this.log, new AccessLog(config.accessLogs));
   }
@@ -61,14 +71,16 @@ export class Server {
 
   /**
    * Listens first, so that requests arriving during preload wait in the queue instead of being
-   * refused, then resolves once every process has loaded its scripts and reported ready
-   * (null when the server was stopped before that).
+   * refused, then makes the runtime directory (throwing if it cannot be trusted), then resolves
+   * once every process has loaded its scripts and reported ready (null when the server was
+   * stopped before that).
    */
   async start(): Promise<AddressInfo[] | null> {
     const addresses = await this.frontEnd.listen();
+    const runtimeDir = this.runtime.open();
+    this.log.info(`Runtime directory (sockets, control socket): ${runtimeDir}`);
     if (this.config.pidFile) fs.writeFileSync(this.config.pidFile, `${process.pid}\n`);
-    fs.mkdirSync(this.config.runtimeDir, { recursive: true, mode: 0o711 });
-    this.control = listenControl(path.join(this.config.runtimeDir, CONTROL_SOCKET), (command) => this.command(command));
+    this.control = listenControl(path.join(runtimeDir, CONTROL_SOCKET), (command) => this.command(command));
     return (await this.supervisor.start()) ? addresses : null;
   }
 
@@ -84,10 +96,15 @@ export class Server {
     }
   }
 
-  private serially(work: () => Promise<ControlReply>): Promise<ControlReply> {
-    const next = this.restarting.then(work);
-    this.restarting = next.catch(() => {});
-    return next;
+  /**
+   * Runs `begin` once every earlier command has begun: config changes and the start of
+   * replacements happen one after another. The wait for the replacements does not hold up later
+   * commands, so a group whose processes cannot start delays only the replies that wait for it.
+   */
+  private async serially(begin: () => Promise<Begun>): Promise<ControlReply> {
+    const begun = this.restarting.then(begin);
+    this.restarting = begun.catch(() => {});
+    return (await begun).reply;
   }
 
   private graceOf(pool: ProcessGroup, kind: RestartKind): number {
@@ -102,12 +119,12 @@ export class Server {
    */
   restart(kind: RestartKind): Promise<ControlReply> {
     return this.serially(async () => {
-      if (this.stopping) return { ok: false, message: 'tswsgi is stopping' };
+      if (this.stopping) return answered({ ok: false, message: 'tswsgi is stopping' });
       let config: ServerConfig;
       try {
         config = this.reload ? this.reload() : this.config;
       } catch (err) {
-        return this.refused(kind, (err as Error).message);
+        return answered(this.refused(kind, (err as Error).message));
       }
       this.reopenLogs(config);
       if (config.runtimeDir !== this.config.runtimeDir) {
@@ -122,9 +139,9 @@ export class Server {
       try {
         moved = await this.supervisor.reconfigure(config, plan.pools);
       } catch (err) {
-        return this.refused(kind, (err as Error).message);
+        return answered(this.refused(kind, (err as Error).message));
       }
-      if (moved === null) return this.refused(kind, 'a process group it adds did not start (see the error log)');
+      if (moved === null) return answered(this.refused(kind, 'a process group it adds did not start (see the error log)'));
       const { kept, removed } = moved;
       this.watchPreloaded(plan.watched);
       const unbound = await this.frontEnd.reconfigure(config);
@@ -134,11 +151,11 @@ export class Server {
         this.log.notice(`${pool.label} is no longer configured; stopping it once its requests finish`);
         return pool.stop(this.graceOf(pool, kind) + pool.processGroupConfig.shutdownTimeout);
       });
-      const done = await Promise.all(kept.map((pool) => pool.restart({ reason: kind === 'graceful' ? 'graceful restart' : 'restart', grace: this.graceOf(pool, kind) })));
-      await Promise.all(stopped);
-      const reply = this.outcome(kind, done.every(Boolean), started);
-      if (unbound.length === 0) return reply;
-      return { ok: false, message: `${reply.message}; could not listen on ${unbound.join(', ')}` };
+      const replaced = this.replace(kind, kept, { reason: kind === 'graceful' ? 'graceful restart' : 'restart', kind }, started);
+      return {
+        reply: Promise.all([replaced, ...stopped]).then(([reply]) => unbound.length === 0 ? reply
+          : { ok: false, message: `${reply.message}; could not listen on ${unbound.join(', ')}` }),
+      };
     });
   }
 
@@ -161,24 +178,29 @@ export class Server {
     return { ok: false, message };
   }
 
-  /** The answer to a restart command once its replacements are done (or one failed). */
-  private outcome(what: string, ok: boolean, started: number): ControlReply {
+  /**
+   * Starts the rolling replacement of these pools at once; resolves with the answer once it is
+   * done or has failed, naming the pools where a replacement failed.
+   */
+  private async replace(what: string, pools: ProcessGroup[], how: { reason: string; kind: RestartKind }, started: number): Promise<ControlReply> {
+    const done = await Promise.all(pools.map((pool) => pool.restart({ reason: how.reason, grace: this.graceOf(pool, how.kind) })));
+    const failed = pools.filter((_, i) => !done[i]).map((pool) => pool.label);
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
-    const message = ok ? `${what}: every process replaced in ${seconds} s`
-      : `${what}: some replacements failed after ${seconds} s; the processes they were to replace keep serving (see the error log)`;
+    const message = failed.length === 0 ? `${what}: every process replaced in ${seconds} s`
+      : `${what}: some replacements failed after ${seconds} s in ${failed.join(', ')}; any process they were to replace keeps serving (see the error log)`;
     this.log.notice(message);
-    return { ok, message };
+    return { ok: failed.length === 0, message };
   }
 
   /** Rolling restart of one process group, as a graceful signal to its processes. */
   restartGroup(name: string): Promise<ControlReply> {
     return this.serially(async () => {
       const group = name === '%{GLOBAL}' ? '' : name;
-      const started = Date.now();
-      const done = this.supervisor.restartGroup(group, `restart-group ${name}`);
-      if (done === null) return { ok: false, message: `no process group called '${name}' is configured` };
+      const pools = this.supervisor.poolsOf(group);
+      if (pools === null) return answered({ ok: false, message: `no process group called '${name}' is configured` });
       this.log.notice(`Restart of ${groupLabel(group)} requested`);
-      return this.outcome(`restart-group ${name}`, await done, started);
+      const what = `restart-group ${name}`;
+      return { reply: this.replace(what, pools, { reason: what, kind: 'graceful' }, Date.now()) };
     });
   }
 
@@ -189,7 +211,7 @@ export class Server {
       this.control?.close();
       await this.frontEnd.close(timeout);
       await this.supervisor.stop(timeout);
-      fs.rmSync(this.config.runtimeDir, { recursive: true, force: true });
+      this.runtime.remove();
       if (this.config.pidFile) fs.rmSync(this.config.pidFile, { force: true });
     })();
     return this.stopping;

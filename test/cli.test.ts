@@ -32,10 +32,11 @@ test('a Python that cannot run is one clear error at start, not a respawn loop',
   assert.match(missing.stderr, /Python interpreter '\/nonexistent\/python3' could not be run/);
 });
 
-test('the ready line names the URL, and --access-log writes combined lines to stdout', async () => {
+test('the ready line names the URL (as root, after a warning that the application runs as root), and --access-log writes combined lines to stdout', async () => {
   const server = await startServer(path.join(ROOT, 'examples/hello.wsgi'), ['--access-log']);
   try {
     assert.match(server.stdout(), /^tswsgi: serving .*hello\.wsgi at http:\/\/127\.0\.0\.1:\d+\/, 1 process x 5 threads \(pid \d+\)$/m);
+    if (process.getuid!() === 0) assert.match(server.errorLog(), /tswsgi: warning: running as root, so the application runs as root; .*`tswsgi serve -f` with `User` or `WSGIDaemonProcess user=`/);
     const reply = await request(server.url + '/greet?x=1', { headers: { 'User-Agent': 'test-agent', Referer: 'http://ref/' } });
     assert.equal(reply.body.toString(), 'Hello, world!\n');
     await new Promise((r) => setTimeout(r, 100));

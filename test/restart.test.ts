@@ -7,15 +7,17 @@ import * as assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
+import { controlSocketOf } from '../src/control-socket';
 import { APPS, BIN, freePort, request, startServe, tempDir, writeConf, type RunningServer } from './helpers/tswsgi';
 import { more, steadyLoad, summary, type Load, type Outcome } from './helpers/load';
 
 const run = promisify(execFile);
-/** `tswsgi graceful` for the server, as an operator would send it. */
-const graceful = (server: RunningServer) => run(process.execPath, [BIN, 'graceful', '--pid', String(server.child.pid)]);
+/** A control command (`graceful`, `restart-group NAME`, ...) for the server, as an operator would send it; killed if it has not answered within a minute. */
+const control = (server: RunningServer, ...args: string[]) =>
+  run(process.execPath, [BIN, ...args, '--pid', String(server.child.pid)], { timeout: 60_000 });
+const graceful = (server: RunningServer) => control(server, 'graceful');
 /** The issue's bound: no response during a restart slower than this. */
 const SLOWEST_MS = 250;
 const IMPORT_SECONDS = '2';
@@ -239,7 +241,7 @@ WSGIScriptAlias /broken ${APPS}/lifecycle.wsgi process-group=broken application-
       assert.equal(pidsOf(outcomes).size, 1, 'the app group was not restarted');
       assert.equal((await request(server.url + '/broken/')).status, 404, 'the old config still routes');
       // A control line that is JSON but no command is refused, and the server lives on.
-      const socketPath = path.join(os.tmpdir(), `tswsgi-${server.child.pid}`, 'control.sock');
+      const socketPath = controlSocketOf(server.child.pid!);
       const reply = await new Promise<string>((resolve) => {
         const socket = net.connect(socketPath, () => socket.end('null\n'));
         let text = '';
@@ -310,6 +312,67 @@ WSGIScriptAlias / ${script} process-group=app application-group=%{GLOBAL}
     } finally {
       await server.stop();
     }
+  });
+});
+
+// A group whose new processes cannot start must not hold up the control socket: the graceful
+// restart answers, naming it, and commands for other groups run meanwhile.
+describe('a group whose processes cannot start', { timeout: 150_000 }, () => {
+  let dir: string;
+  let server: RunningServer;
+  /** What the group's import script does at the next start: '' loads, 'crash' exits, 'hang' sleeps past startup-timeout. */
+  const release = (mode: string) => fs.writeFileSync(path.join(dir, 'release'), mode);
+  before(async () => {
+    dir = tempDir();
+    const flag = JSON.stringify(path.join(dir, 'release'));
+    fs.writeFileSync(path.join(dir, 'startup.py'), `import os, time
+mode = open(${flag}).read() if os.path.exists(${flag}) else ''
+if mode == 'crash':
+    os._exit(3)
+if mode == 'hang':
+    time.sleep(60)
+`);
+    fs.writeFileSync(path.join(dir, 'httpd.conf'), `Listen 127.0.0.1:0
+LogLevel info
+WSGIDaemonProcess healthy processes=1 threads=2
+WSGIImportScript ${APPS}/preload_marker.py process-group=healthy application-group=%{GLOBAL}
+WSGIScriptAlias /healthy ${APPS}/lifecycle.wsgi process-group=healthy application-group=%{GLOBAL}
+WSGIDaemonProcess bad processes=1 threads=2 startup-timeout=20
+WSGIImportScript ${dir}/startup.py process-group=bad application-group=%{GLOBAL}
+WSGIScriptAlias /bad ${APPS}/lifecycle.wsgi process-group=bad application-group=%{GLOBAL}
+`);
+    server = await startServe(path.join(dir, 'httpd.conf'), [], { TSWSGI_TEST_PRELOAD_SECONDS: '0.2' });
+  });
+  after(() => server.stop());
+
+  test('its processes exit at start: tswsgi graceful answers with exit 1 naming it, and restart-group of a healthy group succeeds meanwhile', async () => {
+    release('crash');
+    process.kill((await request(`${server.url}/bad/`)).json().pid, 'SIGKILL');
+    await server.waitForLog(/process \d+ of process group 'bad' exited with code 3/);
+    const [failure, healthy] = await Promise.all([
+      graceful(server).then(() => assert.fail('graceful reported success'), (err: { code: number | null; killed: boolean; stderr: string }) => err),
+      control(server, 'restart-group', 'healthy'),
+    ]);
+    assert.ok(!failure.killed, 'graceful answered within a minute');
+    assert.equal(failure.code, 1);
+    assert.match(failure.stderr, /graceful: some replacements failed after [\d.]+ s in process group 'bad'/);
+    assert.match(healthy.stdout, /restart-group healthy: every process replaced/);
+  });
+
+  test('restart-group of a healthy group runs while a graceful restart waits for another group', async () => {
+    release('hang');
+    const requested = (server.errorLog().match(/Graceful restart requested/g) ?? []).length;
+    const pending = graceful(server).then(() => 'succeeded', (err: { stderr: string }) => err.stderr);
+    await server.waitForLog(new RegExp(`(?:[^]*?Graceful restart requested){${requested + 1}}`));
+    const started = Date.now();
+    const { stdout } = await control(server, 'restart-group', 'healthy');
+    const took = Date.now() - started;
+    assert.match(stdout, /restart-group healthy: every process replaced/);
+    // The graceful restart waits for startup-timeout (20 s) to give up on the process that hangs.
+    assert.ok(took < 5000, `restart-group took ${took} ms`);
+    assert.equal(await Promise.race([pending, 'waiting']), 'waiting', 'the graceful restart still waits for bad');
+    release('');
+    assert.match(await pending, /some replacements failed after [\d.]+ s in process group 'bad'/);
   });
 });
 

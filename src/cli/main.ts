@@ -8,9 +8,8 @@ import { loadConfig } from '../config/load';
 import { DIR_DEFAULTS, type ServerConfig } from '../config/model';
 import { startServerConfig, type StartServerOptions } from '../config/start-server';
 import { checkPython } from '../process/python-check';
-import { defaultRuntimeDir } from '../config/defaults';
 import { parseSeconds } from '../config/seconds';
-import { CONTROL_SOCKET, runningServers, sendControl, type ControlCommand } from '../control-socket';
+import { controlSocketOf, runningServers, sendControl, trustedControlSocket, type ControlCommand } from '../control-socket';
 import { Server } from '../server';
 import { directivesMarkdown, directivesText } from './directive-docs';
 
@@ -80,7 +79,12 @@ async function run(program: Command, config: ServerConfig, reload: () => ServerC
     return program.error(`tswsgi: ${(err as Error).message}`);
   }
   server.handleSignals();
-  const addresses = await server.start();
+  let addresses;
+  try {
+    addresses = await server.start();
+  } catch (err) {
+    return program.error(`tswsgi: ${(err as Error).message}`);
+  }
   if (addresses) process.stdout.write(`tswsgi: serving ${describe(addresses, server)} (pid ${process.pid})\n`);
 }
 
@@ -95,18 +99,22 @@ interface ControlOptions {
   pid?: number;
 }
 
-/** The control socket of the server the options point at: -f's PidFile or runtime directory, --pid, or the only one running. */
+/**
+ * The control socket of the server the options point at: -f's runtime directory or PidFile,
+ * --pid, or the only one running; only one that the user running this command can trust
+ * (throws why not).
+ */
 function controlSocketFor(program: Command, options: ControlOptions): string {
   let pid = options.pid;
   if (options.file) {
     const config = readConfigFile(program, { file: options.file, define: options.define, python: options.python });
-    if (config.runtimeDir !== defaultRuntimeDir(process.pid)) return path.join(config.runtimeDir, CONTROL_SOCKET);
+    if (config.runtimeDir !== null) return trustedControlSocket(config.runtimeDir);
     if (pid === undefined && config.pidFile && fs.existsSync(config.pidFile)) pid = Number(fs.readFileSync(config.pidFile, 'utf8').trim());
   }
-  if (pid !== undefined) return path.join(defaultRuntimeDir(pid), CONTROL_SOCKET);
+  if (pid !== undefined) return controlSocketOf(pid);
   const running = runningServers();
   if (running.length === 1) return running[0]!;
-  return program.error(running.length === 0 ? 'tswsgi: no running tswsgi server found'
+  return program.error(running.length === 0 ? 'tswsgi: no running tswsgi server of this user found'
     : `tswsgi: ${running.length} tswsgi servers are running; say which with --pid or -f`);
 }
 
@@ -162,6 +170,11 @@ export function buildProgram(): Command {
         for (const group of config.processGroups) checkPython(group.python);
       } catch (err) {
         return program.error(`tswsgi: ${(err as Error).message}`);
+      }
+      // start-server has no way to switch users: as root, the application would run as root unsaid.
+      if (process.geteuid!() === 0) {
+        printWarnings(['running as root, so the application runs as root; to run it as another user, use `tswsgi serve -f` ' +
+          'with `User` or `WSGIDaemonProcess user=`']);
       }
       const mount = config.main.aliases[0]!.pattern;
       await run(program, config, () => startServerConfig(script, options), ([address]) => `${config.main.aliases[0]!.target} at ${url(options.host, address!.port, mount === '/' ? '/' : mount + '/')}` +

@@ -452,7 +452,9 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
   {
     name: 'WSGISocketPrefix', module: 'wsgi_module', contexts: GLOBAL_ONLY, args: [1, 1],
     syntax: 'WSGISocketPrefix prefix', default: 'DefaultRuntimeDir/wsgi', argHelp: 'Path prefix for the daemon process sockets',
-    description: 'Where the worker sockets go (relative to ServerRoot).',
+    description: 'Where the worker sockets and the control socket go: the directory PREFIX-tswsgi (relative to ServerRoot), ' +
+      'made with mode 0711 if missing. tswsgi refuses to start if it is owned by another user, if others can write it, ' +
+      'or if another user could move it (a folder above it that they own, or can write without the sticky bit).',
     example: 'WSGISocketPrefix /var/run/wsgi',
     apply: (d, ctx) => { ctx.config.runtimeDir = resolvePath(ctx, d.args[0]!) + '-tswsgi'; },
   },
@@ -744,8 +746,10 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
   })),
   {
     name: 'DefaultRuntimeDir', module: 'core_module', contexts: GLOBAL_ONLY, args: [1, 1],
-    syntax: 'DefaultRuntimeDir directory', default: 'a temporary directory', argHelp: 'The location of the directory Apache changes to before dumping core',
-    description: 'Where tswsgi puts its worker sockets, unless WSGISocketPrefix says otherwise.',
+    syntax: 'DefaultRuntimeDir directory', default: 'a fresh directory in the temp dir', argHelp: 'The location of the directory Apache changes to before dumping core',
+    description: 'Where tswsgi puts its worker sockets and control socket (in DIRECTORY/tswsgi), unless WSGISocketPrefix says ' +
+      'otherwise; checked as WSGISocketPrefix\'s is. Without either, each server makes a fresh directory only its user can ' +
+      'write, tswsgi-PID-XXXXXX (random) in the temp dir.',
     example: 'DefaultRuntimeDir /run/tswsgi',
     apply: (d, ctx) => { ctx.config.runtimeDir = path.join(resolvePath(ctx, d.args[0]!), 'tswsgi'); },
   },

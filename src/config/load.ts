@@ -8,7 +8,7 @@ import { ConfigError, parseFile, type Directive, type ParseState } from './apach
 import { DEFAULT_LOG_FORMATS, DirectiveError, SECTIONS, directiveSpec, type BuildContext, type Context, type DirectiveSpec } from './directives';
 import { GLOBAL, type ProcessGroupConfig, type Section, type SectionKind, type ServerConfig, type VirtualHost } from './model';
 import { isModuleLoaded, moduleByName, newModuleRegistry } from './modules';
-import { APACHE_DEFAULTS, defaultRuntimeDir } from './defaults';
+import { APACHE_DEFAULTS } from './defaults';
 import { readMimeTypes } from './mime-types';
 
 export interface LoadOptions {
@@ -65,7 +65,7 @@ export function loadConfig(file: string, options: LoadOptions): LoadResult {
     errorLog: null,
     accessLogs: [],
     serverTokens: 'Full',
-    runtimeDir: defaultRuntimeDir(process.pid),
+    runtimeDir: null,
     maximumRequestsJitter: 0,
     mimeTypes: new Map(),
   };

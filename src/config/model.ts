@@ -201,8 +201,11 @@ export interface ServerConfig {
   errorLog: string | null;
   accessLogs: AccessLogConfig[];
   serverTokens: string;
-  /** Where worker sockets live. */
-  runtimeDir: string;
+  /**
+   * Where the worker sockets and the control socket live: DefaultRuntimeDir's or WSGISocketPrefix's
+   * directory; null: a fresh one that the server makes at start in the temp dir.
+   */
+  runtimeDir: string | null;
   /** TswsgiMaximumRequestsJitter: up to this many requests more than maximum-requests, drawn per process. */
   maximumRequestsJitter: number;
   /** Content types by extension (from TypesConfig), for static files. */

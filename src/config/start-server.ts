@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { GLOBAL, type ServerConfig } from './model';
-import { APACHE_DEFAULTS, defaultRuntimeDir } from './defaults';
+import { APACHE_DEFAULTS } from './defaults';
 import { DEFAULT_LOG_FORMATS } from './directives';
 import { newVirtualHost } from './load';
 import { parseLogLevel } from '../log/error-log';
@@ -104,7 +104,7 @@ export function startServerConfig(script: string, options: StartServerOptions): 
     errorLog: null,
     accessLogs: options.accessLog ? [{ target: '-', format: COMBINED }] : [],
     serverTokens: 'Full',
-    runtimeDir: defaultRuntimeDir(process.pid),
+    runtimeDir: null,
     maximumRequestsJitter: 0,
     mimeTypes: new Map(),
   };

@@ -26,6 +26,11 @@ function passwd(): PasswdEntry[] {
   });
 }
 
+/** The name of the user with this uid, if /etc/passwd has one. */
+export function userName(uid: number): string | undefined {
+  return passwd().find((p) => p.uid === uid)?.name;
+}
+
 function groupId(name: string): number {
   if (/^#\d+$/.test(name)) return Number(name.slice(1));
   const line = fs.readFileSync('/etc/group', 'utf8').split('\n').find((l) => l.split(':')[0] === name);

@@ -10,7 +10,8 @@ import type { ErrorLog } from '../log/error-log';
 import { Dispatcher } from './dispatcher';
 import { checkCanSwitch, resolveCredentials, type Credentials } from './credentials';
 import { jitteredLimit, numericOption, recycleLimits, recycleReason } from './recycling';
-import { PYTHON_PACKAGE_DIR, WorkerProcess, type ExitReport, type ImportReport, type LaunchOptions, type ReadyReport } from './worker-process';
+import type { RuntimeDir } from './runtime-dir';
+import { WorkerProcess, type ExitReport, type ImportReport, type LaunchOptions, type ReadyReport } from './worker-process';
 
 export function groupLabel(name: string, applicationGroup = ''): string {
   const group = name === '' ? "process group '%{GLOBAL}'" : `process group '${name}'`;
@@ -22,7 +23,7 @@ export function groupLabel(name: string, applicationGroup = ''): string {
  * cpu-priority= the nice value, and user= the HOME, USER and LOGNAME of the processes (the
  * worker takes the uid, gid and groups itself: see WorkerSettings.runAs), as mod_wsgi sets them.
  */
-function launchOptions(config: ProcessGroupConfig, credentials: Credentials | null, server: ServerConfig): LaunchOptions {
+function launchOptions(config: ProcessGroupConfig, credentials: Credentials | null, server: ServerConfig, runtime: RuntimeDir): LaunchOptions {
   const env: NodeJS.ProcessEnv = {};
   if (typeof config.options.lang === 'string') env.LANG = config.options.lang;
   if (typeof config.options.locale === 'string') env.LC_ALL = config.options.locale;
@@ -33,29 +34,7 @@ function launchOptions(config: ProcessGroupConfig, credentials: Credentials | nu
   Object.assign(env, { HOME: credentials.home, USER: credentials.user, LOGNAME: credentials.user });
   // Without home=, a process of another user starts in that user's home directory, if there is one.
   const cwd = config.home ?? (fs.existsSync(credentials.home) ? credentials.home : '/');
-  return { env, cwd, pythonFlags, packageDir: workerPackageFor(server), priority };
-}
-
-/**
- * The worker package where any user can read it: its own folder if every folder above it
- * lets others in, else a copy in the runtime directory (a checkout under /root, say).
- */
-function workerPackageFor(server: ServerConfig): string {
-  const readable = (dir: string): boolean => {
-    for (let at = dir; ; at = path.dirname(at)) {
-      if ((fs.statSync(at).mode & 0o005) !== 0o005) return false;
-      if (at === path.dirname(at)) return true;
-    }
-  };
-  if (readable(PYTHON_PACKAGE_DIR)) return PYTHON_PACKAGE_DIR;
-  const copy = path.join(server.runtimeDir, 'python');
-  if (!fs.existsSync(copy)) {
-    fs.cpSync(path.join(PYTHON_PACKAGE_DIR, 'tswsgi_worker'), path.join(copy, 'tswsgi_worker'), {
-      recursive: true, filter: (source) => !source.includes('__pycache__'),
-    });
-    fs.chmodSync(copy, 0o755);
-  }
-  return copy;
+  return { env, cwd, pythonFlags, packageDir: runtime.workerPackage(), priority };
 }
 
 function interpreterSettings(serving: Serving, socket: string): Pick<WorkerSettings, 'applicationGroup' | 'interpreters' | 'applicationGroups'> {
@@ -131,6 +110,7 @@ export class ProcessGroup extends EventEmitter {
     private serving: Serving,
     private readonly index: number,
     private server: ServerConfig,
+    private readonly runtime: RuntimeDir,
     private readonly log: ErrorLog,
   ) {
     super();
@@ -171,14 +151,12 @@ export class ProcessGroup extends EventEmitter {
 
   start(): void {
     this.started = true;
-    // Each pool's sockets live in a directory only its processes' user (and the front end, as root) may enter.
-    fs.mkdirSync(this.socketDir, { recursive: true, mode: 0o700 });
-    if (this.credentials) fs.chownSync(this.socketDir, this.credentials.uid, this.credentials.gid);
+    this.runtime.makePoolDir(this.index, this.credentials);
     for (let slot = 0; slot < this.slots.length; slot++) this.fill(slot);
   }
 
   private get socketDir(): string {
-    return path.join(this.server.runtimeDir, `pool${this.index}`);
+    return this.runtime.poolDir(this.index);
   }
 
   /** Resolves true when every slot has a ready process, false if the group stops first. */
@@ -395,9 +373,12 @@ export class ProcessGroup extends EventEmitter {
       const how = exit.signal ? `was killed by signal ${exit.signal}` : `exited with code ${exit.code}`;
       const current = this.slots[slot] ?? null;
       if (current === null) {
-        // The process it was to replace died meanwhile: the slot is empty, so start afresh.
+        // The process it was to replace died meanwhile: the slot is empty, so start afresh. A
+        // restart waiting for this replacement has failed all the same (else, with processes
+        // that die at start, it would wait for ever).
         this.log.error(`${worker.label} ${how} before it was ready`);
         this.respawnLater(slot);
+        this.emit('replacement-failed');
         this.advance();
         return;
       }
@@ -458,7 +439,7 @@ export class ProcessGroup extends EventEmitter {
       sendBufferSize: numericOption(config, 'send-buffer-size') || null,
       receiveBufferSize: numericOption(config, 'receive-buffer-size') || null,
       deadlockTimeout: this.deadlockTimeout,
-    }, this.log, launchOptions(config, this.credentials, this.server));
+    }, this.log, launchOptions(config, this.credentials, this.server, this.runtime));
     this.generations.set(worker, this.generation);
     // mod_wsgi's defaults: Apache's Timeout, and for the client's side socket-timeout.
     const socketTimeout = (numericOption(config, 'socket-timeout') || this.server.timeout) * 1000;

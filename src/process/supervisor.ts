@@ -2,10 +2,10 @@
 // a request needs first, restarts them (rolling) on a graceful restart, a group restart,
 // a changed script or a recycling limit, and stops them all.
 
-import * as fs from 'node:fs';
 import type { ProcessGroupConfig, ServerConfig } from '../config/model';
 import type { ErrorLog } from '../log/error-log';
 import { ProcessGroup, type ApplicationGroupMode, type Serving } from './process-group';
+import type { RuntimeDir } from './runtime-dir';
 import { ScriptWatch } from './script-watch';
 
 export { groupLabel, type ApplicationGroupMode } from './process-group';
@@ -47,7 +47,8 @@ export class Supervisor {
    * `initial`: the (process group, application group) pairs to start with the server;
    * `modes`: how each process group runs its application groups.
    */
-  constructor(private server: ServerConfig, private readonly log: ErrorLog, initial: ReadonlyArray<[string, string]>,
+  constructor(private server: ServerConfig, private readonly runtime: RuntimeDir, private readonly log: ErrorLog,
+    initial: ReadonlyArray<[string, string]>,
     private readonly modes: (group: ProcessGroupConfig) => ApplicationGroupMode) {
     this.adopt(server, initial);
     for (const [name, applicationGroup] of startingPairs(server, initial)) this.pool(name, applicationGroup);
@@ -79,7 +80,7 @@ export class Supervisor {
     const { key, serving } = this.keyOf(config, applicationGroup);
     let pool = this.pools.get(key);
     if (!pool) {
-      pool = new ProcessGroup(config, serving, this.nextIndex++, this.server, this.log);
+      pool = new ProcessGroup(config, serving, this.nextIndex++, this.server, this.runtime, this.log);
       this.pools.set(key, pool);
       this.log.info(`${pool.label} runs application groups ${serving.mode === 'sub-interpreters' ? 'in sub-interpreters of its processes' : 'in processes of their own'}`);
       if (this.started) {
@@ -101,7 +102,6 @@ export class Supervisor {
 
   /** Resolves true once every process of every pool is ready; false if stopped before that. */
   async start(): Promise<boolean> {
-    fs.mkdirSync(this.server.runtimeDir, { recursive: true, mode: 0o711 });
     this.started = true;
     for (const pool of this.pools.values()) pool.start();
     this.ticker = setInterval(() => this.tick(), TICK_MS);
@@ -122,11 +122,9 @@ export class Supervisor {
     }
   }
 
-  /** Rolling restart of every pool of a process group ('' is %{GLOBAL}); false when there is no such group. */
-  restartGroup(name: string, reason: string): Promise<boolean> | null {
-    const pools = this.all.filter((pool) => pool.name === name);
-    if (!this.configs.has(name)) return null;
-    return Promise.all(pools.map((pool) => pool.restart({ reason, grace: pool.evictionTimeout }))).then((done) => done.every(Boolean));
+  /** The running pools of a process group ('' is %{GLOBAL}); null when there is no such group. */
+  poolsOf(name: string): ProcessGroup[] | null {
+    return this.configs.has(name) ? this.all.filter((pool) => pool.name === name) : null;
   }
 
   /**
@@ -147,7 +145,7 @@ export class Supervisor {
       if (!config) continue;
       const { key, serving } = this.keyOf(config, applicationGroup, preload);
       if (this.pools.has(key) || added.has(key)) continue;
-      const pool = new ProcessGroup(config, serving, this.nextIndex++, server, this.log);
+      const pool = new ProcessGroup(config, serving, this.nextIndex++, server, this.runtime, this.log);
       this.log.info(`Starting ${pool.label}, which the new configuration adds`);
       pool.start();
       added.set(key, pool);

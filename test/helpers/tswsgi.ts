@@ -40,9 +40,14 @@ export function startServerUnder(wrapper: string[], script: string, args: string
   return startTswsgi(['start-server', script, '--port', '0', '--host', '127.0.0.1', ...args], {}, wrapper);
 }
 
-async function startTswsgi(args: string[], env: NodeJS.ProcessEnv, wrapper: string[] = []): Promise<RunningServer> {
+/** `tswsgi serve -f FILE` run by another command (`wrapper`), from the install whose `bin/tswsgi.js` is `bin`. */
+export function startServeUnder(wrapper: string[], bin: string, file: string, env: NodeJS.ProcessEnv = {}): Promise<RunningServer> {
+  return startTswsgi(['serve', '-f', file], env, wrapper, bin);
+}
+
+async function startTswsgi(args: string[], env: NodeJS.ProcessEnv, wrapper: string[] = [], bin = BIN): Promise<RunningServer> {
   const [command, ...before] = [...wrapper, process.execPath];
-  const child = spawn(command!, [...before, BIN, ...args], {
+  const child = spawn(command!, [...before, bin, ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
