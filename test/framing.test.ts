@@ -86,3 +86,15 @@ for (const v of vectors.invalid) {
     assert.throws(attempt, new RegExp(v.error));
   });
 }
+
+test('a frame buffered whole is refused past the limit as soon as its header arrives; a streamed one is not', () => {
+  const limit = 1024;
+  const header = (letter: string, length: number) => Buffer.from([letter.charCodeAt(0), length >>> 24, (length >>> 16) & 0xff, (length >>> 8) & 0xff, length & 0xff]);
+  for (const letter of ['H', 'X', 'Z']) {
+    assert.throws(() => new FrameDecoder(new Set([typeOf('D')]), limit).feed(header(letter, 0xffffffff)), new RegExp(`'${letter}' frame of 4294967295 bytes, over the limit of 1024`));
+    const atLimit = new FrameDecoder(new Set([typeOf('D')]), limit).feed(Buffer.concat([header(letter, limit), Buffer.alloc(limit)]));
+    assert.equal(atLimit[0]!.payload.length, limit);
+  }
+  const streamed = new FrameDecoder(new Set([typeOf('D')]), limit).feed(Buffer.concat([header('D', 0xffffffff), Buffer.alloc(10)]));
+  assert.deepEqual(streamed.map((f) => f.payload.length), [10]);
+});

@@ -13,7 +13,8 @@ import threading
 import time
 import unittest
 
-from tswsgi_worker.framing import FrameDecoder, decode_head, encode_block, encode_frame
+from tswsgi_worker.framing import (WHOLE_FRAME_LIMIT, FrameDecoder, decode_head, encode_block,
+                                   encode_frame)
 
 PYTHON_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LAUNCH = ("import sys; sys.path.insert(0, %r); import tswsgi_worker.main as m; "
@@ -85,6 +86,13 @@ def bad_status(environ, start_response):
 def crlf_header(environ, start_response):
     start_response('200 OK', [('X-Bad', 'a\\r\\nb')])
     return [b'x']
+
+def huge_head(environ, start_response):
+    start_response('200 OK', [('X-Big-%d' % i, 'v' * 1000) for i in range(1100)])
+    return [b'x']
+
+def huge_error(environ, start_response):
+    raise ValueError('e' * (2 * 1024 * 1024))
 
 def str_body(environ, start_response):
     start_response('200 OK', [])
@@ -405,6 +413,16 @@ class WorkerTest(unittest.TestCase):
         self.assertFailed(self.call('crlf_header'))
         self.worker.wait_for_log(
             'ValueError: carriage return/line feed character present in header value')
+
+    def test_head_over_the_front_ends_limit_is_an_error(self):
+        self.assertFailed(self.call('huge_head'))
+        self.worker.wait_for_log('ValueError: response headers of ')
+
+    def test_failure_message_is_cut_to_the_front_ends_limit(self):
+        frames = self.call('huge_error')
+        self.assertFailed(frames)
+        self.assertEqual(len(frames[0][1]), WHOLE_FRAME_LIMIT)
+        self.assertTrue(frames[0][1].startswith(b'500 ValueError: eee'))
 
     def test_str_body(self):
         self.assertFailed(self.call('str_body'))

@@ -11,6 +11,10 @@ HEADER_SIZE = _HEADER.size
 
 TYPES = {ord(letter): letter for letter in 'CRBEAHDZX'}
 
+# Largest H or X payload the front end takes (it buffers them whole); a longer one is a
+# protocol error there, so the worker never sends one.
+WHOLE_FRAME_LIMIT = 1024 * 1024
+
 
 class ProtocolError(ValueError):
     """The peer broke the protocol; the connection has to be closed."""

@@ -5,7 +5,7 @@ out lazily with the first body bytes, each body chunk is sent at once, the
 app's Content-Length caps the body.
 """
 
-from .framing import encode_frame, encode_head, frame_header
+from .framing import WHOLE_FRAME_LIMIT, encode_frame, encode_head, frame_header
 from .connection import ConnectionLost
 from .validate import check_headers, check_status, parse_content_length
 
@@ -103,7 +103,8 @@ class Response:
     def fail(self, message, status=500):
         """Ends the response with an X frame: the status the front end answers with if no head went out, and why."""
         if not self._channel.broken:
-            payload = ('%d %s' % (status, message)).encode('latin-1', 'replace')
+            # The message is only logged (at debug): cut to what the front end takes.
+            payload = ('%d %s' % (status, message)).encode('latin-1', 'replace')[:WHOLE_FRAME_LIMIT]
             self._channel.send([encode_frame('X', payload)])
 
     def expire(self):
@@ -117,8 +118,7 @@ class Response:
         self._length = head.length
         if self._length is None and default_length is not None:
             self._length = default_length
-            frame = encode_frame('H', encode_head(
-                head.status, head.headers + [('Content-Length', str(default_length))]))
+            frame = _head_frame(head.status, head.headers + [('Content-Length', str(default_length))])
         self.head_sent = True
         self._head_started = None
         return frame
@@ -144,11 +144,19 @@ class _Head:
                 length = parse_content_length(value)
                 # Sent normalised, as Apache's ap_set_content_length does.
                 headers[index] = (name, str(length))
-        frame = encode_frame('H', encode_head(self.status, headers))
+        frame = _head_frame(self.status, headers)
         # Length first: a thread that sees the frame finds the length set.
         self.length = length
         self.frame = frame
         return frame
+
+
+def _head_frame(status, headers):
+    payload = encode_head(status, headers)
+    if len(payload) > WHOLE_FRAME_LIMIT:
+        raise ValueError('response headers of %d bytes, over the limit of %d'
+                         % (len(payload), WHOLE_FRAME_LIMIT))
+    return encode_frame('H', payload)
 
 
 # Apps send the same few heads over and over (one or two per route), so each distinct

@@ -85,9 +85,19 @@ export function decodeHead(payload: Buffer): ResponseHead {
 }
 
 /**
+ * Largest payload of a frame the front end buffers whole (H, X, Z from a worker). A response
+ * head is far smaller: HTTP clients refuse heads of a few hundred KiB (node's own, 16 KiB), and
+ * mod_wsgi's daemons cap each header line at header-buffer-size (32 KiB by default). Bounded, one
+ * such frame per worker thread cannot exhaust the front end's memory. The worker keeps its own
+ * frames within it (python/tswsgi_worker/framing.py WHOLE_FRAME_LIMIT).
+ */
+export const WHOLE_FRAME_LIMIT = 1024 * 1024;
+
+/**
  * Incremental decoder: feed it bytes as they arrive, get whole frames back. Frames of the
  * `streamed` types come out in pieces instead, as their bytes arrive: a large body frame is
- * neither held back nor copied together from the reads it spans.
+ * neither held back nor copied together from the reads it spans. A frame of another type
+ * longer than `wholeLimit` is refused as soon as its header arrives.
  */
 export class FrameDecoder {
   private pending: Buffer = EMPTY;
@@ -95,7 +105,7 @@ export class FrameDecoder {
   private streamLeft = 0;
   private streamType: FrameType = FrameType.Data;
 
-  constructor(private readonly streamed: ReadonlySet<number> = new Set()) {}
+  constructor(private readonly streamed: ReadonlySet<number> = new Set(), private readonly wholeLimit = Infinity) {}
 
   feed(chunk: Buffer): Frame[] {
     const frames: Frame[] = [];
@@ -114,6 +124,9 @@ export class FrameDecoder {
       const type = data[offset]!;
       if (!KNOWN.has(type)) throw new Error('unknown frame type');
       const length = data.readUInt32BE(offset + 1);
+      if (length > this.wholeLimit && !this.streamed.has(type)) {
+        throw new Error(`'${String.fromCharCode(type)}' frame of ${length} bytes, over the limit of ${this.wholeLimit}`);
+      }
       const end = offset + HEADER_SIZE + length;
       if (end > data.length) {
         if (this.streamed.has(type)) {

@@ -10,8 +10,9 @@ import type { ErrorLog } from '../log/error-log';
 import { Dispatcher } from './dispatcher';
 import { checkCanSwitch, resolveCredentials, type Credentials } from './credentials';
 import { jitteredLimit, numericOption, recycleLimits, recycleReason } from './recycling';
+import type { ImportReport, ReadyReport } from './control-messages';
 import type { RuntimeDir } from './runtime-dir';
-import { WorkerProcess, type ExitReport, type ImportReport, type LaunchOptions, type ReadyReport } from './worker-process';
+import { WorkerProcess, type ExitReport, type LaunchOptions } from './worker-process';
 
 export function groupLabel(name: string, applicationGroup = ''): string {
   const group = name === '' ? "process group '%{GLOBAL}'" : `process group '${name}'`;
@@ -370,7 +371,7 @@ export class ProcessGroup extends EventEmitter {
       if (this.incoming.get(slot) !== worker) return;
       this.incoming.delete(slot);
       if (this.stopping) return;
-      const how = exit.signal ? `was killed by signal ${exit.signal}` : `exited with code ${exit.code}`;
+      const how = describeExit(exit);
       const current = this.slots[slot] ?? null;
       if (current === null) {
         // The process it was to replace died meanwhile: the slot is empty, so start afresh. A
@@ -505,7 +506,7 @@ export class ProcessGroup extends EventEmitter {
       this.slots[slot] = null;
       return;
     }
-    const how = exit.signal ? `was killed by signal ${exit.signal}` : `exited with code ${exit.code}`;
+    const how = describeExit(exit);
     const lived = Date.now() - worker.startedAt;
     this.crashBackoff[slot] = lived > STABLE_MS ? 0 : Math.min(MAX_BACKOFF_MS, Math.max(250, this.crashBackoff[slot]! * 2));
     this.slots[slot] = null;
@@ -525,6 +526,11 @@ export class ProcessGroup extends EventEmitter {
       if (!this.stopping && this.slots[slot] === null && !this.incoming.has(slot) && slot < this.slots.length) this.fill(slot);
     }, this.crashBackoff[slot] ?? 0).unref();
   }
+}
+
+function describeExit(exit: ExitReport): string {
+  if (exit.startError !== undefined) return `could not be started (${exit.startError})`;
+  return exit.signal ? `was killed by signal ${exit.signal}` : `exited with code ${exit.code}`;
 }
 
 function stopProcess(worker: WorkerProcess, timeoutSeconds: number): Promise<void> {

@@ -2,7 +2,7 @@
 // It carries one exchange at a time and is reused for the next (keep-alive).
 
 import * as net from 'node:net';
-import { BODY_END, decodeHead, encodeFrame, FrameDecoder, FrameType, frameHeader, type Frame } from './framing';
+import { BODY_END, decodeHead, encodeFrame, FrameDecoder, FrameType, frameHeader, WHOLE_FRAME_LIMIT, type Frame } from './framing';
 import type { Exchange, RequestChannel } from './exchange';
 
 /** Response body pieces go to the client as they arrive, whatever the size of the worker's D frames. */
@@ -57,7 +57,7 @@ function untrack(connection: WorkerConnection): void {
 
 export class WorkerConnection implements RequestChannel {
   private readonly socket: net.Socket;
-  private readonly decoder = new FrameDecoder(STREAMED);
+  private readonly decoder = new FrameDecoder(STREAMED, WHOLE_FRAME_LIMIT);
   private exchange: Exchange | null = null;
   /** The last C frame written: the worker applies it to every request after it on this connection. */
   private constantSent: Buffer | null = null;

@@ -6,9 +6,10 @@ import { EventEmitter } from 'node:events';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import * as readline from 'node:readline';
-import type { Readable, Writable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { ErrorLog } from '../log/error-log';
+import { CONTROL_LINE_LIMIT, parseControlLine, type ControlMessage } from './control-messages';
+import { excerpt, LineSplitter } from './lines';
 import { statField } from './proc-stat';
 import { WorkerConnection, type ConnectionOwner, type ConnectionTimeouts } from './worker-connection';
 import type { WorkerSettings } from './worker-settings';
@@ -41,26 +42,17 @@ interface Interpreter {
 
 export type ProcessState = 'starting' | 'ready' | 'lost' | 'stopping' | 'exited';
 
-export interface ImportReport {
-  script: string;
-  applicationGroup: string;
-  ok: boolean;
-  seconds: number;
-  error?: string;
-}
-
-export interface ReadyReport {
-  pid: number;
-  python: string;
-  interpreters: string;
-}
-
 export interface ExitReport {
   code: number | null;
   signal: NodeJS.Signals | null;
   /** Exits the supervisor asked for are not crashes. */
   expected: boolean;
+  /** Why the process could not be started at all (spawn failed: EMFILE, ENOENT, ...). */
+  startError?: string;
 }
+
+/** Longest error log line a worker writes; a longer one is passed on in pieces of this size. */
+const LOG_LINE_LIMIT = 64 * 1024;
 
 /**
  * Emits 'ready' (ReadyReport), 'import' (ImportReport), 'slot' (a thread became free),
@@ -82,7 +74,8 @@ export class WorkerProcess extends EventEmitter implements ConnectionOwner {
   /** Set by its process group from WSGIDaemonProcess options. */
   timeouts: ConnectionTimeouts = { connect: 0, socket: 0, request: 0, response: 0 };
   headerLineLimit = 0;
-  private readonly child: ChildProcess;
+  /** Null when spawn threw: there is no process. */
+  private readonly child: ChildProcess | null;
   /** The interpreters of this process, by application group, each with its socket and idle connections. */
   private readonly interpreters = new Map<string, Interpreter>();
   private readonly connections = new Set<WorkerConnection>();
@@ -100,30 +93,54 @@ export class WorkerProcess extends EventEmitter implements ConnectionOwner {
     super();
     this.interpreters.set(settings.applicationGroup, { state: 'ready', socket: settings.socket, idle: [] });
     for (const group of settings.applicationGroups) this.interpreters.set(group.name, { state: 'ready', socket: group.socket, idle: [] });
-    this.child = spawn(python, [...(launch.pythonFlags ?? []), '-u', '-c', BOOTSTRAP, launch.packageDir ?? PYTHON_PACKAGE_DIR], {
-      env: { ...process.env, ...launch.env, TSWSGI_WORKER: JSON.stringify(settings) },
-      stdio: ['pipe', 'ignore', 'pipe', 'pipe'],
-      cwd: launch.cwd,
+    let child: ChildProcess;
+    try {
+      child = spawn(python, [...(launch.pythonFlags ?? []), '-u', '-c', BOOTSTRAP, launch.packageDir ?? PYTHON_PACKAGE_DIR], {
+        env: { ...process.env, ...launch.env, TSWSGI_WORKER: JSON.stringify(settings) },
+        stdio: ['pipe', 'ignore', 'pipe', 'pipe'],
+        cwd: launch.cwd,
+      });
+    } catch (err) {
+      // Some failures (ENOMEM from fork) throw; the group's listeners are attached after the constructor.
+      this.child = null;
+      process.nextTick(() => this.exited(null, null, (err as Error).message));
+      return;
+    }
+    this.child = child;
+    child.on('error', (err) => {
+      // A failed spawn (EMFILE, ENOENT, ...) has no pid, no stdio, and emits no 'exit': the process
+      // group backs off from it as from a crash before ready.
+      if (child.pid === undefined) this.exited(null, null, err.message);
+      else this.log.error(`${this.label}: ${err.message}`);
     });
-    if (launch.priority !== undefined && this.child.pid !== undefined) this.setPriority(launch.priority);
-    this.child.on('error', (err) => {
-      this.log.error(`Unable to start Python worker '${python}' for ${groupLabel}: ${err.message}`);
-      // A process that never started emits no 'exit'.
-      if (this.child.pid === undefined) this.exited(null, null);
+    if (child.pid === undefined) return;
+    if (launch.priority !== undefined) this.setPriority(launch.priority);
+    const stderr = new LineSplitter(LOG_LINE_LIMIT);
+    (child.stderr as Readable)
+      .on('data', (chunk: Buffer) => { for (const line of stderr.feed(chunk)) this.log.passthrough(line.bytes.toString('utf8')); })
+      .on('end', () => { const last = stderr.end(); if (last) this.log.passthrough(last.toString('utf8')); });
+    const control = new LineSplitter(CONTROL_LINE_LIMIT);
+    const fd3 = child.stdio[3] as Readable;
+    fd3.on('data', (chunk: Buffer) => {
+      for (const line of control.feed(chunk)) {
+        if (!this.control(line.bytes, line.cut)) {
+          // Nothing more is read from a worker that broke the protocol: it is being killed.
+          fd3.destroy();
+          return;
+        }
+      }
     });
-    readline.createInterface({ input: this.child.stderr as Readable }).on('line', (line) => this.log.passthrough(line));
-    readline.createInterface({ input: this.child.stdio[3] as Readable }).on('line', (line) => this.control(line));
     // The worker exits when its stdin closes: on our request, or when this process dies.
-    (this.child.stdin as Writable).on('error', () => {});
-    this.child.on('exit', (code, signal) => this.exited(code, signal));
+    child.stdin!.on('error', () => {});
+    child.on('exit', (code, signal) => this.exited(code, signal));
   }
 
   get pid(): number {
-    return this.child.pid ?? 0;
+    return this.child?.pid ?? 0;
   }
 
   get label(): string {
-    return `process ${this.pid} of ${this.groupLabel}`;
+    return this.pid === 0 ? `a new process of ${this.groupLabel}` : `process ${this.pid} of ${this.groupLabel}`;
   }
 
   get busy(): number {
@@ -150,7 +167,7 @@ export class WorkerProcess extends EventEmitter implements ConnectionOwner {
     const socket = `${this.settings.socket}.ag${this.interpreters.size}`;
     this.interpreters.set(applicationGroup, { state: 'pending', socket, idle: [] });
     this.log.info(`Creating the interpreter for application group '${applicationGroup}' in ${this.label}`);
-    this.child.stdin?.write(JSON.stringify({ cmd: 'add-group', name: applicationGroup, socket }) + '\n');
+    this.child?.stdin?.write(JSON.stringify({ cmd: 'add-group', name: applicationGroup, socket }) + '\n');
   }
 
   /** A connection to a free worker thread in the group's interpreter, or null when there is none now. */
@@ -213,7 +230,7 @@ export class WorkerProcess extends EventEmitter implements ConnectionOwner {
       if (this.killTimer) clearTimeout(this.killTimer);
       this.killTimer = setTimeout(() => {
         this.log.warn(`${this.label} did not finish its ${this.busyCount} request(s) within ${timeoutSeconds} s; killing it`);
-        this.child.kill('SIGKILL');
+        this.kill();
       }, timeoutSeconds * 1000);
     }
     if (this.state === 'stopping') return;
@@ -222,12 +239,12 @@ export class WorkerProcess extends EventEmitter implements ConnectionOwner {
   }
 
   kill(signal: NodeJS.Signals = 'SIGKILL'): void {
-    this.child.kill(signal);
+    this.child?.kill(signal);
   }
 
   /** The worker writes every thread's Python stack to its error log (faulthandler on SIGUSR2). */
   dumpStacks(): void {
-    if (this.state !== 'exited') this.child.kill('SIGUSR2');
+    if (this.state !== 'exited') this.kill('SIGUSR2');
   }
 
   /**
@@ -267,43 +284,51 @@ export class WorkerProcess extends EventEmitter implements ConnectionOwner {
   private stopIfIdle(): void {
     if (this.busyCount > 0) return;
     for (const interpreter of this.interpreters.values()) for (const connection of interpreter.idle.splice(0)) connection.close();
-    this.child.stdin?.end();
+    this.child?.stdin?.end();
   }
 
-  private control(line: string): void {
-    let message: { event?: string } & Record<string, unknown>;
-    try {
-      message = JSON.parse(line);
-    } catch {
-      this.log.warn(`${this.label} sent a malformed control line: ${line}`);
-      return;
+  /** Handles one control line; false when it broke the protocol and the process is being killed. */
+  private control(line: Buffer, cut: boolean): boolean {
+    const parsed: ReturnType<typeof parseControlLine> = cut
+      ? { ok: false, error: `a line longer than ${CONTROL_LINE_LIMIT} bytes` }
+      : parseControlLine(line);
+    if (!parsed.ok) {
+      // Any app code can write to fd 3: replace the process as after a crash, never trust or die of it.
+      this.log.error(`${this.label} sent a malformed control message (${parsed.error}): ${excerpt(line)}; killing it`);
+      this.kill();
+      return false;
     }
+    this.handle(parsed.message);
+    return true;
+  }
+
+  private handle(message: ControlMessage): void {
     if (message.event === 'alive') {
       this.aliveAt = Date.now();
     } else if (message.event === 'import') {
       if (!message.ok) this.importFailures++;
-      this.emit('import', message as unknown as ImportReport);
+      this.emit('import', message);
     } else if (message.event === 'group-ready' || message.event === 'group-failed') {
-      const name = String(message.applicationGroup);
+      const name = message.applicationGroup;
       const interpreter = this.interpreters.get(name);
       if (!interpreter) return;
       interpreter.state = message.event === 'group-ready' ? 'ready' : 'failed';
-      if (interpreter.state === 'failed') {
-        this.log.error(`${this.label} could not create an interpreter for application group '${name}': ${String(message.error)}`);
+      if (message.event === 'group-failed') {
+        this.log.error(`${this.label} could not create an interpreter for application group '${name}': ${message.error}`);
       }
       this.emit('interpreter', name);
     } else if (message.event === 'ready' && this.state === 'starting') {
       this.state = 'ready';
       this.readyAt = Date.now();
-      this.emit('ready', message as unknown as ReadyReport);
+      this.emit('ready', message);
     }
   }
 
-  private exited(code: number | null, signal: NodeJS.Signals | null): void {
+  private exited(code: number | null, signal: NodeJS.Signals | null, startError?: string): void {
     const expected = this.state === 'stopping';
     this.state = 'exited';
     if (this.killTimer) clearTimeout(this.killTimer);
     for (const connection of [...this.connections]) connection.close();
-    this.emit('exit', { code, signal, expected } satisfies ExitReport);
+    this.emit('exit', { code, signal, expected, startError } satisfies ExitReport);
   }
 }
