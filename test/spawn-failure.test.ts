@@ -5,7 +5,8 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
-import { request, startServerUnder, writeScript } from './helpers/tswsgi';
+import { execFileSync } from 'node:child_process';
+import { request, startServer, writeScript } from './helpers/tswsgi';
 
 const PID_APP = `import os
 
@@ -14,11 +15,14 @@ def application(environ, start_response):
     return [str(os.getpid()).encode()]
 `;
 
-/** Low enough to exhaust with a few hundred idle connections, high enough for the front end to start. */
+/** Low enough to exhaust with a few hundred idle connections, high enough for the front end to run. */
 const DESCRIPTORS = 128;
 
 test('out of file descriptors, a worker that cannot be spawned is logged and retried; the group recovers once descriptors are free', async () => {
-  const server = await startServerUnder(['prlimit', `--nofile=${DESCRIPTORS}`], writeScript(PID_APP), ['--processes', '1', '--threads', '1']);
+  const server = await startServer(writeScript(PID_APP), ['--processes', '1', '--threads', '1']);
+  // Lowered after start: the front end keeps descriptors for its workers by the limit it started
+  // with (its connection limit), so only a limit that shrinks under it lets connections take them all.
+  execFileSync('prlimit', ['--pid', String(server.child.pid), `--nofile=${DESCRIPTORS}:${DESCRIPTORS}`]);
   const idle: net.Socket[] = [];
   let filling = true;
   try {
