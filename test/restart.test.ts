@@ -18,6 +18,17 @@ const run = promisify(execFile);
 const control = (server: RunningServer, ...args: string[]) =>
   run(process.execPath, [BIN, ...args, '--pid', String(server.child.pid)], { timeout: 60_000 });
 const graceful = (server: RunningServer) => control(server, 'graceful');
+/** An import script that reads `flag` at each start: 'crash' exits, 'hang' sleeps past any startup-timeout, anything else loads. */
+function writeReleaseScript(script: string, flag: string): void {
+  fs.writeFileSync(script, `import os, time
+mode = open(${JSON.stringify(flag)}).read() if os.path.exists(${JSON.stringify(flag)}) else ''
+if mode == 'crash':
+    os._exit(3)
+if mode == 'hang':
+    time.sleep(60)
+`);
+}
+
 /** The issue's bound: no response during a restart slower than this. */
 const SLOWEST_MS = 250;
 const IMPORT_SECONDS = '2';
@@ -258,14 +269,7 @@ WSGIScriptAlias /broken ${APPS}/lifecycle.wsgi process-group=broken application-
     const dir = tempDir();
     const flag = path.join(dir, 'broken');
     const script = path.join(dir, 'startup.py');
-    // Crashes (or hangs) only once the flag says the release is broken; reads it at each start.
-    fs.writeFileSync(script, `import os, time
-mode = open(${JSON.stringify(flag)}).read() if os.path.exists(${JSON.stringify(flag)}) else ''
-if mode == 'crash':
-    os._exit(3)
-if mode == 'hang':
-    time.sleep(60)
-`);
+    writeReleaseScript(script, flag);
     fs.writeFileSync(path.join(dir, 'httpd.conf'), `Listen 127.0.0.1:0
 LogLevel info
 WSGIDaemonProcess app processes=1 threads=4 startup-timeout=2
@@ -324,14 +328,7 @@ describe('a group whose processes cannot start', { timeout: 150_000 }, () => {
   const release = (mode: string) => fs.writeFileSync(path.join(dir, 'release'), mode);
   before(async () => {
     dir = tempDir();
-    const flag = JSON.stringify(path.join(dir, 'release'));
-    fs.writeFileSync(path.join(dir, 'startup.py'), `import os, time
-mode = open(${flag}).read() if os.path.exists(${flag}) else ''
-if mode == 'crash':
-    os._exit(3)
-if mode == 'hang':
-    time.sleep(60)
-`);
+    writeReleaseScript(path.join(dir, 'startup.py'), path.join(dir, 'release'));
     fs.writeFileSync(path.join(dir, 'httpd.conf'), `Listen 127.0.0.1:0
 LogLevel info
 WSGIDaemonProcess healthy processes=1 threads=2

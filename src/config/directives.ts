@@ -768,7 +768,7 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
     apply: (d, ctx) => { ctx.config.pidFile = resolvePath(ctx, d.args[0]!); },
   },
   accepted('Mutex', 'core_module', GLOBAL_ONLY, [1, 2], 'Accepted; tswsgi needs no mutexes.', 'Mutex file:/var/lock'),
-  accepted('HttpProtocolOptions', 'core_module', RSRC, [1, -1], 'Accepted; tswsgi is always Strict.', 'HttpProtocolOptions Strict'),
+  accepted('HttpProtocolOptions', 'core_module', RSRC, [1, -1], 'Accepted; tswsgi refuses what Strict refuses (and HTTP/0.9, as Require1.0 does), except extra spaces between the parts of the request line, which its HTTP parser allows.', 'HttpProtocolOptions Strict'),
   accepted('ServerAdmin', 'core_module', RSRC, [1, 1], 'Accepted; SERVER_ADMIN is "[no address given]" for now.', 'ServerAdmin webmaster@example.com'),
   {
     name: 'Options', module: 'core_module', contexts: EVERYWHERE, args: [1, -1],
