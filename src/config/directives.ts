@@ -197,11 +197,14 @@ function compileRegex(source: string): RegExp {
 
 function alias(d: Directive, ctx: BuildContext, regex: boolean): void {
   const [pattern, target] = d.args as [string, string];
+  // Apache appends the rest of the URL to the target as written: `Alias /static/ /srv/static/`
+  // maps /static/a.css to /srv/static/a.css, so the target keeps its trailing slash.
+  const resolved = resolvePath(ctx, target);
   ctx.vhost.aliases.push({
     handler: 'static',
     pattern: regex ? pattern : pattern.replace(/\/+/g, '/'),
     regex: regex ? compileRegex(pattern) : null,
-    target: resolvePath(ctx, target),
+    target: target.endsWith('/') && !resolved.endsWith('/') ? resolved + '/' : resolved,
     options: {},
     source: `${d.file}:${d.line}`,
   });
@@ -572,8 +575,10 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
   {
     name: 'Alias', module: 'alias_module', contexts: RSRC, args: [2, 2],
     syntax: 'Alias URL-path file-or-directory', default: 'none', argHelp: 'a fakename and a realname',
-    description: 'Serves files from a directory (or one file) at a URL path; checked before WSGIScriptAlias.',
-    example: 'Alias /static /srv/app/static',
+    description: 'Serves files from a directory (or one file) at a URL path; checked before WSGIScriptAlias. As in Apache, ' +
+      'the rest of the URL is appended to the target as written, so a trailing slash on one should be on both ' +
+      '(`Alias /static/ /srv/app/static/`). Code and dot-files under an application\'s directories are never served (see operations.md).',
+    example: 'Alias /static/ /srv/app/staticfiles/',
     apply: (d, ctx) => alias(d, ctx, false),
   },
   {

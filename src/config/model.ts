@@ -125,7 +125,7 @@ export interface Section {
 /** Alias, AliasMatch, WSGIScriptAlias and WSGIScriptAliasMatch, in declaration order. */
 export interface AliasRule {
   handler: 'wsgi-script' | 'static';
-  /** The URL prefix (normalised: no trailing slash but for "/"), or the regex source. */
+  /** The URL prefix (runs of slashes merged), or the regex source. */
   pattern: string;
   regex: RegExp | null;
   /** File or directory; with a regex, may hold $1..$9. */
@@ -149,6 +149,7 @@ export interface VirtualHost {
   /** Port from ServerName host:port, else the listener's; used by %{SERVER} and %{RESOURCE}. */
   serverPort: number | null;
   serverAliases: string[];
+  /** "" (start-server's): none, so that only the mount point and aliases answer, never the working directory. */
   documentRoot: string;
   aliases: AliasRule[];
   dir: DirConfig;

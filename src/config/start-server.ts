@@ -49,7 +49,9 @@ export function startServerConfig(script: string, options: StartServerOptions): 
   const applicationGroup = options.applicationGroup === '%{GLOBAL}' ? GLOBAL : options.applicationGroup;
   const main = newVirtualHost('start-server');
   main.serverName = options.host;
-  main.documentRoot = workingDirectory;
+  // As mod_wsgi-express's empty htdocs: outside the mount point nothing is served, least of all
+  // the working directory (a project's settings, database and .git).
+  main.documentRoot = '';
   // As mod_wsgi-express: chunked request bodies accepted.
   main.dir.chunkedRequest = true;
   main.dir.limitRequestBody = options.limitRequestBody;

@@ -4,7 +4,8 @@
 import { STATUS_CODES } from 'node:http';
 
 const EXPLANATIONS: Record<number, string> = {
-  400: 'Your browser sent a request that this server could not understand.',
+  // Apache leaves room for its error notes after the break, and gives none.
+  400: 'Your browser sent a request that this server could not understand.<br />\n',
   403: "You don't have permission to access this resource.",
   404: 'The requested URL was not found on this server.',
   411: 'A request of the requested method requires a valid Content-length.',

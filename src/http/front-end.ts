@@ -203,12 +203,13 @@ export class FrontEnd {
     const localPort = req.socket.localPort ?? listener.port;
     const vhost = this.router.selectVhost(plainAddress(req.socket.localAddress), localPort, hostName);
     const route = this.router.route(vhost, target.path);
+    const checked = route.kind === 'refuse' ? route.after : { dir: route.dir, file: route.kind === 'wsgi' ? route.script : route.kind === 'static' ? route.file : route.path };
+    if (checked && !accessAllowed(checked.dir.require, req.socket.remoteAddress ?? '')) {
+      return this.refuse(req, res, record, 403, `client denied by server configuration: ${checked.file}`, 'error');
+    }
     if (route.kind === 'refuse') return this.refuse(req, res, record, route.status, route.message, route.status === 404 ? 'info' : 'error');
     const tooLarge = checkBodyLength(req, route.dir.limitRequestBody);
     if (tooLarge) return this.refuse(req, res, record, tooLarge.status, tooLarge.message);
-    if (!accessAllowed(route.dir.require, req.socket.remoteAddress ?? '')) {
-      return this.refuse(req, res, record, 403, `client denied by server configuration: ${route.kind === 'wsgi' ? route.script : route.kind === 'static' ? route.file : route.path}`, 'error');
-    }
     if (route.kind === 'redirect') return this.slashRedirect(req, res, record, route.vhost, route.path, target.query);
     if (route.kind === 'static') {
       serveStatic(req, res, route, this.config, (status, message) => this.refuse(req, res, record, status, message));

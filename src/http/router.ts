@@ -19,7 +19,11 @@ export type Route =
   | { kind: 'static'; vhost: VirtualHost; file: string; dir: ResolvedDir }
   /** mod_dir's DirectorySlash: a URL naming a directory without the trailing slash gets a 301 to `path`. */
   | { kind: 'redirect'; vhost: VirtualHost; path: string; dir: ResolvedDir }
-  | { kind: 'refuse'; status: number; message: string };
+  /**
+   * `after`: the refusal is Apache's handler's (a file not found, say), so it comes only after the
+   * access checks of the settings that apply to `file`: a missing file under a denied Location is a 403.
+   */
+  | { kind: 'refuse'; status: number; message: string; after?: { file: string; dir: ResolvedDir } };
 
 /** Runs of slashes were merged before routing, so a prefix match plus a segment boundary is Apache's rule. */
 export function matchPrefix(urlPath: string, prefix: string): string | null {
@@ -66,6 +70,39 @@ function symlinkAllowed(file: string, options: number): boolean {
   }
 }
 
+/**
+ * The directories an application's code lives in: each WSGI script's, and each process group's
+ * home and python-path. A DocumentRoot or Alias that reaches into one must not hand out the code.
+ */
+function applicationDirectories(config: ServerConfig): string[] {
+  const scripts = [config.main, ...config.vhosts].flatMap((v) => v.aliases).filter((a) => a.handler === 'wsgi-script').map((a) => {
+    // A regex target's directory is what precedes its first back reference.
+    const fixed = a.regex ? a.target.slice(0, a.target.indexOf('$') + 1 || undefined).replace(/[^/]*\$$/, '') : a.target;
+    return isDirectory(fixed) ? fixed : path.dirname(fixed);
+  });
+  const groups = config.processGroups.flatMap((g) => [...(g.home ? [g.home] : []), ...g.pythonPath]);
+  return [...new Set([...scripts, ...groups].map((dir) => path.resolve(dir)))].filter((dir) => dir !== '/');
+}
+
+const SOURCE_EXTENSIONS = new Set(['.py', '.pyc', '.pyo', '.wsgi']);
+
+/**
+ * Why `file` is never served as a static file, or null: `.ht*` files (Debian's `<Files ".ht*">
+ * Require all denied`, built in), and under an application's directory, Python code and
+ * dot-files (.git, .env), but for RFC 8615's /.well-known/ which certificate renewal needs.
+ */
+function neverServed(file: string, appDirs: readonly string[]): string | null {
+  if (path.basename(file).startsWith('.ht')) return `client denied by server configuration: ${file}`;
+  const home = appDirs.find((dir) => inDirectory(file, dir));
+  if (home === undefined) return null;
+  const below = path.relative(home, file).split(path.sep);
+  const hidden = below.some((name) => name.startsWith('.') && name !== '.well-known') || below.includes('__pycache__');
+  if (hidden || SOURCE_EXTENSIONS.has(path.extname(file).toLowerCase())) {
+    return `client denied: tswsgi does not serve code or dot-files from an application's directory (${home}) as static files: ${file}`;
+  }
+  return null;
+}
+
 export const isFile = (file: string) => fileKind(file) === 'file';
 const isDirectory = (file: string) => fileKind(file) === 'directory';
 
@@ -81,8 +118,10 @@ export class Router {
    * none does, paths are not walked at all (Apache skips its lstat calls the same way).
    */
   private readonly symlinksChecked: boolean;
+  private readonly applicationDirectories: string[];
 
   constructor(private readonly config: ServerConfig) {
+    this.applicationDirectories = applicationDirectories(config);
     const settings = [config.main, ...config.vhosts].flatMap((v) => [v.dir, ...v.sections.map((s) => s.config)]);
     this.symlinksChecked = settings.some((dir) => (applyOptions(OPTIONS_DEFAULT, dir.options) & SYMLINK_OPTIONS) !== OPTION.followSymLinks);
   }
@@ -107,6 +146,7 @@ export class Router {
         return handler === 'static' ? this.staticFile(vhost, urlPath, match.target + match.rest) : this.script(vhost, urlPath, match.target, match.rest, rule.options);
       }
     }
+    if (vhost.documentRoot === '') return { kind: 'refuse', status: 404, message: `No document root, and no alias for ${urlPath}` };
     return this.staticFile(vhost, urlPath, vhost.documentRoot + urlPath);
   }
 
@@ -124,7 +164,9 @@ export class Router {
     const link = this.forbiddenLink(vhost, script, fileKind(script) !== 'none');
     if (link) return link;
     if (isDirectory(script)) return { kind: 'refuse', status: 403, message: `Attempt to invoke directory as WSGI application: ${script}` };
-    if (!isFile(script)) return { kind: 'refuse', status: 404, message: `Target WSGI script not found or unable to stat: ${script}` };
+    if (!isFile(script)) {
+      return { kind: 'refuse', status: 404, message: `Target WSGI script not found or unable to stat: ${script}`, after: { file: script, dir: this.merge(vhost, script, urlPath, options) } };
+    }
     const scriptName = urlPath.slice(0, urlPath.length - pathInfo.length);
     return { kind: 'wsgi', vhost, script, scriptName, pathInfo, dir: this.scriptDir(vhost, script, scriptName + pathInfo, options) };
   }
@@ -153,13 +195,16 @@ export class Router {
       if (!urlPath.endsWith('/')) return this.slashRedirect(vhost, urlPath, resolved);
       const dir = this.merge(vhost, resolved, urlPath, {});
       const index = (dir.directoryIndex ?? ['index.html']).map((name) => path.join(resolved, name)).find(isFile);
-      if (!index) return { kind: 'refuse', status: 404, message: `No DirectoryIndex file in ${resolved}` };
+      if (!index) return { kind: 'refuse', status: 404, message: `No DirectoryIndex file in ${resolved}`, after: { file: resolved, dir } };
       resolved = index;
       const indexLink = this.forbiddenLink(vhost, resolved, true);
       if (indexLink) return indexLink;
     }
-    if (!isFile(resolved)) return { kind: 'refuse', status: 404, message: `File does not exist: ${resolved}` };
-    return { kind: 'static', vhost, file: resolved, dir: this.merge(vhost, resolved, urlPath, {}) };
+    const dir = this.merge(vhost, resolved, urlPath, {});
+    if (!isFile(resolved)) return { kind: 'refuse', status: 404, message: `File does not exist: ${resolved}`, after: { file: resolved, dir } };
+    const denied = neverServed(resolved, this.applicationDirectories);
+    if (denied) return { kind: 'refuse', status: 403, message: denied, after: { file: resolved, dir } };
+    return { kind: 'static', vhost, file: resolved, dir };
   }
 
   private slashRedirect(vhost: VirtualHost, urlPath: string, directory: string): Route {

@@ -73,6 +73,22 @@ export interface RequestDifference {
 
 export const REQUESTS: RequestDifference[] = [
   {
+    name: 'code and dot-files of an application are never static files',
+    reason: 'Apache serves any file an Alias or DocumentRoot reaches, so a DocumentRoot or Alias over an application\'s ' +
+      'directory hands out its .wsgi/.py source and its .env or .git; tswsgi refuses them with 403 (src/http/router.ts, neverServed).',
+    explains: (ctx) => ctx.config === 'paths.conf' && ctx.apache.get('status') === '200' && ctx.tswsgi.get('status') === '403'
+      ? ctx.differences.map((d) => d.key) : null,
+  },
+  {
+    name: 'mod_wsgi.application_group in the main interpreter after sub-interpreters imported mod_wsgi',
+    reason: 'mod_wsgi is a single-phase C extension: on Python 3.11 a sub-interpreter that imports it can leave its own ' +
+      'application_group in the module the main interpreter sees, so Apache\'s answer depends on which child took the ' +
+      'earlier requests (seen once in several runs). tswsgi\'s main interpreter always says \'\', as its environ does.',
+    explains: (ctx) => ctx.tswsgi.get('environ.mod_wsgi.application_group') === '' && ctx.tswsgi.get('module.application_group') === "''"
+      && ctx.apache.get('environ.mod_wsgi.application_group') === '' && ctx.apache.get('module.application_group') !== "''"
+      ? ['module.application_group'] : null,
+  },
+  {
     name: 'mod_wsgi.maximum_processes of the %{GLOBAL} pool',
     reason: 'embedded mode reports how many children Apache may run (MaxRequestWorkers / ThreadsPerChild: 2 here); '
       + 'tswsgi\'s %{GLOBAL} pool has a fixed number of processes (StartServers: 1 here), and reports that. '

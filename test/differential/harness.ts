@@ -48,6 +48,10 @@ ServerLimit 2
 ThreadsPerChild 5
 MaxRequestWorkers 10
 DocumentRoot {{ROOT}}/htdocs
+# Debian's apache2.conf has this; tswsgi has it built in.
+<Files ".ht*">
+    Require all denied
+</Files>
 # --- end of prologue ---
 `;
 
