@@ -80,7 +80,7 @@ interface DueSlot extends Replacement {
 
 /** A group without a ready process whose processes die before they are ready. */
 interface Outage {
-  /** How the last of them ended ("exited with code 1"). */
+  /** How the last of them ended ("exited with code 1 before it was ready"). */
   cause: string;
   /** Its refusal of requests was logged: once per outage, not once per request. */
   logged: boolean;
@@ -180,10 +180,10 @@ export class ProcessGroup extends EventEmitter {
         const retryAfter = Math.max(1, Math.ceil((this.nextStartAt(now) - now) / 1000));
         if (!outage.logged) {
           outage.logged = true;
-          this.log.error(`${this.label} has no ready process, and its last process ${outage.cause} before it was ready: ` +
+          this.log.error(`${this.label} has no ready process, and its last process ${outage.cause}: ` +
             `requests that wait ${option} (${wait} s) for it get 503 with Retry-After while it keeps starting processes`);
         }
-        return { reason: `${this.label} has no ready process (its last one ${outage.cause} before it was ready); next start in ${retryAfter} s`, retryAfter };
+        return { reason: `${this.label} has no ready process (its last one ${outage.cause}); next start in ${retryAfter} s`, retryAfter };
       },
     };
   }
@@ -198,7 +198,7 @@ export class ProcessGroup extends EventEmitter {
   /** A process died before it was ready: with none ready, the group is failing until one is. */
   private startDied(exit: ExitReport): void {
     if (this.hasReadyProcess) return;
-    const cause = describeExit(exit);
+    const cause = exit.startError !== undefined ? describeExit(exit) : `${describeExit(exit)} before it was ready`;
     if (this.outage) {
       this.outage.cause = cause;
       return;
