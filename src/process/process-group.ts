@@ -109,7 +109,7 @@ export class ProcessGroup extends EventEmitter {
   private readonly requestLimits = new WeakMap<WorkerProcess, number>();
   private retryTimer: NodeJS.Timeout | null = null;
   private retryAt = Infinity;
-  /** When each empty slot is to be filled again after a process died. */
+  /** When each empty slot is to be filled again after a process died: a refused request's Retry-After. */
   private readonly respawns = new Map<number, number>();
   /** Set when a process dies before it is ready while no process is ready; cleared when one is. */
   private outage: Outage | null = null;
