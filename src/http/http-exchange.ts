@@ -2,7 +2,7 @@
 // worker and the response back to the client, each side pausing the other.
 
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { Exchange, RequestChannel } from '../process/exchange';
+import type { Exchange, ExpireOptions, RequestChannel } from '../process/exchange';
 import type { ResponseHead } from '../process/framing';
 import type { Dispatcher } from '../process/dispatcher';
 import type { ErrorLog } from '../log/error-log';
@@ -230,9 +230,9 @@ export class HttpExchange implements Exchange {
     this.fail(reachedWorker ? 502 : 503);
   }
 
-  expire(status: 503 | 504, reason: string, retryAfter?: number): void {
+  expire(status: 503 | 504, reason: string, { retryAfter, causeLogged = false }: ExpireOptions = {}): void {
     if (this.over) return;
-    this.context.log.error(`Request for '${this.context.script}' from ${this.req.socket.remoteAddress} answered ${status}: ${reason}`);
+    this.context.log.log(causeLogged ? 'info' : 'error', `Request for '${this.context.script}' from ${this.req.socket.remoteAddress} answered ${status}: ${reason}`);
     this.abortBody(reason);
     if (retryAfter !== undefined && !this.res.headersSent) this.res.setHeader('Retry-After', String(retryAfter));
     this.fail(status);

@@ -37,6 +37,10 @@ class Fifo<T> {
     if (at >= 0) this.items.splice(at, 1);
   }
 
+  *[Symbol.iterator](): IterableIterator<T> {
+    for (let at = this.head; at < this.items.length; at++) yield this.items[at]!;
+  }
+
   takeAll(): T[] {
     const all = this.items.slice(this.head) as T[];
     this.items = [];
@@ -51,6 +55,30 @@ interface Waiting {
   arrival: number;
 }
 
+/** Why a process group's requests may wait for it only so long: its processes die before they are ready. */
+export interface StartFailure {
+  /** Seconds a request may wait for a ready process, counted from its arrival. */
+  readonly wait: number;
+  /** For a request that waited that long: the reason its log line gives and its Retry-After; the group logs the cause itself. */
+  refuse(): { reason: string; retryAfter: number };
+}
+
+/** What the dispatcher asks of its process group. */
+export interface DispatchSource {
+  /** The serving processes. */
+  processes(): readonly WorkerProcess[];
+  /** queue-timeout: seconds a request may wait for a free thread, counted from its arrival (0: no limit). */
+  queueTimeout(): number;
+  /** Set while the group has no ready process and the last start died; null while it serves or starts normally. */
+  startFailure(): StartFailure | null;
+}
+
+/** One bound on a request's wait: when it runs out, and how the request is then answered. */
+interface Limit {
+  at: number;
+  expire(): void;
+}
+
 export class Dispatcher {
   /**
    * Waiting requests per application group, each in order of arrival. A freed thread takes the
@@ -60,12 +88,11 @@ export class Dispatcher {
   private readonly queues = new Map<string, Fifo<Waiting>>();
   private arrivals = 0;
   private readonly drainWaiters: Array<() => void> = [];
-  /** queue-timeout timers of the requests waiting. */
+  /** One timer per waiting request whose wait has a bound, armed for the earliest bound. */
   private readonly deadlines = new Map<Exchange, NodeJS.Timeout>();
   private turn = 0;
 
-  /** `queueTimeout`: seconds a request may wait for a free thread, counted from its arrival (0: no limit). */
-  constructor(private readonly processes: () => readonly WorkerProcess[], private readonly queueTimeout: () => number) {}
+  constructor(private readonly source: DispatchSource) {}
 
   get queued(): number {
     let count = 0;
@@ -83,13 +110,57 @@ export class Dispatcher {
     let queue = this.queues.get(exchange.applicationGroup);
     if (!queue) this.queues.set(exchange.applicationGroup, (queue = new Fifo()));
     queue.push({ exchange, arrival: this.arrivals++ });
-    const limit = this.queueTimeout();
-    if (limit <= 0) return;
-    const left = exchange.arrivedAt + limit * 1000 - Date.now();
-    this.deadlines.set(exchange, setTimeout(() => {
-      this.cancel(exchange);
-      exchange.expire(503, `no thread of the process group was free within queue-timeout (${limit} s)`, Math.ceil(limit));
-    }, Math.max(0, left)));
+    this.arm(exchange);
+  }
+
+  /** The bounds on a waiting request's wait that apply now. */
+  private limits(exchange: Exchange): Limit[] {
+    const limits: Limit[] = [];
+    const queueTimeout = this.source.queueTimeout();
+    if (queueTimeout > 0) {
+      limits.push({
+        at: exchange.arrivedAt + queueTimeout * 1000,
+        expire: () => exchange.expire(503, `no thread of the process group was free within queue-timeout (${queueTimeout} s)`,
+          { retryAfter: Math.ceil(queueTimeout) }),
+      });
+    }
+    const failure = this.source.startFailure();
+    if (failure) {
+      limits.push({
+        at: exchange.arrivedAt + failure.wait * 1000,
+        expire: () => {
+          const { reason, retryAfter } = failure.refuse();
+          exchange.expire(503, reason, { retryAfter, causeLogged: true });
+        },
+      });
+    }
+    return limits;
+  }
+
+  private firstLimit(exchange: Exchange): Limit | undefined {
+    return this.limits(exchange).reduce<Limit | undefined>((first, limit) => (first && first.at <= limit.at ? first : limit), undefined);
+  }
+
+  /** Arms the request's deadline for the earliest bound on its wait; none while nothing bounds it. */
+  private arm(exchange: Exchange): void {
+    this.clearDeadline(exchange);
+    const limit = this.firstLimit(exchange);
+    if (!limit) return;
+    this.deadlines.set(exchange, setTimeout(() => this.deadlineReached(exchange, limit.at), Math.max(0, limit.at - Date.now())));
+  }
+
+  /** The bounds may have moved since the timer was armed (the group serves again): only one still due answers. */
+  private deadlineReached(exchange: Exchange, armedFor: number): void {
+    this.deadlines.delete(exchange);
+    const limit = this.firstLimit(exchange);
+    if (!limit || limit.at > armedFor) return this.arm(exchange);
+    this.cancel(exchange);
+    limit.expire();
+  }
+
+  /** The group started or stopped failing at start: the bounds on every waiting request change with it. */
+  reschedule(): void {
+    for (const queue of this.queues.values()) for (const { exchange } of queue) this.arm(exchange);
   }
 
   /** Resolves once no request waits, or after `limitMs`. */
@@ -119,7 +190,7 @@ export class Dispatcher {
     for (const queue of this.queues.values()) {
       for (const { exchange } of queue.takeAll()) {
         this.clearDeadline(exchange);
-        exchange.expire(503, reason, 1);
+        exchange.expire(503, reason, { retryAfter: 1 });
       }
     }
     this.settle();
@@ -169,7 +240,7 @@ export class Dispatcher {
    */
   private run(exchange: Exchange): boolean {
     const group = exchange.applicationGroup;
-    const processes = this.processes();
+    const processes = this.source.processes();
     let best: WorkerProcess | null = null;
     let possible = false;
     for (let i = 0; i < processes.length; i++) {

@@ -21,6 +21,13 @@ export interface RequestChannel {
   readonly headerLineLimit: number;
 }
 
+export interface ExpireOptions {
+  /** Seconds for the 503's Retry-After header. */
+  retryAfter?: number;
+  /** The cause was logged at error level once for many requests: each request's own line is then only info. */
+  causeLogged?: boolean;
+}
+
 export interface Exchange {
   /** The interpreter the request runs in ("" is %{GLOBAL}): which socket of a process takes it. */
   readonly applicationGroup: string;
@@ -44,10 +51,10 @@ export interface Exchange {
    */
   onLost(reason: string, reachedWorker: boolean): void;
   /**
-   * A timeout ended the request: answer `status` if no head went out (503 carries Retry-After:
-   * `retryAfter` seconds), else close the connection. The worker's later frames are ignored.
+   * A timeout ended the request: answer `status` if no head went out, else close the connection.
+   * The worker's later frames are ignored.
    */
-  expire(status: 503 | 504, reason: string, retryAfter?: number): void;
+  expire(status: 503 | 504, reason: string, options?: ExpireOptions): void;
   /** The client has taken none of the response for too long: drop its connection. */
   clientStalled(reason: string): void;
   /** When the front end received the request (ms, Date.now()): queue-timeout counts from it. */

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import type { ProcessGroupConfig, ServerConfig } from '../config/model';
 import type { WorkerSettings } from './worker-settings';
 import type { ErrorLog } from '../log/error-log';
-import { Dispatcher } from './dispatcher';
+import { Dispatcher, type StartFailure } from './dispatcher';
 import { checkCanSwitch, resolveCredentials, type Credentials } from './credentials';
 import { jitteredLimit, numericOption, recycleLimits, recycleReason } from './recycling';
 import type { ImportReport, ReadyReport } from './control-messages';
@@ -78,6 +78,14 @@ interface DueSlot extends Replacement {
   notBefore: number;
 }
 
+/** A group without a ready process whose processes die before they are ready. */
+interface Outage {
+  /** How the last of them ended ("exited with code 1 before it was ready"). */
+  cause: string;
+  /** Its refusal of requests was logged: once per outage, not once per request. */
+  logged: boolean;
+}
+
 /**
  * The processes of a process group: all of its application groups (in sub-interpreters),
  * or one of them (in processes of its own). Emits 'changed' whenever a process becomes
@@ -101,6 +109,10 @@ export class ProcessGroup extends EventEmitter {
   private readonly requestLimits = new WeakMap<WorkerProcess, number>();
   private retryTimer: NodeJS.Timeout | null = null;
   private retryAt = Infinity;
+  /** When each empty slot is to be filled again after a process died: a refused request's Retry-After. */
+  private readonly respawns = new Map<number, number>();
+  /** Set when a process dies before it is ready while no process is ready; cleared when one is. */
+  private outage: Outage | null = null;
   private generation = 0;
   private started = false;
   private stopping = false;
@@ -117,8 +129,11 @@ export class ProcessGroup extends EventEmitter {
     super();
     this.credentials = ProcessGroup.credentialsFor(config, server);
     this.resize(config.processes);
-    this.dispatcher = new Dispatcher(() => this.slots.filter((p): p is WorkerProcess => p !== null),
-      () => numericOption(this.config, 'queue-timeout'));
+    this.dispatcher = new Dispatcher({
+      processes: () => this.slots.filter((p): p is WorkerProcess => p !== null),
+      queueTimeout: () => numericOption(this.config, 'queue-timeout'),
+      startFailure: () => this.startFailure(),
+    });
   }
 
   /** As mod_wsgi's daemons: the group's own user=/group=, else the server's User/Group, which count only as root. */
@@ -142,6 +157,65 @@ export class ProcessGroup extends EventEmitter {
 
   get label(): string {
     return groupLabel(this.config.name, this.serving.mode === 'processes' ? this.serving.applicationGroup : '');
+  }
+
+  private get hasReadyProcess(): boolean {
+    return this.slots.some((p) => p?.state === 'ready');
+  }
+
+  /**
+   * While the group's processes die before they are ready, a request waits for one only as long
+   * as mod_wsgi would wait to connect to a daemon (connect-timeout), or as long as a start may
+   * take when startup-timeout is set: rather a prompt 503 than a client held until it gives up.
+   */
+  private startFailure(): StartFailure | null {
+    const outage = this.outage;
+    if (!outage) return null;
+    const startup = this.config.startupTimeout;
+    const [option, wait] = startup > 0 ? ['startup-timeout', startup] : ['connect-timeout', numericOption(this.config, 'connect-timeout', 15)];
+    return {
+      wait,
+      refuse: () => {
+        const now = Date.now();
+        const retryAfter = Math.max(1, Math.ceil((this.nextStartAt(now) - now) / 1000));
+        if (!outage.logged) {
+          outage.logged = true;
+          this.log.error(`${this.label} has no ready process, and its last process ${outage.cause}: ` +
+            `requests that wait ${option} (${wait} s) for it get 503 with Retry-After while it keeps starting processes`);
+        }
+        return { reason: `${this.label} has no ready process (its last one ${outage.cause}); next start in ${retryAfter} s`, retryAfter };
+      },
+    };
+  }
+
+  /** When the group next starts a process: now while one is starting, else its earliest scheduled start. */
+  private nextStartAt(now: number): number {
+    if ([...this.slots, ...this.incoming.values()].some((p) => p?.state === 'starting')) return now;
+    const scheduled = [...this.respawns.values(), ...[...this.due.values()].map((due) => due.notBefore)];
+    return scheduled.length > 0 ? Math.min(...scheduled) : now;
+  }
+
+  /** A process died before it was ready: with none ready, the group is failing until one is. */
+  private startDied(exit: ExitReport): void {
+    if (this.hasReadyProcess) return;
+    const cause = exit.startError !== undefined ? describeExit(exit) : `${describeExit(exit)} before it was ready`;
+    if (this.outage) {
+      this.outage.cause = cause;
+      return;
+    }
+    this.outage = { cause, logged: false };
+    this.dispatcher.reschedule();
+  }
+
+  /** A process became ready or took over a slot: waiting requests run, and an outage ends. */
+  private servingChanged(): void {
+    this.dispatcher.pump();
+    if (this.outage && this.hasReadyProcess) {
+      this.outage = null;
+      this.log.notice(`${this.label} has a ready process again`);
+      this.dispatcher.reschedule();
+    }
+    this.emit('changed');
   }
 
   /** Every live process: serving, starting as a replacement, or finishing its requests. */
@@ -309,7 +383,7 @@ export class ProcessGroup extends EventEmitter {
    * 503), then stops every process once its requests finish.
    */
   async stop(timeoutSeconds: number): Promise<void> {
-    if (!this.stopping && this.slots.some((p) => p?.state === 'ready')) await this.dispatcher.drained(timeoutSeconds * 1000);
+    if (!this.stopping && this.hasReadyProcess) await this.dispatcher.drained(timeoutSeconds * 1000);
     this.dispatcher.abandon(`${this.label} is stopping`);
     this.stopping = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
@@ -363,8 +437,7 @@ export class ProcessGroup extends EventEmitter {
       this.slots[slot] = worker;
       if (current) this.retire(current, replacement);
       this.log.info(`${worker.label} took over${current ? ` from ${current.label}` : ''} (${replacement.reason})`);
-      this.dispatcher.pump();
-      this.emit('changed');
+      this.servingChanged();
       this.advance();
     });
     worker.once('exit', (exit: ExitReport) => {
@@ -467,8 +540,7 @@ export class ProcessGroup extends EventEmitter {
     worker.on('ready', (report: ReadyReport) => {
       const seconds = ((worker.readyAt - worker.startedAt) / 1000).toFixed(3);
       this.log.info(`${worker.label} is ready after ${seconds} s (Python ${report.python}, interpreters: ${report.interpreters})`);
-      this.dispatcher.pump();
-      this.emit('changed');
+      this.servingChanged();
     });
     worker.on('slot', () => {
       this.dispatcher.pump();
@@ -500,6 +572,7 @@ export class ProcessGroup extends EventEmitter {
   private exited(worker: WorkerProcess, exit: ExitReport): void {
     fs.rmSync(worker.settings.socket, { force: true });
     this.retiring.delete(worker);
+    if (worker.readyAt === 0 && !exit.expected && !this.stopping) this.startDied(exit);
     const slot = this.slots.indexOf(worker);
     if (slot < 0) return;
     if (exit.expected || this.stopping) {
@@ -522,9 +595,12 @@ export class ProcessGroup extends EventEmitter {
   }
 
   private respawnLater(slot: number): void {
+    const delay = this.crashBackoff[slot] ?? 0;
+    this.respawns.set(slot, Date.now() + delay);
     setTimeout(() => {
+      this.respawns.delete(slot);
       if (!this.stopping && this.slots[slot] === null && !this.incoming.has(slot) && slot < this.slots.length) this.fill(slot);
-    }, this.crashBackoff[slot] ?? 0).unref();
+    }, delay).unref();
   }
 }
 

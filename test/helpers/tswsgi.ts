@@ -35,6 +35,15 @@ export function startServe(file: string, args: string[] = [], env: NodeJS.Proces
   return startTswsgi(['serve', '-f', file, ...args], env);
 }
 
+/**
+ * `tswsgi serve -f FILE` for a config that listens on `127.0.0.1:port` (a port from freePort()):
+ * resolves once the port takes connections, without waiting for the processes to be ready, for
+ * configs whose processes may never be.
+ */
+export function startServeListening(file: string, port: number, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<RunningServer> {
+  return startTswsgi(['serve', '-f', file, ...args], env, [], BIN, port);
+}
+
 /** `tswsgi start-server SCRIPT` run by another command, such as `unshare` (`wrapper` is its argv before node's). */
 export function startServerUnder(wrapper: string[], script: string, args: string[] = []): Promise<RunningServer> {
   return startTswsgi(['start-server', script, '--port', '0', '--host', '127.0.0.1', ...args], {}, wrapper);
@@ -45,7 +54,8 @@ export function startServeUnder(wrapper: string[], bin: string, file: string, en
   return startTswsgi(['serve', '-f', file], env, wrapper, bin);
 }
 
-async function startTswsgi(args: string[], env: NodeJS.ProcessEnv, wrapper: string[] = [], bin = BIN): Promise<RunningServer> {
+/** Resolves with the port once the server prints its ready line, or once `listening` takes connections when given. */
+async function startTswsgi(args: string[], env: NodeJS.ProcessEnv, wrapper: string[] = [], bin = BIN, listening?: number): Promise<RunningServer> {
   const [command, ...before] = [...wrapper, process.execPath];
   const child = spawn(command!, [...before, bin, ...args], {
     cwd: ROOT,
@@ -58,21 +68,31 @@ async function startTswsgi(args: string[], env: NodeJS.ProcessEnv, wrapper: stri
   child.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => {
+    let settled = false;
+    const settle = (outcome: () => void) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      child.stdout!.off('data', check);
+      outcome();
+    };
+    const timer = setTimeout(() => settle(() => {
       // A server left running would keep the test file's process alive after the failure.
       child.kill('SIGKILL');
       reject(new Error(`server did not become ready:\n${out}\n${err}`));
-    }, 20_000);
+    }), 20_000);
     const check = () => {
       const m = /tswsgi: serving .* at http:\/\/[^:]+:(\d+)\//.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        child.stdout!.off('data', check);
-        resolve(Number(m[1]));
-      }
+      if (m) settle(() => resolve(Number(m[1])));
     };
-    child.stdout!.on('data', check);
-    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`server exited with ${code}:\n${out}\n${err}`)); });
+    const knock = () => {
+      const socket = net.connect(listening!, '127.0.0.1');
+      socket.on('connect', () => { socket.destroy(); settle(() => resolve(listening!)); });
+      socket.on('error', () => { if (!settled) setTimeout(knock, 25); });
+    };
+    if (listening === undefined) child.stdout!.on('data', check);
+    else knock();
+    child.on('exit', (code) => settle(() => reject(new Error(`server exited with ${code}:\n${out}\n${err}`))));
   });
   return {
     url: `http://127.0.0.1:${port}`,
