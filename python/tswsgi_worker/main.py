@@ -179,10 +179,11 @@ def main():
                          log, control)
     for application_group in settings.application_groups:
         groups.add(application_group.name, application_group.socket)
+    # Before 'ready': a front end that answers it by closing stdin at once gets the drain, not the watcher's exit.
+    serving.set()
     control.send('ready', pid=os.getpid(), python=settings_module.python_version(),
                  interpreters=groups.description)
 
-    serving.set()
     _commands(groups)
     deadline = time.monotonic() + _SHUTDOWN_TIMEOUT + 1.0
     groups.stop()  # the sub-interpreters stop in their own threads meanwhile
