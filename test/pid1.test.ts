@@ -19,7 +19,7 @@ test('as root, as PID 1: serves, replaces a killed worker, and drains on SIGTERM
     const worker = childrenOf(init)[0]!;
     process.kill(worker, 'SIGKILL');
     await server.waitForLog(/was killed by signal SIGKILL/);
-    await server.waitForLog(/(is ready after[^]*){2}/, 15_000);
+    await server.waitForLog(/(is ready after[^]*){2}/);
     assert.equal((await request(`${server.url}/`)).status, 200, 'the replacement serves');
     const zombies = execFileSync('ps', ['-o', 'stat=', '--ppid', String(init)], { encoding: 'utf8' }).split('\n').filter((s) => s.startsWith('Z'));
     assert.deepEqual(zombies, [], 'the dead worker was reaped');

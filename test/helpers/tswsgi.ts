@@ -24,7 +24,7 @@ export interface RunningServer {
   /** Everything the server wrote to stderr so far (its error log). */
   errorLog(): string;
   stdout(): string;
-  /** Resolves when the error log contains `text` (or rejects after `ms`). */
+  /** Resolves when the error log contains `text`; rejects after `ms` (waitFor's generous default). */
   waitForLog(text: string | RegExp, ms?: number): Promise<void>;
   /** Its exit code, once it has exited. */
   exited: Promise<number | null>;
@@ -105,10 +105,7 @@ async function startTswsgi(args: string[], env: NodeJS.ProcessEnv, { wrapper = [
     child,
     errorLog: () => err,
     stdout: () => out,
-    waitForLog: async (text, ms = 10_000) => {
-      const shown = () => (typeof text === 'string' ? err.includes(text) : text.test(err));
-      await waitFor(shown, `the log to show ${text}`, ms).catch((failure: Error) => { throw new Error(`${failure.message}:\n${err}`); });
-    },
+    waitForLog: (text, ms) => waitFor(() => (typeof text === 'string' ? err.includes(text) : text.test(err)), () => `the log to show ${text}:\n${err}`, ms),
     exited,
     stop: async (signal = 'SIGTERM') => {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
@@ -204,13 +201,14 @@ export function request(url: string, options: { method?: string; headers?: Recor
 }
 
 /**
- * Resolves once `condition` holds; rejects after `ms`, naming `what`. The bound is generous:
- * on a busy machine the state comes late, and a test that waits for it fails only when it never comes.
+ * Resolves once `condition` holds; rejects after `ms`, naming `what` (a function to describe the
+ * state at that moment). The bound is generous: on a busy machine the state comes late, and a test
+ * that waits for it fails only when it never comes.
  */
-export async function waitFor(condition: () => boolean, what: string, ms = 20_000): Promise<void> {
+export async function waitFor(condition: () => boolean | Promise<boolean>, what: string | (() => string), ms = 20_000): Promise<void> {
   const started = Date.now();
-  while (!condition()) {
-    if (Date.now() - started > ms) throw new Error(`waited ${ms} ms for ${what}`);
+  while (!(await condition())) {
+    if (Date.now() - started > ms) throw new Error(`waited ${ms} ms for ${typeof what === 'string' ? what : what()}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
