@@ -34,8 +34,10 @@ export interface RunningServer {
 
 /** `tswsgi start-server SCRIPT` on a free loopback port. */
 export function startServer(script: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<RunningServer> {
-  return startTswsgi(['start-server', script, '--port', '0', '--host', '127.0.0.1', ...args], env);
+  return startTswsgi(startServerArgs(script, args), env);
 }
+
+const startServerArgs = (script: string, args: string[]) => ['start-server', script, '--port', '0', '--host', '127.0.0.1', ...args];
 
 /** `tswsgi serve -f FILE`; the config should `Listen 127.0.0.1:0` so that any free port is taken. */
 export function startServe(file: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<RunningServer> {
@@ -44,7 +46,7 @@ export function startServe(file: string, args: string[] = [], env: NodeJS.Proces
 
 /** `tswsgi start-server SCRIPT` run by another command, such as `unshare` (`wrapper` is its argv before node's). */
 export function startServerUnder(wrapper: string[], script: string, args: string[] = []): Promise<RunningServer> {
-  return startTswsgi(['start-server', script, '--port', '0', '--host', '127.0.0.1', ...args], {}, { wrapper });
+  return startTswsgi(startServerArgs(script, args), {}, { wrapper });
 }
 
 /** `tswsgi serve -f FILE` run by another command (`wrapper`), from the install whose `bin/tswsgi.js` is `bin`. */
@@ -57,7 +59,7 @@ export function startServeUnder(wrapper: string[], bin: string, file: string, en
  * so that `process.kill(-server.child.pid, 'SIGINT')` signals the whole group, as Ctrl-C does.
  */
 export function startServerAsJob(script: string, args: string[] = []): Promise<RunningServer> {
-  return startTswsgi(['start-server', script, '--port', '0', '--host', '127.0.0.1', ...args], {}, { job: true });
+  return startTswsgi(startServerArgs(script, args), {}, { job: true });
 }
 
 interface Launch {
@@ -229,21 +231,17 @@ export function hasExited(pid: number): boolean {
 }
 
 export interface StartedRequests {
-  /** Request headers that make the test apps (probe, lifecycle, responses) record the request as it begins. */
+  /** Request headers that make test/apps/lifecycle.wsgi record the request as it begins. */
   headers: { 'X-Started-Dir': string };
-  /** How many of the requests sent with `headers` have begun in the application. */
-  count(): number;
-  /** Resolves once `n` of them have begun: they are in flight in Python, not somewhere on the way. */
+  /** Resolves once `n` of the requests sent with `headers` have begun: they are in flight in Python, not somewhere on the way. */
   waitFor(n: number): Promise<void>;
 }
 
 /** For a test that must act while requests are running: it waits on this instead of sleeping and hoping. */
 export function startedRequests(): StartedRequests {
   const dir = tempDir('tswsgi-started-');
-  const count = () => fs.readdirSync(dir).length;
   return {
     headers: { 'X-Started-Dir': dir },
-    count,
-    waitFor: (n) => waitFor(() => count() >= n, `${n} request(s) to begin in the application`),
+    waitFor: (n) => waitFor(() => fs.readdirSync(dir).length >= n, `${n} request(s) to begin in the application`),
   };
 }
