@@ -386,8 +386,9 @@ WSGIScriptAlias /gone ${app} process-group=gone application-group=%{GLOBAL}
 `);
   const server = await startServe(conf);
   try {
+    // Running long enough for two more to queue behind it, on a slow machine too.
     const running = startedRequests();
-    const replies = [request(`${server.url}/gone/sleep?1`, { headers: running.headers })];
+    const replies = [request(`${server.url}/gone/sleep?3`, { headers: running.headers })];
     await running.waitFor(1);
     replies.push(request(`${server.url}/gone/`), request(`${server.url}/gone/`));
     await server.waitForLog(/waits for a free thread \(2 waiting\)/);

@@ -58,9 +58,10 @@ WSGIScriptAlias /b ${LIFECYCLE} process-group=one application-group=B
       done.push(name);
       return reply.status;
     });
-    // The thread is a process's, shared by its interpreters, as in mod_wsgi.
+    // The thread is a process's, shared by its interpreters, as in mod_wsgi. Busy long enough for
+    // the four to queue behind it, one at a time, on a slow machine too.
     const started = startedRequests();
-    const replies = [tracked('busy A', server.url + '/a/sleep?1', started.headers)];
+    const replies = [tracked('busy A', server.url + '/a/sleep?3', started.headers)];
     await started.waitFor(1);
     let queued = 0;
     for (const [name, url] of [['A 1', '/a/'], ['B 1', '/b/'], ['A 2', '/a/'], ['B 2', '/b/']] as const) {
