@@ -1,5 +1,6 @@
 // Child processes of the benchmark: each one runs in its own process group, so that stopping it
-// also stops whatever it forked (Apache's children, mod_wsgi daemons, gunicorn/uWSGI workers).
+// also stops whatever it forked (Apache's children, mod_wsgi daemons, gunicorn/uWSGI workers;
+// tswsgi's workers have groups of their own, and leave when their front end does).
 // Every group still alive when the benchmark exits — normally or not — is killed.
 
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';

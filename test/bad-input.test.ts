@@ -5,7 +5,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { APPS, rawRequest, startServer, statusOf, tempDir, type RunningServer } from './helpers/tswsgi';
+import { APPS, rawRequest, startServer, statusOf, tempDir, waitFor, type RunningServer } from './helpers/tswsgi';
 
 const PROBE = path.join(APPS, 'probe.wsgi');
 
@@ -85,11 +85,12 @@ describe('client that disconnects mid-upload', () => {
       await new Promise((r) => socket.on('connect', r));
       socket.write(`POST / HTTP/1.1\r\nHost: x\r\nX-Probe: upload-until-error\r\nX-Marker: ${marker}\r\nContent-Length: 1000000\r\n\r\n`);
       socket.write(Buffer.alloc(300_000, 'u'));
-      await new Promise((r) => setTimeout(r, 300));
+      // Disconnects once the app is reading: sooner, the front end would drop the request before it ran.
+      const read = () => (fs.existsSync(marker) ? fs.readFileSync(marker, 'utf8') : '');
+      await waitFor(() => read() !== '', 'the app to begin reading the body');
       socket.destroy();
-      const started = Date.now();
-      while (!fs.existsSync(marker) && Date.now() - started < 5000) await new Promise((r) => setTimeout(r, 50));
-      const outcome = fs.readFileSync(marker, 'utf8');
+      await waitFor(() => /^(error|eof) /.test(read()), 'the app to record how its reading ended');
+      const outcome = read();
       assert.match(outcome, /^error after \d+: /);
       assert.doesNotMatch(outcome, /eof/);
     } finally {

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
-import { BIN, ROOT, request, startServer } from './helpers/tswsgi';
+import { AS_ROOT, BIN, ROOT, request, startServer, waitFor } from './helpers/tswsgi';
 
 const run = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8' });
 
@@ -36,10 +36,11 @@ test('the ready line names the URL (as root, after a warning that the applicatio
   const server = await startServer(path.join(ROOT, 'examples/hello.wsgi'), ['--access-log']);
   try {
     assert.match(server.stdout(), /^tswsgi: serving .*hello\.wsgi at http:\/\/127\.0\.0\.1:\d+\/, 1 process x 5 threads \(pid \d+\)$/m);
-    if (process.getuid!() === 0) assert.match(server.errorLog(), /tswsgi: warning: running as root, so the application runs as root; .*`tswsgi serve -f` with `User` or `WSGIDaemonProcess user=`/);
+    if (AS_ROOT) assert.match(server.errorLog(), /tswsgi: warning: running as root, so the application runs as root; .*`tswsgi serve -f` with `User` or `WSGIDaemonProcess user=`/);
     const reply = await request(server.url + '/greet?x=1', { headers: { 'User-Agent': 'test-agent', Referer: 'http://ref/' } });
     assert.equal(reply.body.toString(), 'Hello, world!\n');
-    await new Promise((r) => setTimeout(r, 100));
+    // The line is written when the response has ended, which the client may see first.
+    await waitFor(() => server.stdout().includes('"GET /greet?x=1 HTTP/1.1"'), 'the access log line');
     assert.match(server.stdout(), /^127\.0\.0\.1 - - \[\d{2}\/\w{3}\/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4}\] "GET \/greet\?x=1 HTTP\/1\.1" 200 14 "http:\/\/ref\/" "test-agent"$/m);
   } finally {
     await server.stop();

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { APPS, DEBIAN_PYTHON, request, startServe, tempDir } from './helpers/tswsgi';
+import { APPS, AS_ROOT, DEBIAN_PYTHON, request, startServe, tempDir } from './helpers/tswsgi';
 
 /** A copy of the app in a folder another user may read (the checkout's own folders may not be). */
 function readableCopy(): { dir: string; conf: string } {
@@ -36,7 +36,7 @@ const nobody = () => {
 
 test('user=nobody group=nogroup: the group\'s processes run as that user, with its HOME and its own groups; supplementary-groups= gives those instead', async () => {
   const { conf } = readableCopy();
-  if (process.getuid!() !== 0) {
+  if (!AS_ROOT) {
     // Not root: the same config is refused at start, clearly.
     await assert.rejects(startServe(conf), /WSGIDaemonProcess dropped has user=\/group=\/supplementary-groups=, which needs tswsgi to start as root/);
     return;

@@ -5,30 +5,27 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import { APPS, request, startServerUnder } from './helpers/tswsgi';
+import { APPS, childrenOf, request, ROOT_ONLY, startedRequests, startServerUnder } from './helpers/tswsgi';
 
-/** The outer pid of the namespace's PID 1: unshare's only child. */
-function initOf(unsharePid: number): number {
-  return Number(fs.readFileSync(`/proc/${unsharePid}/task/${unsharePid}/children`, 'utf8').trim().split(/\s+/)[0]);
-}
-
-test('as PID 1: serves, replaces a killed worker, and drains on SIGTERM with exit 0', { timeout: 60_000 }, async () => {
+test('as root, as PID 1: serves, replaces a killed worker, and drains on SIGTERM with exit 0', { ...ROOT_ONLY, timeout: 60_000 }, async () => {
   const server = await startServerUnder(['unshare', '--pid', '--fork', '--mount-proc'], `${APPS}/lifecycle.wsgi`, ['--processes', '1']);
   try {
     const first = await request(`${server.url}/`);
     assert.equal(first.status, 200);
-    const init = initOf(server.child.pid!);
+    // The outer pid of the namespace's PID 1: unshare's only child.
+    const init = childrenOf(server.child.pid!)[0]!;
     assert.match(fs.readFileSync(`/proc/${init}/status`, 'utf8'), /^NSpid:\s+\d+\s+1$/m, 'tswsgi is PID 1 in its namespace');
-    // The worker's pid as the namespace sees it; find its outer pid among init's children.
-    const worker = Number(fs.readFileSync(`/proc/${init}/task/${init}/children`, 'utf8').trim().split(/\s+/)[0]);
+    // Its outer pid: init's only child.
+    const worker = childrenOf(init)[0]!;
     process.kill(worker, 'SIGKILL');
     await server.waitForLog(/was killed by signal SIGKILL/);
-    await server.waitForLog(/(is ready after[^]*){2}/, 15_000);
+    await server.waitForLog(/(is ready after[^]*){2}/);
     assert.equal((await request(`${server.url}/`)).status, 200, 'the replacement serves');
     const zombies = execFileSync('ps', ['-o', 'stat=', '--ppid', String(init)], { encoding: 'utf8' }).split('\n').filter((s) => s.startsWith('Z'));
     assert.deepEqual(zombies, [], 'the dead worker was reaped');
-    const slow = request(`${server.url}/sleep?1`);
-    await new Promise((r) => setTimeout(r, 300));
+    const started = startedRequests();
+    const slow = request(`${server.url}/sleep?1`, { headers: started.headers });
+    await started.waitFor(1);
     process.kill(init, 'SIGTERM');
     assert.equal((await slow).status, 200, 'the request in flight finished');
     assert.equal(await server.stop(), 0);

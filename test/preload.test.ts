@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import * as net from 'node:net';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { APPS, DEBIAN_PYTHON, freePort, request, startServe, tempDir, writeConf } from './helpers/tswsgi';
+import { APPS, DEBIAN_PYTHON, freePort, request, startServe, tempDir, waitFor, writeConf } from './helpers/tswsgi';
 
 interface Where {
   pid: number;
@@ -24,16 +24,11 @@ WSGIScriptAlias / ${APPS}/groups.wsgi process-group=app application-group=%{GLOB
 `);
   const starting = startServe(conf, [], { TSWSGI_TEST_PRELOAD_SECONDS: '2' });
   // The front end listens before the processes are ready: connect as soon as it does.
-  const started = Date.now();
-  for (;;) {
-    const up = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, '127.0.0.1', () => { socket.destroy(); resolve(true); });
-      socket.on('error', () => resolve(false));
-    });
-    if (up) break;
-    assert.ok(Date.now() - started < 10_000, 'the front end listens');
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  const listening = () => new Promise<boolean>((resolve) => {
+    const socket = net.connect(port, '127.0.0.1', () => { socket.destroy(); resolve(true); });
+    socket.on('error', () => resolve(false));
+  });
+  await waitFor(listening, 'the front end to listen');
   const early = Date.now();
   const reply = await request(`http://127.0.0.1:${port}/`);
   const server = await starting;
@@ -67,15 +62,15 @@ WSGIScriptAlias / ${APPS}/groups.wsgi process-group=app application-group=%{GLOB
       }
     };
     const clients = [client(), client()];
-    await new Promise((r) => setTimeout(r, 300));
+    await waitFor(() => seen.some((s) => s.where), 'a first answer');
     const victim = seen.find((s) => s.where)!.where!.pid;
     process.kill(victim, 'SIGKILL');
     await server.waitForLog(new RegExp(`process ${victim} of process group 'app' was killed by signal SIGKILL`));
     // Two processes were ready at start; the third ready line is the replacement's.
-    await server.waitForLog(/(is ready after[^]*){3}/, 10_000);
+    await server.waitForLog(/(is ready after[^]*){3}/);
     // Keep the load on until the replacement has served a while.
     const before = seen.length;
-    while (seen.length < before + 200) await new Promise((r) => setTimeout(r, 20));
+    await waitFor(() => seen.length >= before + 200, '200 more answers');
     running = false;
     await Promise.all(clients);
 

@@ -8,10 +8,9 @@ import { execFile, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { APPS, BIN, DEBIAN_PYTHON, ROOT, request, startServe, startServeUnder, startServer, tempDir, writeConf } from './helpers/tswsgi';
+import { APPS, BIN, DEBIAN_PYTHON, ROOT, ROOT_ONLY, request, startServe, startServeUnder, startServer, tempDir, writeConf } from './helpers/tswsgi';
 
 const run = promisify(execFile);
-const root = process.getuid!() === 0;
 const NOBODY = ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups'];
 const nobodyUid = () => Number(fs.readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('nobody:'))!.split(':')[2]);
 
@@ -35,7 +34,7 @@ function privateInstall(): string {
   return path.join(dir, 'bin/tswsgi.js');
 }
 
-test('a runtime directory another user planted in the temp dir is not used, and the code planted in it never runs', { skip: !root && 'needs root', timeout: 60_000 }, async () => {
+test('as root: a runtime directory another user planted in the temp dir is not used, and the code planted in it never runs', { ...ROOT_ONLY, timeout: 60_000 }, async () => {
   const tmp = sharedTmp();
   const marker = path.join(tmp, 'planted-code-ran');
   const site = tempDir();
@@ -68,7 +67,7 @@ WSGIScriptAlias / ${site}/whoami.wsgi process-group=app application-group=%{GLOB
   }
 });
 
-test('a configured runtime directory that another user owns, or that other users can write, is refused, naming it and why', { skip: !root && 'needs root' }, async () => {
+test('as root: a configured runtime directory that another user owns, or that other users can write, is refused, naming it and why', ROOT_ONLY, async () => {
   const dir = tempDir();
   const owned = path.join(dir, 'run', 'tswsgi');
   fs.mkdirSync(owned, { recursive: true, mode: 0o700 });
@@ -113,7 +112,7 @@ while True:
         c.close()
 `;
 
-test('tswsgi graceful trusts only its own user\'s control sockets: one planted by another user is passed over, and --pid refuses it', { skip: !root && 'needs root' }, async () => {
+test('as root: tswsgi graceful trusts only its own user\'s control sockets: one planted by another user is passed over, and --pid refuses it', ROOT_ONLY, async () => {
   const tmp = sharedTmp();
   const marker = path.join(tmp, 'planted-socket-used');
   const listener = spawn(NOBODY[0]!, [...NOBODY.slice(1), DEBIAN_PYTHON, '-c', PLANTED_LISTENER, tmp, marker], { stdio: ['ignore', 'pipe', 'inherit'] });

@@ -6,7 +6,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import { execFileSync } from 'node:child_process';
-import { request, startServer, writeScript } from './helpers/tswsgi';
+import { request, startServer, waitFor, writeScript } from './helpers/tswsgi';
 
 const PID_APP = `import os
 
@@ -36,7 +36,7 @@ test('out of file descriptors, a worker that cannot be spawned is logged and ret
       }
     })();
     const open = () => fs.readdirSync(`/proc/${server.child.pid}/fd`).length;
-    while (open() < DESCRIPTORS) await new Promise((r) => setTimeout(r, 10));
+    await waitFor(() => open() >= DESCRIPTORS, 'the idle connections to take every descriptor');
     process.kill(Number(pid), 'SIGKILL');
     await server.waitForLog(/a new process of process group '%\{GLOBAL\}' could not be started \(spawn \S+ EMFILE\)/);
     filling = false;
@@ -44,7 +44,7 @@ test('out of file descriptors, a worker that cannot be spawned is logged and ret
     assert.equal(server.child.exitCode, null, 'the front end is up');
     for (const socket of idle) socket.destroy();
     // Until the front end has seen the closes, a new connection would still find no descriptor.
-    while (open() > DESCRIPTORS / 2) await new Promise((r) => setTimeout(r, 10));
+    await waitFor(() => open() <= DESCRIPTORS / 2, 'the front end to close the idle connections');
     const after = await request(server.url + '/');
     assert.equal(after.status, 200);
     assert.notEqual(after.body.toString(), pid, 'served by a new process');

@@ -7,7 +7,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
-import { APPS, startServer, type RunningServer } from './helpers/tswsgi';
+import { APPS, childrenOf, startServer, type RunningServer } from './helpers/tswsgi';
 
 const PROBE = path.join(APPS, 'probe.wsgi');
 const TOTAL = 200 * 1024 * 1024;
@@ -24,15 +24,10 @@ function rss(pid: number): number {
   }
 }
 
-function workerPids(parent: number): number[] {
-  const children = fs.readFileSync(`/proc/${parent}/task/${parent}/children`, 'utf8').trim();
-  return children ? children.split(/\s+/).map(Number) : [];
-}
-
 /** Samples the peak RSS of the front end and its workers while `work` runs. */
 async function peakMemory(server: RunningServer, work: () => Promise<void>): Promise<{ frontEnd: number; worker: number }> {
   const front = server.child.pid!;
-  const workers = workerPids(front);
+  const workers = childrenOf(front);
   assert.ok(workers.length > 0, 'found the worker processes');
   const peak = { frontEnd: 0, worker: 0 };
   const timer = setInterval(() => {
@@ -102,7 +97,7 @@ test('eight uploads at a time keep the worker near its idle size', { timeout: 12
   const server = await startServer(PROBE, ['--processes', '1', '--threads', '8']);
   try {
     await upload(server.url, 1024 * 1024);
-    const [worker] = workerPids(server.child.pid!);
+    const [worker] = childrenOf(server.child.pid!);
     const idle = rss(worker!);
     const peak = await peakMemory(server, async () => {
       await Promise.all(Array.from({ length: 8 }, async () => {

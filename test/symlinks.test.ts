@@ -8,11 +8,9 @@ import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DEBIAN_PYTHON, request, startServe, tempDir, writeConf, type RunningServer } from './helpers/tswsgi';
+import { DEBIAN_PYTHON, request, ROOT_ONLY, startServe, tempDir, writeConf, type RunningServer } from './helpers/tswsgi';
 
-const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-
-describe('Options and symbolic links', { skip: asRoot ? false : 'needs root (to chown a link target)' }, () => {
+describe('as root: Options and symbolic links', ROOT_ONLY, () => {
   let root = '';
   let server: RunningServer;
 

@@ -6,7 +6,7 @@ import * as assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import * as http from 'node:http';
 import { promisify } from 'node:util';
-import { APPS, BIN, request, startServe, writeConf, type RunningServer } from './helpers/tswsgi';
+import { APPS, BIN, request, startedRequests, startServe, writeConf, type RunningServer } from './helpers/tswsgi';
 
 const timed = async <T>(work: Promise<T>): Promise<{ value: T; ms: number }> => {
   const started = Date.now();
@@ -20,7 +20,7 @@ describe('WSGIDaemonProcess timeouts', { timeout: 60_000 }, () => {
     server = await startServe(writeConf(`Listen 127.0.0.1:0
 LogLevel info
 WSGIDaemonProcess queued processes=1 threads=1 queue-timeout=1
-WSGIDaemonProcess stuck processes=1 threads=2 request-timeout=2 graceful-timeout=30
+WSGIDaemonProcess stuck processes=1 threads=2 request-timeout=4 graceful-timeout=30
 WSGIDaemonProcess silent processes=1 threads=2 socket-timeout=1 response-socket-timeout=10
 WSGIDaemonProcess stalled processes=1 threads=2 socket-timeout=1
 WSGIScriptAlias /stalled ${APPS}/lifecycle.wsgi process-group=stalled application-group=%{GLOBAL}
@@ -34,25 +34,30 @@ WSGIScriptAlias /idle ${APPS}/lifecycle.wsgi process-group=idle application-grou
   after(() => server.stop());
 
   test('queue-timeout: a request that waits longer for a free thread gets 503 with Retry-After; the running one is unharmed', async () => {
-    const running = request(`${server.url}/queued/sleep?2.5`);
-    await new Promise((r) => setTimeout(r, 200));
+    const started = startedRequests();
+    const running = request(`${server.url}/queued/sleep?5`, { headers: started.headers });
+    await started.waitFor(1);
     const waiting = await timed(request(`${server.url}/queued/`));
     assert.equal(waiting.value.status, 503);
     assert.equal(waiting.value.headers['retry-after'], '1');
-    assert.ok(waiting.ms >= 700 && waiting.ms < 2000, `answered at queue-timeout, not when the thread freed (${waiting.ms} ms)`);
+    // At 1 s, not when the thread frees, 5 s after the running request began.
+    assert.ok(waiting.ms >= 900 && waiting.ms < 3500, `answered at queue-timeout, not when the thread freed (${waiting.ms} ms)`);
     assert.equal((await running).status, 200);
     await server.waitForLog(/answered 503: no thread of the process group was free within queue-timeout \(1 s\)/);
   });
 
   test('request-timeout: the stuck request gets 504 and its stacks are logged; the process\'s other request finishes; a new process takes over', async () => {
     const before = (await request(`${server.url}/stuck/`)).json().pid;
-    const stuck = timed(request(`${server.url}/stuck/sleep?20`));
-    // Running from 1.0 s to 2.8 s: past the stuck request's 504 at 2 s, within its own limit.
-    await new Promise((r) => setTimeout(r, 1000));
-    const other = timed(request(`${server.url}/stuck/sleep?1.8`));
+    const started = startedRequests();
+    const stuck = timed(request(`${server.url}/stuck/sleep?20`, { headers: started.headers }));
+    await started.waitFor(1);
+    // The other runs from 2 s to 4.5 s after the stuck one began: past its 504 at 4 s, and 1.5 s
+    // within its own limit. Placed in time, so this waits for time to pass.
+    await new Promise((r) => setTimeout(r, 2000));
+    const other = timed(request(`${server.url}/stuck/sleep?2.5`));
     const answer = await stuck;
     assert.equal(answer.value.status, 504);
-    assert.ok(answer.ms >= 1900 && answer.ms < 4000, `answered at request-timeout (${answer.ms} ms)`);
+    assert.ok(answer.ms >= 3900 && answer.ms < 15_000, `answered at request-timeout, not when the app returned (${answer.ms} ms)`);
     const finished = await other;
     assert.equal(finished.value.status, 200, 'the other request of that process completed');
     assert.equal(finished.value.json().pid, before);
@@ -62,9 +67,10 @@ WSGIScriptAlias /idle ${APPS}/lifecycle.wsgi process-group=idle application-grou
   });
 
   test('socket-timeout: no response within it gives 504', async () => {
-    const answer = await timed(request(`${server.url}/silent/sleep?3`));
+    const answer = await timed(request(`${server.url}/silent/sleep?6`));
     assert.equal(answer.value.status, 504);
-    assert.ok(answer.ms >= 900 && answer.ms < 2500, `answered at socket-timeout (${answer.ms} ms)`);
+    // At 1 s, not when the app answers at 6 s.
+    assert.ok(answer.ms >= 900 && answer.ms < 4000, `answered at socket-timeout (${answer.ms} ms)`);
     assert.equal((await request(`${server.url}/silent/`)).status, 200, 'the group still serves');
   });
 
@@ -108,8 +114,8 @@ WSGIScriptAlias /idle ${APPS}/lifecycle.wsgi process-group=idle application-grou
 
   test('inactivity-timeout: a process idle that long after serving is replaced', async () => {
     const first = (await request(`${server.url}/idle/`)).json().pid;
-    await server.waitForLog(new RegExp(`Replacing process ${first} of process group 'idle': inactivity-timeout \\(1 s\\) reached`), 5000);
-    await server.waitForLog(new RegExp(`took over from process ${first} of process group 'idle'`), 5000);
+    await server.waitForLog(new RegExp(`Replacing process ${first} of process group 'idle': inactivity-timeout \\(1 s\\) reached`));
+    await server.waitForLog(new RegExp(`took over from process ${first} of process group 'idle'`));
     assert.notEqual((await request(`${server.url}/idle/`)).json().pid, first);
   });
 });
@@ -129,8 +135,9 @@ WSGIScriptAlias /hurried ${APPS}/lifecycle.wsgi process-group=hurried applicatio
   const restartGroup = (name: string) => promisify(execFile)(process.execPath, [BIN, 'restart-group', name, '--pid', String(server.child.pid)]);
 
   test('within graceful-timeout (15 s by default), a long request on the old process completes', async () => {
-    const long = request(`${server.url}/patient/sleep?3`);
-    await new Promise((r) => setTimeout(r, 300));
+    const started = startedRequests();
+    const long = request(`${server.url}/patient/sleep?3`, { headers: started.headers });
+    await started.waitFor(1);
     await restartGroup('patient');
     const reply = await long;
     assert.equal(reply.status, 200);
@@ -138,26 +145,32 @@ WSGIScriptAlias /hurried ${APPS}/lifecycle.wsgi process-group=hurried applicatio
   });
 
   test('past eviction-timeout plus shutdown-timeout, the old process is killed and its request cut', async () => {
-    const long = timed(request(`${server.url}/hurried/sleep?10`));
-    await new Promise((r) => setTimeout(r, 300));
+    const started = startedRequests();
+    const long = timed(request(`${server.url}/hurried/sleep?60`, { headers: started.headers }));
+    await started.waitFor(1);
     await restartGroup('hurried');
+    const restarted = Date.now();
     const reply = await long;
     assert.equal(reply.value.status, 502);
-    assert.ok(reply.ms >= 1800 && reply.ms < 5000, `cut after 1 + 1 s (${reply.ms} ms)`);
+    // Killed 1 + 1 s after its replacement took over (just before restart-group answered), not at the app's 60 s.
+    assert.ok(reply.ms >= 1800, `cut after 1 + 1 s, not sooner (${reply.ms} ms)`);
+    assert.ok(Date.now() - restarted < 10_000, `cut ${Date.now() - restarted} ms after restart-group answered`);
     await server.waitForLog(/process \d+ of process group 'hurried' did not finish its 1 request\(s\) within 2 s; killing it/);
   });
 });
 
 describe('SIGTERM', { timeout: 60_000 }, () => {
   const conf = () => writeConf(`Listen 127.0.0.1:0
+LogLevel notice
 WSGIDaemonProcess app processes=2 threads=10
 WSGIScriptAlias / ${APPS}/lifecycle.wsgi process-group=app application-group=%{GLOBAL}
 `);
 
   test('with 20 requests in flight: all 20 complete, then tswsgi exits 0', async () => {
     const server = await startServe(conf());
-    const replies = Array.from({ length: 20 }, () => request(`${server.url}/sleep?1.5`));
-    await new Promise((r) => setTimeout(r, 500));
+    const started = startedRequests();
+    const replies = Array.from({ length: 20 }, () => request(`${server.url}/sleep?1.5`, { headers: started.headers }));
+    await started.waitFor(20);
     const code = server.stop('SIGTERM');
     const statuses = (await Promise.all(replies)).map((r) => r.status);
     assert.deepEqual(statuses, new Array(20).fill(200));
@@ -167,14 +180,15 @@ WSGIScriptAlias / ${APPS}/lifecycle.wsgi process-group=app application-group=%{G
 
   test('a second SIGTERM stops at once', async () => {
     const server = await startServe(conf());
-    const reply = request(`${server.url}/sleep?10`).catch((err: Error) => err);
-    await new Promise((r) => setTimeout(r, 500));
-    const started = Date.now();
+    const started = startedRequests();
+    const reply = request(`${server.url}/sleep?60`, { headers: started.headers }).catch((err: Error) => err);
+    await started.waitFor(1);
     server.child.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 300));
+    await server.waitForLog('SIGTERM received; finishing in-flight requests, then exiting');
+    // Exit 1 is the second signal's: the drain of the first would end in 0.
     const code = await server.stop('SIGTERM');
     assert.equal(code, 1);
-    assert.ok(Date.now() - started < 3000, 'it did not wait for the request');
+    await server.waitForLog('SIGTERM received again; exiting without waiting');
     assert.ok((await reply) instanceof Error, 'the in-flight request was cut');
   });
 });

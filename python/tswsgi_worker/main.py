@@ -6,6 +6,7 @@ Started by the supervisor as described in docs/protocol.md.
 import atexit
 import locale
 import os
+import select
 import signal
 import sys
 import threading
@@ -86,6 +87,20 @@ def _report_alive(control):
     threading.Thread(target=beat, name='tswsgi-alive', daemon=True).start()
 
 
+def _leave_if_orphaned_while_starting(serving):
+    # Once serving, the command loop reads stdin's EOF and lets requests finish. Before that,
+    # while import scripts run (for minutes, or forever if one hangs), nothing reads stdin: a
+    # front end that died (kill -9) would leave this process running with no one to stop it.
+    # Its pipe's hang-up is the sign; before `serving` there is no request to finish.
+    def watch():
+        poller = select.poll()
+        poller.register(0, 0)  # no events asked for: the hang-up (or a closed fd) is always reported
+        poller.poll()
+        if not serving.is_set():
+            os._exit(1)
+    threading.Thread(target=watch, name='tswsgi-orphan-watch', daemon=True).start()
+
+
 def _set_process_name(name, log):
     # WSGIDaemonProcess display-name=: Python cannot rewrite argv[0] as mod_wsgi does, but the
     # kernel's process name (ps -o comm, top; 15 bytes) can be set with prctl(PR_SET_NAME).
@@ -150,6 +165,8 @@ def main():
     signal.signal(signal.SIGINT, _exit_now)
     signal.signal(signal.SIGUSR2, _stack_dumper(log))
     _yield_to_the_front_end(log)
+    serving = threading.Event()
+    _leave_if_orphaned_while_starting(serving)
     control = Control()
     if settings.deadlock_timeout:
         _report_alive(control)
@@ -162,6 +179,8 @@ def main():
                          log, control)
     for application_group in settings.application_groups:
         groups.add(application_group.name, application_group.socket)
+    # Before 'ready': a front end that answers it by closing stdin at once gets the drain, not the watcher's exit.
+    serving.set()
     control.send('ready', pid=os.getpid(), python=settings_module.python_version(),
                  interpreters=groups.description)
 

@@ -85,6 +85,9 @@ export class HttpExchange implements Exchange {
     this.dispatched = true;
     this.arrivedAt = Date.now();
     this.context.dispatcher.dispatch(this);
+    if (this.channel === null && !this.over) {
+      this.context.log.debug(`Request for '${this.context.script}' waits for a free thread (${this.context.dispatcher.queued} waiting)`);
+    }
   }
 
   start(channel: RequestChannel): void {

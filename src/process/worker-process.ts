@@ -99,6 +99,10 @@ export class WorkerProcess extends EventEmitter implements ConnectionOwner {
         env: { ...process.env, ...launch.env, TSWSGI_WORKER: JSON.stringify(settings) },
         stdio: ['pipe', 'ignore', 'pipe', 'pipe'],
         cwd: launch.cwd,
+        // A process group (and session) of its own: Ctrl-C in a terminal signals the whole
+        // foreground group, and a worker that got SIGINT too would die under the requests the
+        // front end is draining. The worker still exits when the front end dies: its stdin closes.
+        detached: true,
       });
     } catch (err) {
       // Some failures (ENOMEM from fork) throw; the group's listeners are attached after the constructor.

@@ -3,10 +3,13 @@
 # /burn?SECONDS spends that much CPU (cpu-time-limit), /hold-gil never lets the GIL go
 # (deadlock-timeout: the regular expression engine keeps it while it backtracks, 2**40 ways),
 # /big answers 32 MiB in 256 KiB pieces (more than the sockets on the way hold).
+# A request with an X-Started-Dir header leaves a file there as it begins, for a test to wait on
+# (startedRequests() in test/helpers/tswsgi.ts).
 import json
 import os
 import re
 import sys
+import tempfile
 import time
 
 _kept = []
@@ -16,6 +19,9 @@ _PIECE = b'x' * (256 * 1024)
 
 
 def application(environ, start_response):
+    started = environ.get('HTTP_X_STARTED_DIR')
+    if started:
+        os.close(tempfile.mkstemp(dir=started)[0])
     path = environ.get('PATH_INFO', '')
     if path == '/big':
         start_response('200 OK', [('Content-Type', 'application/octet-stream'),

@@ -81,8 +81,10 @@ def app(environ, start_response):
         start_response('200 OK', [('Content-Type', 'text/plain')])
         return (b'%d\n' % i for i in range(int(environ.get('HTTP_X_COUNT', '3'))) if time.sleep(0.2) is None)
     if probe == 'upload-until-error':
-        # Reads until wsgi.input fails, then records how it failed for the test to read.
+        # Says it is reading, reads until wsgi.input fails, then records how it failed for the test to read.
         marker = environ['HTTP_X_MARKER']
+        with open(marker, 'w') as f:
+            f.write('reading')
         total = 0
         try:
             while True:

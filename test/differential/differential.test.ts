@@ -64,7 +64,7 @@ function report(config: string, result: CaseResult): string {
     `--- apache error log (tail) ---\n${result.apacheLog.split('\n').slice(-30).join('\n')}`;
 }
 
-describe('differential: Apache 2.4 + mod_wsgi against tswsgi', { skip: missing ?? false, concurrency: 4 }, () => {
+describe('differential, as root: Apache 2.4 + mod_wsgi against tswsgi', { skip: missing ?? false, concurrency: 4 }, () => {
   let root = '';
   before(() => { root = makeTree(); });
   after(() => fs.rmSync(root, { recursive: true, force: true }));

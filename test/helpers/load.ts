@@ -2,6 +2,7 @@
 // on their own keep-alive connection and record every outcome and its latency.
 
 import * as http from 'node:http';
+import { waitFor } from './tswsgi';
 
 export interface Outcome {
   /** 0 for a connection error. */
@@ -63,9 +64,9 @@ function once(url: string, agent: http.Agent): Promise<Outcome> {
 }
 
 /** Waits until `count` more outcomes have been recorded. */
-export async function more(load: Load, count: number): Promise<void> {
+export function more(load: Load, count: number): Promise<void> {
   const target = load.outcomes.length + count;
-  while (load.outcomes.length < target) await new Promise((r) => setTimeout(r, 10));
+  return waitFor(() => load.outcomes.length >= target, () => `${count} more requests (${summary(load.outcomes)})`);
 }
 
 export function summary(outcomes: Outcome[]): string {

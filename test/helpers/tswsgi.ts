@@ -12,6 +12,10 @@ export const APPS = path.join(ROOT, 'test/apps');
 export const BIN = path.join(ROOT, 'bin/tswsgi.js');
 /** Debian's interpreter, which has python3-flask and python3-django; tests of those apps use it. */
 export const DEBIAN_PYTHON = '/usr/bin/python3';
+/** Whether the suite runs as root, as CI does. */
+export const AS_ROOT = process.getuid!() === 0;
+/** Options of a test that needs root (its name says so): skipped only when not root. */
+export const ROOT_ONLY = { skip: AS_ROOT ? false : 'needs root' };
 
 export interface RunningServer {
   url: string;
@@ -20,15 +24,20 @@ export interface RunningServer {
   /** Everything the server wrote to stderr so far (its error log). */
   errorLog(): string;
   stdout(): string;
-  /** Resolves when the error log contains `text` (or rejects after `ms`). */
+  /** Resolves when the error log contains `text`; rejects after `ms` (waitFor's generous default). */
   waitForLog(text: string | RegExp, ms?: number): Promise<void>;
+  /** Its exit code, once it has exited. */
+  exited: Promise<number | null>;
+  /** Sends `signal` unless it has exited already, and resolves with its exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
 /** `tswsgi start-server SCRIPT` on a free loopback port. */
 export function startServer(script: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<RunningServer> {
-  return startTswsgi(['start-server', script, '--port', '0', '--host', '127.0.0.1', ...args], env);
+  return startTswsgi(startServerArgs(script, args), env);
 }
+
+const startServerArgs = (script: string, args: string[]) => ['start-server', script, '--port', '0', '--host', '127.0.0.1', ...args];
 
 /** `tswsgi serve -f FILE`; the config should `Listen 127.0.0.1:0` so that any free port is taken. */
 export function startServe(file: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<RunningServer> {
@@ -41,26 +50,45 @@ export function startServe(file: string, args: string[] = [], env: NodeJS.Proces
  * configs whose processes may never be.
  */
 export function startServeListening(file: string, port: number, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<RunningServer> {
-  return startTswsgi(['serve', '-f', file, ...args], env, [], BIN, port);
+  return startTswsgi(['serve', '-f', file, ...args], env, { listening: port });
 }
 
 /** `tswsgi start-server SCRIPT` run by another command, such as `unshare` (`wrapper` is its argv before node's). */
 export function startServerUnder(wrapper: string[], script: string, args: string[] = []): Promise<RunningServer> {
-  return startTswsgi(['start-server', script, '--port', '0', '--host', '127.0.0.1', ...args], {}, wrapper);
+  return startTswsgi(startServerArgs(script, args), {}, { wrapper });
 }
 
 /** `tswsgi serve -f FILE` run by another command (`wrapper`), from the install whose `bin/tswsgi.js` is `bin`. */
 export function startServeUnder(wrapper: string[], bin: string, file: string, env: NodeJS.ProcessEnv = {}): Promise<RunningServer> {
-  return startTswsgi(['serve', '-f', file], env, wrapper, bin);
+  return startTswsgi(['serve', '-f', file], env, { wrapper, bin });
 }
 
-/** Resolves with the port once the server prints its ready line, or once `listening` takes connections when given. */
-async function startTswsgi(args: string[], env: NodeJS.ProcessEnv, wrapper: string[] = [], bin = BIN, listening?: number): Promise<RunningServer> {
+/**
+ * `tswsgi start-server SCRIPT` as a shell runs a job: the leader of a process group of its own,
+ * so that `process.kill(-server.child.pid, 'SIGINT')` signals the whole group, as Ctrl-C does.
+ */
+export function startServerAsJob(script: string, args: string[] = []): Promise<RunningServer> {
+  return startTswsgi(startServerArgs(script, args), {}, { job: true });
+}
+
+interface Launch {
+  /** Argv before node's (a command that runs tswsgi). */
+  wrapper?: string[];
+  /** The `bin/tswsgi.js` of the install to run. */
+  bin?: string;
+  /** In a process group of its own. */
+  job?: boolean;
+  /** Ready once this loopback port takes connections, instead of at the server's ready line. */
+  listening?: number;
+}
+
+async function startTswsgi(args: string[], env: NodeJS.ProcessEnv, { wrapper = [], bin = BIN, job = false, listening }: Launch = {}): Promise<RunningServer> {
   const [command, ...before] = [...wrapper, process.execPath];
   const child = spawn(command!, [...before, bin, ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: job,
   });
   let out = '';
   let err = '';
@@ -100,15 +128,8 @@ async function startTswsgi(args: string[], env: NodeJS.ProcessEnv, wrapper: stri
     child,
     errorLog: () => err,
     stdout: () => out,
-    waitForLog: (text, ms = 10_000) => new Promise((resolve, reject) => {
-      const started = Date.now();
-      const poll = () => {
-        if (typeof text === 'string' ? err.includes(text) : text.test(err)) return resolve();
-        if (Date.now() - started > ms) return reject(new Error(`log never showed ${text}:\n${err}`));
-        setTimeout(poll, 25);
-      };
-      poll();
-    }),
+    waitForLog: (text, ms) => waitFor(() => (typeof text === 'string' ? err.includes(text) : text.test(err)), () => `the log to show ${text}:\n${err}`, ms),
+    exited,
     stop: async (signal = 'SIGTERM') => {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       return exited;
@@ -200,4 +221,48 @@ export function request(url: string, options: { method?: string; headers?: Recor
     req.on('error', reject);
     req.end(options.body);
   });
+}
+
+/**
+ * Resolves once `condition` holds; rejects after `ms`, naming `what` (a function to describe the
+ * state at that moment). The bound is generous: on a busy machine the state comes late, and a test
+ * that waits for it fails only when it never comes.
+ */
+export async function waitFor(condition: () => boolean | Promise<boolean>, what: string | (() => string), ms = 20_000): Promise<void> {
+  const started = Date.now();
+  while (!(await condition())) {
+    if (Date.now() - started > ms) throw new Error(`waited ${ms} ms for ${typeof what === 'string' ? what : what()}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** The pids of the children of `pid` (a front end's are its worker processes). */
+export function childrenOf(pid: number): number[] {
+  const children = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
+  return children ? children.split(/\s+/).map(Number) : [];
+}
+
+/** True once `pid` has exited: gone, or a zombie that its parent has not reaped yet. */
+export function hasExited(pid: number): boolean {
+  try {
+    return /^\d+ \(.*\) [ZX]/.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return true;
+  }
+}
+
+export interface StartedRequests {
+  /** Request headers that make test/apps/lifecycle.wsgi record the request as it begins. */
+  headers: { 'X-Started-Dir': string };
+  /** Resolves once `n` of the requests sent with `headers` have begun: they are in flight in Python, not somewhere on the way. */
+  waitFor(n: number): Promise<void>;
+}
+
+/** For a test that must act while requests are running: it waits on this instead of sleeping and hoping. */
+export function startedRequests(): StartedRequests {
+  const dir = tempDir('tswsgi-started-');
+  return {
+    headers: { 'X-Started-Dir': dir },
+    waitFor: (n) => waitFor(() => fs.readdirSync(dir).length >= n, `${n} request(s) to begin in the application`),
+  };
 }
