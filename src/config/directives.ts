@@ -11,6 +11,7 @@ import { readMimeTypes } from './mime-types';
 import { GLOBAL, OPTION, OPTIONS_ALL, type OptionsSetting, type AccessRule, type DirConfig, type MapHeadToGet, type ProcessGroupConfig, type ServerConfig, type VirtualHost } from './model';
 import { parseLogLevel } from '../log/error-log';
 import { parseTrustedProxy, proxyHeaderCgiName } from '../http/proxy-headers';
+import type { GroupReference } from './group-references';
 
 /** Where a directive may stand: the main server, a <VirtualHost>, a Directory/Location/Files section. */
 export type Context = 'server' | 'vhost' | 'directory';
@@ -46,6 +47,8 @@ export interface BuildContext {
   sectionName: string | null;
   groups: Map<string, ProcessGroupConfig>;
   imports: PendingImport[];
+  /** Process group names requests will use, checked once every WSGIDaemonProcess is known. */
+  groupReferences: GroupReference[];
   mpm: MpmSizing;
   python: { home: string | null; path: string[] };
   /** The python3 tswsgi runs when nothing else names one. */
@@ -136,6 +139,11 @@ function resolvePath(ctx: BuildContext, value: string): string {
   return path.resolve(ctx.config.serverRoot, value);
 }
 
+/** Notes a process group name that requests in the current scope will use. */
+function referGroup(ctx: BuildContext, d: Directive, name: string, via: string): void {
+  ctx.groupReferences.push({ name, via, file: d.file, line: d.line, vhost: ctx.inVhost ? ctx.vhost : null });
+}
+
 /** A named group must be declared earlier, and be visible from where it is named (mod_wsgi's checks). */
 function checkGroupDeclared(ctx: BuildContext, name: string): void {
   if (name === GLOBAL) return;
@@ -185,6 +193,7 @@ function scriptAlias(d: Directive, ctx: BuildContext, regex: boolean): void {
     checkGroupDeclared(ctx, processGroup);
     ctx.imports.push({ path: file, processGroup, applicationGroup, source: `${d.file}:${d.line}`, vhostServerName: ctx.inVhost ? ctx.vhost.serverName : null, fromAlias: true });
   }
+  if (processGroup !== undefined) referGroup(ctx, d, processGroup, `${d.name} process-group=`);
 }
 
 function compileRegex(source: string): RegExp {
@@ -366,9 +375,14 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
   {
     name: 'WSGIProcessGroup', module: 'wsgi_module', contexts: EVERYWHERE, args: [1, 1],
     syntax: 'WSGIProcessGroup %{GLOBAL}|%{ENV:var}|%{HOST}|name', default: '%{GLOBAL}', argHelp: 'Name of the WSGI process group',
-    description: 'Picks the process group that runs requests in this scope; %{GLOBAL} is the server\'s own pool.',
+    description: 'Picks the process group that runs requests in this scope; %{GLOBAL} is the server\'s own pool. A literal name must be ' +
+      'declared by a WSGIDaemonProcess anywhere in the config, at server level or in a vhost with the same ServerName (configtest ' +
+      'refuses others, as every request would get a 500); %{ENV:var}, %{SERVER}, %{RESOURCE} and %{HOST} are resolved per request.',
     example: 'WSGIProcessGroup app',
-    apply: (d, ctx) => { ctx.dir.processGroup = groupOption(d.args[0]!, 'process'); },
+    apply: (d, ctx) => {
+      ctx.dir.processGroup = groupOption(d.args[0]!, 'process');
+      referGroup(ctx, d, ctx.dir.processGroup, d.name);
+    },
   },
   {
     name: 'WSGIApplicationGroup', module: 'wsgi_module', contexts: EVERYWHERE, args: [1, 1],

@@ -10,6 +10,7 @@ import { GLOBAL, type ProcessGroupConfig, type Section, type SectionKind, type S
 import { isModuleLoaded, moduleByName, newModuleRegistry } from './modules';
 import { APACHE_DEFAULTS } from './defaults';
 import { readMimeTypes } from './mime-types';
+import { checkGroupReferences } from './group-references';
 
 export interface LoadOptions {
   /** -D names. */
@@ -71,7 +72,7 @@ export function loadConfig(file: string, options: LoadOptions): LoadResult {
   };
   const ctx: BuildContext = {
     config, vhost: main, inVhost: false, dir: main.dir, sectionName: null,
-    groups: new Map(), imports: [],
+    groups: new Map(), imports: [], groupReferences: [],
     mpm: { startServers: 3, serverLimit: 16, threadsPerChild: 25, maxRequestWorkers: null },
     python: { home: null, path: [] },
     defaultPython: options.python,
@@ -190,6 +191,7 @@ function finish(ctx: BuildContext, errors: ConfigError[]): void {
   }
   // Requests are checked against the ServerName the declaring vhost ended up with.
   for (const group of ctx.groups.values()) group.vhostServerName = group.vhost?.serverName ?? null;
+  errors.push(...checkGroupReferences(ctx.groupReferences, ctx.groups));
   if (config.listen.length === 0) {
     errors.push(new ConfigError(path.resolve(config.main.source), 1, 'no listening sockets available: the configuration has no Listen directive'));
   }
