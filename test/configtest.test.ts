@@ -222,3 +222,40 @@ describe('configtest refuses what cannot be read to the end, quickly', { concurr
     assert.equal(code, 0);
   });
 });
+
+// Each group's interpreter is run once (asked its version) before Syntax OK: a wrong python-home,
+// WSGIPythonHome or --python is one error naming what chose it, not a respawn loop at start.
+describe('configtest checks the Python of every process group', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tswsgi-configtest-python-'));
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  function run(lines: string[], args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<Outcome & { file: string }> {
+    const file = path.join(dir, `${fs.readdirSync(dir).length}.conf`);
+    fs.writeFileSync(file, ['Listen 127.0.0.1:0', ...lines].join('\n') + '\n');
+    return new Promise((resolve) => {
+      execFile(process.execPath, [BIN, 'configtest', '-f', file, ...args], { cwd: REPO, env: { ...envWith(null), ...env }, timeout: 30_000 }, (err, stdout, stderr) => {
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr, file });
+      });
+    });
+  }
+
+  test('a python-home or WSGIPythonHome without a python3 is an error at the directive\'s file:line; no Syntax OK', async () => {
+    const outcome = await run(['WSGIDaemonProcess app python-home=/nonexistent', 'WSGIDaemonProcess debian python-home=/usr', 'WSGIPythonHome /nonexistent2']);
+    assert.equal(outcome.stderr, [
+      `tswsgi: ${outcome.file}:4: WSGIPythonHome /nonexistent2: Python interpreter '/nonexistent2/bin/python3' could not be run: No such file or directory`,
+      `tswsgi: ${outcome.file}:2: WSGIDaemonProcess app python-home=/nonexistent: Python interpreter '/nonexistent/bin/python3' could not be run: No such file or directory`,
+      `tswsgi: 2 errors in ${outcome.file}`,
+      '',
+    ].join('\n'));
+    assert.equal(outcome.code, 1);
+  });
+
+  test('--python and TSWSGI_PYTHON are named as what chose the interpreter', async () => {
+    const option = await run([], ['--python', '/nonexistent/python3']);
+    assert.equal(option.stderr, `tswsgi: --python /nonexistent/python3: Python interpreter '/nonexistent/python3' could not be run: No such file or directory\ntswsgi: 1 error in ${option.file}\n`);
+    assert.equal(option.code, 1);
+    const env = await run([], [], { TSWSGI_PYTHON: '/bin/false' });
+    assert.equal(env.stderr, `tswsgi: TSWSGI_PYTHON=/bin/false: Python interpreter '/bin/false' exited with status 1 when asked its version\ntswsgi: 1 error in ${env.file}\n`);
+    assert.equal(env.code, 1);
+  });
+});

@@ -50,9 +50,10 @@ export interface BuildContext {
   /** Process group names requests will use, checked once every WSGIDaemonProcess is known. */
   groupReferences: GroupReference[];
   mpm: MpmSizing;
-  python: { home: string | null; path: string[] };
-  /** The python3 tswsgi runs when nothing else names one. */
-  defaultPython: string;
+  /** WSGIPythonHome (with "FILE:LINE: WSGIPythonHome DIR") and WSGIPythonPath. */
+  python: { home: { dir: string; source: string } | null; path: string[] };
+  /** The python3 tswsgi runs when nothing else names one, and what chose it. */
+  defaultPython: { python: string; source: string };
   /** Whether a TypesConfig was read: then /etc/mime.types is not. */
   typesConfig: boolean;
   warnings: string[];
@@ -353,12 +354,13 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
       if (options['script-user'] !== undefined && options['script-group'] !== undefined) {
         throw new DirectiveError('Only one of script-user and script-group allowed.');
       }
-      const pythonHome = (options['python-home'] as string | undefined) ?? ctx.python.home;
       ctx.groups.set(name, {
         name,
         processes: (options.processes as number | undefined) ?? 1,
         threads: (options.threads as number | undefined) ?? 15,
-        python: pythonHome ? path.join(pythonHome, 'bin/python3') : ctx.defaultPython,
+        // Settled once the file is read: WSGIPythonHome applies wherever it stands, as in mod_wsgi.
+        python: '',
+        pythonSource: '',
         pythonPath: typeof options['python-path'] === 'string' ? options['python-path'].split(':').filter(Boolean) : [],
         home: (options.home as string | undefined) ?? null,
         importScripts: [],
@@ -447,7 +449,7 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
     syntax: 'WSGIPythonHome directory', default: 'none', argHelp: 'Python prefix directory',
     description: 'Python prefix or virtual environment whose interpreter runs the workers (a group\'s python-home= overrides it).',
     example: 'WSGIPythonHome /srv/venv',
-    apply: (d, ctx) => { ctx.python.home = d.args[0]!; },
+    apply: (d, ctx) => { ctx.python.home = { dir: d.args[0]!, source: `${d.file}:${d.line}: WSGIPythonHome ${d.args[0]}` }; },
   },
   {
     name: 'WSGIPythonPath', module: 'wsgi_module', contexts: GLOBAL_ONLY, args: [1, 1],

@@ -17,6 +17,8 @@ export interface LoadOptions {
   defines: string[];
   /** The interpreter for groups that name none (no python-home, no WSGIPythonHome). */
   python: string;
+  /** What chose it, for messages (the command-line option, the environment variable, the default). */
+  pythonSource: string;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -75,7 +77,7 @@ export function loadConfig(file: string, options: LoadOptions): LoadResult {
     groups: new Map(), imports: [], groupReferences: [],
     mpm: { startServers: 3, serverLimit: 16, threadsPerChild: 25, maxRequestWorkers: null },
     python: { home: null, path: [] },
-    defaultPython: options.python,
+    defaultPython: { python: options.python, source: options.pythonSource },
     typesConfig: false,
     warnings: state.warnings,
     formats: new Map(DEFAULT_LOG_FORMATS),
@@ -201,7 +203,8 @@ function finish(ctx: BuildContext, errors: ConfigError[]): void {
     name: GLOBAL,
     processes: Math.max(1, Math.min(mpm.startServers, mpm.serverLimit, Math.floor(workers / Math.max(1, mpm.threadsPerChild)))),
     threads: Math.max(1, mpm.threadsPerChild),
-    python: ctx.python.home ? path.join(ctx.python.home, 'bin/python3') : ctx.defaultPython,
+    python: '',
+    pythonSource: '',
     pythonPath: ctx.python.path,
     home: null,
     importScripts: [],
@@ -214,6 +217,7 @@ function finish(ctx: BuildContext, errors: ConfigError[]): void {
     source: 'the server\'s own pool (StartServers x ThreadsPerChild)',
   };
   const groups = [globalPool, ...ctx.groups.values()];
+  for (const group of groups) Object.assign(group, interpreter(group, ctx));
   for (const entry of ctx.imports) {
     const group = groups.find((g) => g.name === entry.processGroup);
     group?.importScripts.push({ path: entry.path, applicationGroup: entry.applicationGroup });
@@ -225,3 +229,10 @@ function finish(ctx: BuildContext, errors: ConfigError[]): void {
   if (!ctx.typesConfig && fs.existsSync('/etc/mime.types')) config.mimeTypes = readMimeTypes('/etc/mime.types');
 }
 
+
+/** A group's python: its python-home=, else WSGIPythonHome, else the default; with what chose it. */
+function interpreter(group: ProcessGroupConfig, ctx: BuildContext): Pick<ProcessGroupConfig, 'python' | 'pythonSource'> {
+  const own = group.options['python-home'];
+  const home = typeof own === 'string' ? { dir: own, source: `${group.source}: WSGIDaemonProcess ${group.name} python-home=${own}` } : ctx.python.home;
+  return home ? { python: path.join(home.dir, 'bin/python3'), pythonSource: home.source } : { python: ctx.defaultPython.python, pythonSource: ctx.defaultPython.source };
+}

@@ -14,6 +14,8 @@ export interface ProcessGroupConfig {
   threads: number;
   /** Python interpreter to run the workers with. */
   python: string;
+  /** What chose `python`, for messages: "FILE:LINE: the directive" or the command-line option. */
+  pythonSource: string;
   pythonPath: string[];
   home: string | null;
   importScripts: ImportScriptSetting[];

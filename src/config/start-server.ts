@@ -18,6 +18,8 @@ export interface StartServerOptions {
   callableObject: string;
   applicationGroup: string;
   python: string;
+  /** What chose `python` (the option, the environment variable or the default), for messages. */
+  pythonSource: string;
   pythonPath: string[];
   workingDirectory?: string;
   importScript: string[];
@@ -71,6 +73,7 @@ export function startServerConfig(script: string, options: StartServerOptions): 
       processes: options.processes,
       threads: options.threads,
       python: options.python,
+      pythonSource: options.pythonSource,
       pythonPath: options.pythonPath.map((dir) => path.resolve(workingDirectory, dir)),
       home: workingDirectory,
       // The script itself is preloaded too, as mod_wsgi-express does, so no request waits for its import.
