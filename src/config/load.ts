@@ -29,7 +29,7 @@ export interface LoadResult {
 }
 
 export function newVirtualHost(source: string): VirtualHost {
-  return { addresses: [], serverName: '', serverPort: null, serverAliases: [], documentRoot: '', aliases: [], dir: {}, sections: [], source };
+  return { addresses: [], serverName: '', serverPort: null, serverAliases: [], documentRoot: '', aliases: [], dir: {}, sections: [], accessLogs: [], source };
 }
 
 export function loadConfig(file: string, options: LoadOptions): LoadResult {
@@ -66,7 +66,6 @@ export function loadConfig(file: string, options: LoadOptions): LoadResult {
     pythonOptimize: 0,
     logLevel: 'warn',
     errorLog: null,
-    accessLogs: [],
     serverTokens: 'Full',
     runtimeDir: null,
     maximumRequestsJitter: 0,
@@ -80,7 +79,7 @@ export function loadConfig(file: string, options: LoadOptions): LoadResult {
     defaultPython: { python: options.python, source: options.pythonSource },
     typesConfig: false,
     warnings: state.warnings,
-    formats: new Map(DEFAULT_LOG_FORMATS),
+    logFormats: new Map(), customLogs: [],
   };
   const errors = state.errors;
   walk(tree, ctx, 'server', state, errors);
@@ -194,6 +193,10 @@ function finish(ctx: BuildContext, errors: ConfigError[]): void {
   // Requests are checked against the ServerName the declaring vhost ended up with.
   for (const group of ctx.groups.values()) group.vhostServerName = group.vhost?.serverName ?? null;
   errors.push(...checkGroupReferences(ctx.groupReferences, ctx.groups));
+  for (const { vhost, log, nickname } of ctx.customLogs) {
+    const named = ctx.logFormats.get(vhost)?.get(nickname) ?? ctx.logFormats.get(config.main)?.get(nickname) ?? DEFAULT_LOG_FORMATS.get(nickname);
+    vhost.accessLogs.push(named ? { ...log, format: named } : log);
+  }
   if (config.listen.length === 0) {
     errors.push(new ConfigError(path.resolve(config.main.source), 1, 'no listening sockets available: the configuration has no Listen directive'));
   }

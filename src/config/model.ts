@@ -3,6 +3,7 @@
 
 import type { ImportScriptSetting } from '../process/worker-settings';
 import type { LogLevel } from '../log/error-log';
+import type { LogFormat } from './log-format';
 
 /** mod_wsgi's name for the server's own pool and for the main interpreter; "" internally. */
 export const GLOBAL = '';
@@ -155,6 +156,11 @@ export interface VirtualHost {
   aliases: AliasRule[];
   dir: DirConfig;
   sections: Section[];
+  /**
+   * CustomLog lines of this vhost (the main server's in `main`). A vhost with none logs to the
+   * main server's, as mod_log_config does.
+   */
+  accessLogs: AccessLogConfig[];
   source: string;
 }
 
@@ -166,7 +172,9 @@ export interface ListenAddress {
 export interface AccessLogConfig {
   /** A file path, or "-" for stdout. */
   target: string;
-  format: string;
+  format: LogFormat;
+  /** CustomLog's env=NAME (env=!NAME: negated): only requests with (without) that variable are logged. */
+  condition: { variable: string; negated: boolean } | null;
 }
 
 export interface ServerConfig {
@@ -201,7 +209,6 @@ export interface ServerConfig {
   logLevel: LogLevel;
   /** null: stderr. */
   errorLog: string | null;
-  accessLogs: AccessLogConfig[];
   serverTokens: string;
   /**
    * Where the worker sockets and the control socket live: DefaultRuntimeDir's or WSGISocketPrefix's

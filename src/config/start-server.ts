@@ -31,7 +31,6 @@ export interface StartServerOptions {
 
 export class OptionError extends Error {}
 
-const COMBINED = new Map(DEFAULT_LOG_FORMATS).get('combined')!;
 
 function normalizeMountPoint(mountPoint: string): string {
   if (!mountPoint.startsWith('/')) throw new OptionError(`--mount-point must start with '/': '${mountPoint}'`);
@@ -55,6 +54,7 @@ export function startServerConfig(script: string, options: StartServerOptions): 
   // As mod_wsgi-express: chunked request bodies accepted.
   main.dir.chunkedRequest = true;
   main.dir.limitRequestBody = options.limitRequestBody;
+  if (options.accessLog) main.accessLogs.push({ target: '-', format: DEFAULT_LOG_FORMATS.get('combined')!, condition: null });
   main.aliases.push({
     handler: 'wsgi-script',
     pattern: normalizeMountPoint(options.mountPoint),
@@ -105,7 +105,6 @@ export function startServerConfig(script: string, options: StartServerOptions): 
     pythonOptimize: 0,
     logLevel: parseLogLevel(options.logLevel),
     errorLog: null,
-    accessLogs: options.accessLog ? [{ target: '-', format: COMBINED }] : [],
     serverTokens: 'Full',
     runtimeDir: null,
     maximumRequestsJitter: 0,

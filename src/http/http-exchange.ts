@@ -23,8 +23,6 @@ export interface ExchangeContext {
   /** Bytes the body may have; 0 means no limit. */
   limitRequestBody: number;
   script: string;
-  /** Body bytes sent to the client so far, which the access log reports. */
-  record: { bytes: number };
   /** Timeout: seconds the client may send no part of the body (Apache's Timeout). */
   clientTimeout: number;
 }
@@ -44,6 +42,8 @@ export class HttpExchange implements Exchange {
   private status = 0;
   private expected: number | null = null;
   private bodyBytes = 0;
+  /** Response body bytes passed on from the worker. */
+  private sent = 0;
   private bodyDone: boolean;
   /** The response is no longer ours to write: refused, answered with an error, or the client left. */
   private over = false;
@@ -185,7 +185,7 @@ export class HttpExchange implements Exchange {
 
   onData(chunk: Buffer): void {
     if (this.over) return;
-    this.context.record.bytes += chunk.length;
+    this.sent += chunk.length;
     if (!this.res.write(chunk)) {
       this.channel?.pauseResponse();
       this.res.once('drain', () => this.channel?.resumeResponse());
@@ -197,7 +197,7 @@ export class HttpExchange implements Exchange {
     if (this.over) return;
     this.over = true;
     const bodyAllowed = this.req.method !== 'HEAD' && this.status !== 204 && this.status !== 304;
-    const sent = this.context.record.bytes;
+    const { sent } = this;
     const short = bodyAllowed && this.expected !== null && sent < this.expected;
     this.res.end();
     // A body shorter than its Content-Length: closing is the only way to tell the client.
@@ -313,7 +313,6 @@ export class HttpExchange implements Exchange {
     // A writeHead that threw (an invalid header from the app) left the app's reason phrase behind.
     this.res.writeHead(status, STATUS_CODES[status], { 'Content-Type': ERROR_PAGE_TYPE, 'Content-Length': page.length });
     this.res.end(page);
-    this.context.record.bytes = page.length;
   }
 
   private closed(): void {
