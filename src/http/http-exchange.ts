@@ -10,6 +10,8 @@ import { ERROR_PAGE_TYPE, errorPage, rawErrorResponse } from './error-page';
 
 /** Hop-by-hop headers belong to one connection; node:http makes its own. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection', 'te', 'trailer']);
+/** Apache's header filter drops these from a 204 or 304 answer, which has no body to describe. */
+const BODY_HEADERS = new Set(['content-type', 'content-length']);
 const MAX_RETRIES = 3;
 /**
  * A request body up to this size is read whole before the request is given a Python thread:
@@ -150,7 +152,7 @@ export class HttpExchange implements Exchange {
     for (let i = 0; i < head.headers.length; i += 2) {
       const name = head.headers[i]!;
       const lower = name.toLowerCase();
-      if (HOP_BY_HOP.has(lower)) continue;
+      if (HOP_BY_HOP.has(lower) || ((code === 204 || code === 304) && BODY_HEADERS.has(lower))) continue;
       if (lower === 'content-length') {
         const length = Number(head.headers[i + 1]);
         // Two lengths are a framing ambiguity a client or proxy may resolve either way (RFC 9112 §6.3).
