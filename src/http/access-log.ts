@@ -86,8 +86,7 @@ function fieldValue(field: LogField, r: RequestRecord, main: VirtualHost): strin
     case 'B': return String(res.bodyBytes);
     case 'C': return escaped(cookie(joined(req.rawHeaders, 'cookie'), field.argument));
     case 'D': return String(micros);
-    // Not escaped, as in Apache.
-    case 'e': return r.variable(field.argument) ?? null;
+    case 'e': return escaped(r.variable(field.argument));
     case 'f': return escaped(r.filename);
     case 'H': return escapeLogItem(`HTTP/${req.httpVersion}`);
     case 'i': return escaped(joined(req.rawHeaders, field.argument));
