@@ -326,6 +326,15 @@ describe('Include', () => {
     assert.deepEqual(errors, ['Syntax error on line 1 of D/main.conf: Exceeded maximum include depth of 128, There appears to be a recursion.']);
   });
 
+  test('a file that includes itself twice (or includes its own folder) gives one error, at once: not one per way back up', () => {
+    const started = Date.now();
+    assert.deepEqual(parse({ 'main.conf': 'Include main.conf\nInclude main.conf\n' }).errors,
+      ['Syntax error on line 1 of D/main.conf: Exceeded maximum include depth of 128, There appears to be a recursion.']);
+    assert.deepEqual(parse({ 'main.conf': 'Include conf\n', 'conf/a.conf': 'Include conf\n', 'conf/b.conf': 'Include conf\n' }).errors,
+      ['Syntax error on line 1 of D/conf/a.conf: Exceeded maximum include depth of 128, There appears to be a recursion.']);
+    assert.ok(Date.now() - started < 5000, `took ${Date.now() - started} ms`);
+  });
+
   test('an included directory is read at most 128 directories deep, as in Apache', () => {
     const deep = (n: number) => `conf${'/d'.repeat(n)}`;
     assert.deepEqual(parse({ 'main.conf': 'Include conf\n', [`${deep(127)}/x.conf`]: 'ServerName x\n' }).errors, []);

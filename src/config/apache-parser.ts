@@ -35,6 +35,12 @@ export interface ParseState {
   /** Errors found so far; parsing goes on after each, so that configtest reports them all. */
   errors: ConfigError[];
   warnings: string[];
+  /**
+   * Set once an Include went past MAX_INCLUDE_DEPTH: every later Include is skipped. Otherwise a
+   * file that includes itself twice would be read again for every Include on the way back up,
+   * 2^128 times; Apache, which stops at its first error, reads it only 128 times.
+   */
+  includeRecursion?: boolean;
 }
 
 const MAX_INCLUDE_DEPTH = 128;
@@ -262,8 +268,11 @@ function readTimeDirective(d: Directive, state: ParseState, depth: number, sink:
     case 'includeoptional':
       if (d.args.length !== 1) {
         fail(d.line, `${d.name} takes one argument, a file name or wildcard pattern`);
+      } else if (state.includeRecursion) {
+        // Reported already.
       } else if (depth >= MAX_INCLUDE_DEPTH) {
         fail(d.line, `Exceeded maximum include depth of ${MAX_INCLUDE_DEPTH}, There appears to be a recursion.`);
+        state.includeRecursion = true;
       } else {
         include(d, state, depth, sink, fail);
       }
