@@ -132,6 +132,9 @@ export class FrontEnd {
       connectionsCheckingInterval: 1000,
     });
     server.maxHeadersCount = Math.max(2000, limits.limitRequestFields + 1);
+    // A client that shuts down its sending side after its requests (`nc -N`, `printf ... | nc`) is
+    // answered, as Apache answers it; by default node:http drops every request of such a connection.
+    (server as unknown as { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
     if (limits.maxKeepAliveRequests > 0) server.maxRequestsPerSocket = limits.maxKeepAliveRequests;
     // Past it, new connections are closed at once instead of the process running out of descriptors.
     server.maxConnections = Math.max(1, Math.floor(connectionLimit(this.config) / Math.max(1, this.config.listen.length)));
