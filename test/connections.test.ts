@@ -88,6 +88,7 @@ describe('pipelined requests', () => {
   const after400 = 'GET /after?id=after HTTP/1.1\r\nHost: x\r\n\r\n';
   const refusals: Array<[string, string, number]> = [
     ['malformed Host', 'GET /echo HTTP/1.1\r\nHost: a b\r\n\r\n', 400],
+    ['HTTP/1.1 without Host', 'GET /echo HTTP/1.1\r\nUser-Agent: x\r\n\r\n', 400],
     ['request line too long', `GET /${'a'.repeat(9000)} HTTP/1.1\r\nHost: x\r\n\r\n`, 414],
     ['header field too long', `GET /echo HTTP/1.1\r\nHost: x\r\nX-Big: ${'b'.repeat(9000)}\r\n\r\n`, 431],
     ['bad percent escape', 'GET /%zz HTTP/1.1\r\nHost: x\r\n\r\n', 400],
@@ -153,6 +154,14 @@ describe('pipelined requests', () => {
     await new Promise((resolve) => socket.on('close', resolve));
     assert.deepEqual(answers(received).map((a) => [a.status, a.body]), [[200, ''], [200, 'abc']], received);
     assert.deepEqual(ran(marker).filter((r) => r.what === 'start').map((r) => r.id), ['one', 'two']);
+  });
+
+  test('an expectation other than 100-continue gets 417 in its turn, and the requests around it run', async () => {
+    fs.rmSync(marker, { force: true });
+    const raw = await rawRequest(server.port, 'GET /one?id=one&sleep=0.2 HTTP/1.1\r\nHost: x\r\n\r\n' +
+      'GET /two?id=two HTTP/1.1\r\nHost: x\r\nExpect: teapot\r\n\r\nGET /three?id=three HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', 3000);
+    assert.deepEqual(answers(raw.text).map((a) => a.status), [200, 417, 200]);
+    assert.deepEqual(ran(marker).filter((r) => r.what === 'start').map((r) => r.id), ['one', 'three']);
   });
 
   test('a request with Connection: close followed by bytes: its answer only', async () => {

@@ -123,7 +123,10 @@ export class FrontEnd {
     const server: MeteredServer = http.createServer<typeof http.IncomingMessage, typeof MeteredResponse>({
       ServerResponse: MeteredResponse,
       maxHeaderSize: Math.min(1 << 20, limits.limitRequestLine + limits.limitRequestFields * (limits.limitRequestFieldSize + 2) + 4),
-      requireHostHeader: true,
+      // Missing Host and unknown expectations are refused by checkRequest, in turn with the requests
+      // pipelined around them: node:http's own answers to them would overtake those, and a response
+      // queued behind one that closes the connection would never be written (nor counted done).
+      requireHostHeader: false,
       keepAliveTimeout: limits.keepAlive ? limits.keepAliveTimeout * 1000 : 0,
       // Long uploads are fine; the request head is bounded instead, and the body by Timeout between its pieces.
       requestTimeout: 0,
@@ -142,6 +145,7 @@ export class FrontEnd {
     server.on('request', (req, res) => this.admit(req, res, address));
     // Answering 100 Continue only once the request is known to be acceptable saves the client a refused upload.
     server.on('checkContinue', (req, res) => this.admit(req, res, address));
+    server.on('checkExpectation', (req, res) => this.admit(req, res, address));
     server.on('clientError', (err: ParseError, socket: Socket) => this.clientError(err, socket));
     return new Promise((resolve, reject) => {
       server.once('error', reject);
