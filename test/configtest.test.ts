@@ -31,9 +31,9 @@ interface Outcome {
   stderr: string;
 }
 
-function configtest(file: string, env: NodeJS.ProcessEnv): Promise<Outcome> {
+function configtest(file: string, env: NodeJS.ProcessEnv, args: string[] = []): Promise<Outcome> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, 'configtest', '-f', file], { cwd: REPO, env, timeout: 30_000 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [BIN, 'configtest', '-f', file, ...args], { cwd: REPO, env, timeout: 30_000 }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
       resolve({ code, stdout, stderr });
     });
@@ -229,14 +229,10 @@ describe('configtest checks the Python of every process group', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tswsgi-configtest-python-'));
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  function run(lines: string[], args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<Outcome & { file: string }> {
+  async function run(lines: string[], args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<Outcome & { file: string }> {
     const file = path.join(dir, `${fs.readdirSync(dir).length}.conf`);
     fs.writeFileSync(file, ['Listen 127.0.0.1:0', ...lines].join('\n') + '\n');
-    return new Promise((resolve) => {
-      execFile(process.execPath, [BIN, 'configtest', '-f', file, ...args], { cwd: REPO, env: { ...envWith(null), ...env }, timeout: 30_000 }, (err, stdout, stderr) => {
-        resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr, file });
-      });
-    });
+    return { ...(await configtest(file, { ...envWith(null), ...env }, args)), file };
   }
 
   test('a python-home or WSGIPythonHome without a python3 is an error at the directive\'s file:line; no Syntax OK', async () => {
