@@ -206,6 +206,7 @@ function finish(ctx: BuildContext, errors: ConfigError[]): void {
     name: GLOBAL,
     processes: Math.max(1, Math.min(mpm.startServers, mpm.serverLimit, Math.floor(workers / Math.max(1, mpm.threadsPerChild)))),
     threads: Math.max(1, mpm.threadsPerChild),
+    // Settled below with the daemon groups' (interpreter()).
     python: '',
     pythonSource: '',
     pythonPath: ctx.python.path,
@@ -231,7 +232,6 @@ function finish(ctx: BuildContext, errors: ConfigError[]): void {
   config.processGroups = !config.restrictEmbedded || imported ? groups : groups.slice(1);
   if (!ctx.typesConfig && fs.existsSync('/etc/mime.types')) config.mimeTypes = readMimeTypes('/etc/mime.types');
 }
-
 
 /** A group's python: its python-home=, else WSGIPythonHome, else the default; with what chose it. */
 function interpreter(group: ProcessGroupConfig, ctx: BuildContext): Pick<ProcessGroupConfig, 'python' | 'pythonSource'> {

@@ -212,7 +212,6 @@ export class FrontEnd {
     const hostName = req.headers.host?.replace(/:\d*$/, '').toLowerCase() ?? null;
     const localPort = req.socket.localPort ?? listener.port;
     const vhost = this.router.selectVhost(plainAddress(req.socket.localAddress), localPort, hostName);
-    record.vhost = vhost;
     const route = this.router.route(vhost, target.path);
     record.routed(route);
     if (route.kind === 'refuse') return this.refuse(req, res, route.status, route.message, route.status === 404 ? 'info' : 'error');
