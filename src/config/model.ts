@@ -218,7 +218,7 @@ export interface ServerConfig {
   /** TswsgiMaximumRequestsJitter: up to this many requests more than maximum-requests, drawn per process. */
   maximumRequestsJitter: number;
   /** Content types by extension (from TypesConfig), for static files. */
-  mimeTypes: Map<string, string>;
+  mimeTypes: ReadonlyMap<string, string>;
 }
 
 /** Per-directory defaults, as mod_wsgi and Apache have them when nothing is set. */
