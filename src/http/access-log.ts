@@ -146,14 +146,18 @@ interface Output {
 
 export class AccessLog {
   private readonly files = new Map<string, fs.WriteStream>();
-  private readonly outputs = new Map<VirtualHost, Output[]>();
+  /**
+   * By vhost source (file:line), not object: a request that began before a graceful restart ends
+   * under the new config's AccessLog, and still logs to its vhost's files.
+   */
+  private readonly outputs = new Map<string, Output[]>();
   private readonly main: VirtualHost;
 
   /** Opens every file the config's CustomLog lines name (each once, however many name it). */
   constructor(config: ServerConfig) {
     this.main = config.main;
     for (const vhost of [config.main, ...config.vhosts]) {
-      if (vhost.accessLogs.length > 0) this.outputs.set(vhost, vhost.accessLogs.map((log) => this.output(log)));
+      if (vhost.accessLogs.length > 0) this.outputs.set(vhost.source, vhost.accessLogs.map((log) => this.output(log)));
     }
   }
 
@@ -167,7 +171,7 @@ export class AccessLog {
   }
 
   write(record: RequestRecord): void {
-    const outputs = (record.vhost && this.outputs.get(record.vhost)) || this.outputs.get(this.main) || [];
+    const outputs = (record.vhost && this.outputs.get(record.vhost.source)) || this.outputs.get(this.main.source) || [];
     for (const output of outputs) {
       const { condition } = output;
       if (condition && (record.variable(condition.variable) !== undefined) === condition.negated) continue;
