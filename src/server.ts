@@ -46,7 +46,7 @@ export class Server {
     this.runtime = new RuntimeDir(config.runtimeDir);
     this.supervisor = new Supervisor(config, this.runtime, this.log, plan.pools, (group) => this.applicationGroupMode(group));
     this.watchPreloaded(plan.watched);
-    this.frontEnd = new FrontEnd(config, this.supervisor, this.log, new AccessLog(config.accessLogs));
+    this.frontEnd = new FrontEnd(config, this.supervisor, this.log, new AccessLog(config));
   }
 
   /** Scripts loaded at start are watched from then on, not from their first request (as mod_wsgi compares with the loaded file). */
@@ -169,7 +169,7 @@ export class Server {
     const old = this.errorFile;
     this.errorFile = openErrorLog(config);
     old?.end();
-    this.frontEnd.replaceAccessLog(new AccessLog(config.accessLogs));
+    this.frontEnd.replaceAccessLog(new AccessLog(config));
   }
 
   private refused(kind: RestartKind, why: string): ControlReply {

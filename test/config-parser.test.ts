@@ -326,6 +326,26 @@ describe('Include', () => {
     assert.deepEqual(errors, ['Syntax error on line 1 of D/main.conf: Exceeded maximum include depth of 128, There appears to be a recursion.']);
   });
 
+  test('a file that includes itself twice (or includes its own folder) gives one error, at once: not one per way back up', () => {
+    const started = Date.now();
+    assert.deepEqual(parse({ 'main.conf': 'Include main.conf\nInclude main.conf\n' }).errors,
+      ['Syntax error on line 1 of D/main.conf: Exceeded maximum include depth of 128, There appears to be a recursion.']);
+    assert.deepEqual(parse({ 'main.conf': 'Include conf\n', 'conf/a.conf': 'Include conf\n', 'conf/b.conf': 'Include conf\n' }).errors,
+      ['Syntax error on line 1 of D/conf/a.conf: Exceeded maximum include depth of 128, There appears to be a recursion.']);
+    assert.ok(Date.now() - started < 5000, `took ${Date.now() - started} ms`);
+  });
+
+  test('a file included again while it is being read, with the same defines, is a recursion at once (a cycle of files too)', () => {
+    assert.deepEqual(parse({ 'main.conf': 'Include a.conf\n', 'a.conf': 'ServerAlias a\nInclude b.conf\n', 'b.conf': 'Include a.conf\n' }).errors,
+      ['Syntax error on line 1 of D/b.conf: Exceeded maximum include depth of 128, There appears to be a recursion.']);
+  });
+
+  test('a file may include itself when a Define changes what it reads the second time', () => {
+    const { errors, tree } = parse({ 'main.conf': '<IfDefine !ONCE>\nDefine ONCE\nInclude main.conf\n</IfDefine>\nServerAlias x\n' });
+    assert.deepEqual(errors, []);
+    assert.deepEqual(marks(tree), ['x', 'x']);
+  });
+
   test('an included directory is read at most 128 directories deep, as in Apache', () => {
     const deep = (n: number) => `conf${'/d'.repeat(n)}`;
     assert.deepEqual(parse({ 'main.conf': 'Include conf\n', [`${deep(127)}/x.conf`]: 'ServerName x\n' }).errors, []);

@@ -31,9 +31,9 @@ interface Outcome {
   stderr: string;
 }
 
-function configtest(file: string, env: NodeJS.ProcessEnv): Promise<Outcome> {
+function configtest(file: string, env: NodeJS.ProcessEnv, args: string[] = []): Promise<Outcome> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, 'configtest', '-f', file], { cwd: REPO, env, timeout: 30_000 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [BIN, 'configtest', '-f', file, ...args], { cwd: REPO, env, timeout: 30_000 }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
       resolve({ code, stdout, stderr });
     });
@@ -220,5 +220,38 @@ describe('configtest refuses what cannot be read to the end, quickly', { concurr
     const { code, stderr } = await check('timers-longest', timerLines(2_147_483));
     assert.equal(stderr, 'Syntax OK\n');
     assert.equal(code, 0);
+  });
+});
+
+// Each group's interpreter is run once (asked its version) before Syntax OK: a wrong python-home,
+// WSGIPythonHome or --python is one error naming what chose it, not a respawn loop at start.
+describe('configtest checks the Python of every process group', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tswsgi-configtest-python-'));
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  async function run(lines: string[], args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<Outcome & { file: string }> {
+    const file = path.join(dir, `${fs.readdirSync(dir).length}.conf`);
+    fs.writeFileSync(file, ['Listen 127.0.0.1:0', ...lines].join('\n') + '\n');
+    return { ...(await configtest(file, { ...envWith(null), ...env }, args)), file };
+  }
+
+  test('a python-home or WSGIPythonHome without a python3 is an error at the directive\'s file:line; no Syntax OK', async () => {
+    const outcome = await run(['WSGIDaemonProcess app python-home=/nonexistent', 'WSGIDaemonProcess debian python-home=/usr', 'WSGIPythonHome /nonexistent2']);
+    assert.equal(outcome.stderr, [
+      `tswsgi: ${outcome.file}:4: WSGIPythonHome /nonexistent2: Python interpreter '/nonexistent2/bin/python3' could not be run: No such file or directory`,
+      `tswsgi: ${outcome.file}:2: WSGIDaemonProcess app python-home=/nonexistent: Python interpreter '/nonexistent/bin/python3' could not be run: No such file or directory`,
+      `tswsgi: 2 errors in ${outcome.file}`,
+      '',
+    ].join('\n'));
+    assert.equal(outcome.code, 1);
+  });
+
+  test('--python and TSWSGI_PYTHON are named as what chose the interpreter', async () => {
+    const option = await run([], ['--python', '/nonexistent/python3']);
+    assert.equal(option.stderr, `tswsgi: --python /nonexistent/python3: Python interpreter '/nonexistent/python3' could not be run: No such file or directory\ntswsgi: 1 error in ${option.file}\n`);
+    assert.equal(option.code, 1);
+    const env = await run([], [], { TSWSGI_PYTHON: '/bin/false' });
+    assert.equal(env.stderr, `tswsgi: TSWSGI_PYTHON=/bin/false: Python interpreter '/bin/false' exited with status 1 when asked its version\ntswsgi: 1 error in ${env.file}\n`);
+    assert.equal(env.code, 1);
   });
 });

@@ -101,6 +101,13 @@ describe('responses', () => {
     assert.match(raw.text, /^HTTP\/1\.1 599 Weird Thing\r\n/);
   });
 
+  test('a 304 goes out without Content-Type and Content-Length, as Apache\'s header filter drops them; other headers stay', async () => {
+    const raw = await rawRequest(server.port, 'GET / HTTP/1.1\r\nHost: x\r\nX-Case: not-modified\r\nConnection: close\r\n\r\n');
+    assert.match(raw.text, /^HTTP\/1\.1 304 Not Modified\r\n/);
+    assert.doesNotMatch(raw.text, /^Content-(Type|Length):/im);
+    assert.match(raw.text, /^ETag: "v1"\r$/m);
+  });
+
   test('repeated response headers stay separate', async () => {
     const raw = await rawRequest(server.port, 'GET / HTTP/1.1\r\nHost: x\r\nX-Case: duplicate-headers\r\nConnection: close\r\n\r\n');
     assert.equal([...raw.text.matchAll(/^Set-Cookie: /gm)].length, 2);

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { loadConfig } from '../config/load';
 import { DIR_DEFAULTS, type ServerConfig } from '../config/model';
 import { startServerConfig, type StartServerOptions } from '../config/start-server';
-import { checkPython } from '../process/python-check';
+import { pythonProblems } from '../process/python-check';
 import { parseSeconds } from '../config/seconds';
 import { controlSocketOf, runningServers, sendControl, trustedControlSocket, type ControlCommand } from '../control-socket';
 import { Server } from '../server';
@@ -30,10 +30,21 @@ const collect = (value: string, previous: string[]) => [...previous, value];
 const pythonOption = () => new Option('--python <path>', 'Python interpreter to run the workers with (unless python-home says otherwise)')
   .env('TSWSGI_PYTHON').default('python3');
 
+/** What chose --python's value, for messages about that interpreter. */
+function pythonSource(command: Command): string {
+  const python = command.getOptionValue('python') as string;
+  switch (command.getOptionValueSource('python')) {
+    case 'env': return `TSWSGI_PYTHON=${python}`;
+    case 'default': return `the default interpreter, ${python} (--python or TSWSGI_PYTHON choose another)`;
+    default: return `--python ${python}`;
+  }
+}
+
 interface ConfigFileOptions {
   file: string;
   define: string[];
   python: string;
+  pythonSource: string;
 }
 
 /** A config file with errors: `messages` holds each, with its file:line. */
@@ -45,9 +56,22 @@ class ConfigFileErrors extends Error {
 
 /** The config file's ServerConfig and warnings; throws ConfigFileErrors if it has errors. Also what a reload reads. */
 function loadConfigFile(options: ConfigFileOptions): { config: ServerConfig; warnings: string[] } {
-  const result = loadConfig(options.file, { defines: options.define, python: options.python });
+  const result = loadConfig(options.file, { defines: options.define, python: options.python, pythonSource: options.pythonSource });
   if (result.errors.length > 0) throw new ConfigFileErrors(options.file, result.errors.map((error) => error.message), result.warnings);
   return result;
+}
+
+/** Prints each problem and exits 1, counting them against `file`. */
+function fail(program: Command, file: string, messages: string[]): never {
+  for (const message of messages) process.stderr.write(`tswsgi: ${message}\n`);
+  const count = messages.length;
+  return program.error(`tswsgi: ${count} error${count === 1 ? '' : 's'} in ${file}`, { exitCode: 1 });
+}
+
+/** Exits 1, naming what chose each interpreter, unless every group's Python runs and is new enough. */
+function checkPythons(program: Command, config: ServerConfig, file: string): void {
+  const problems = pythonProblems(config.processGroups);
+  if (problems.length > 0) fail(program, file, problems);
 }
 
 const printWarnings = (warnings: string[]) => {
@@ -62,9 +86,7 @@ function readConfigFile(program: Command, options: ConfigFileOptions): ServerCon
   } catch (err) {
     if (!(err instanceof ConfigFileErrors)) return program.error(`tswsgi: ${(err as Error).message}`);
     printWarnings(err.warnings);
-    for (const message of err.messages) process.stderr.write(`tswsgi: ${message}\n`);
-    const count = err.messages.length;
-    return program.error(`tswsgi: ${count} error${count === 1 ? '' : 's'} in ${path.resolve(err.file)}`, { exitCode: 1 });
+    return fail(program, path.resolve(err.file), err.messages);
   }
   printWarnings(result.warnings);
   return result.config;
@@ -96,6 +118,7 @@ interface ControlOptions {
   file?: string;
   define: string[];
   python: string;
+  pythonSource: string;
   pid?: number;
 }
 
@@ -107,7 +130,7 @@ interface ControlOptions {
 function controlSocketFor(program: Command, options: ControlOptions): string {
   let pid = options.pid;
   if (options.file) {
-    const config = readConfigFile(program, { file: options.file, define: options.define, python: options.python });
+    const config = readConfigFile(program, { file: options.file, define: options.define, python: options.python, pythonSource: options.pythonSource });
     if (config.runtimeDir !== null) return trustedControlSocket(config.runtimeDir);
     if (pid === undefined && config.pidFile && fs.existsSync(config.pidFile)) pid = Number(fs.readFileSync(config.pidFile, 'utf8').trim());
   }
@@ -163,14 +186,16 @@ export function buildProgram(): Command {
     .option('--log-level <level>', 'error log level: emerg, alert, crit, error, warn, notice, info, debug', 'info')
     .option('--access-log', 'write an access log line (Apache combined format) to stdout for each request', false)
     .option('--shutdown-timeout <seconds>', 'how long SIGTERM waits for in-flight requests', seconds, 30)
-    .action(async (script: string, options: StartServerOptions) => {
+    .action(async (script: string, given: Omit<StartServerOptions, 'pythonSource'>, command: Command) => {
+      const options: StartServerOptions = { ...given, pythonSource: pythonSource(command) };
       let config: ServerConfig;
       try {
         config = startServerConfig(script, options);
-        for (const group of config.processGroups) checkPython(group.python);
       } catch (err) {
         return program.error(`tswsgi: ${(err as Error).message}`);
       }
+      const problems = pythonProblems(config.processGroups);
+      if (problems.length > 0) return program.error(`tswsgi: ${problems.join('; ')}`);
       // start-server has no way to switch users: as root, the application would run as root unsaid.
       if (process.geteuid!() === 0) {
         printWarnings(['running as root, so the application runs as root; to run it as another user, use `tswsgi serve -f` ' +
@@ -186,13 +211,10 @@ export function buildProgram(): Command {
     .requiredOption('-f, --file <httpd.conf>', 'the configuration file')
     .option('-D, --define <name>', 'define a parameter for <IfDefine> (repeatable)', collect, [])
     .addOption(pythonOption())
-    .action(async (options: ConfigFileOptions) => {
+    .action(async (given: Omit<ConfigFileOptions, 'pythonSource'>, command: Command) => {
+      const options: ConfigFileOptions = { ...given, pythonSource: pythonSource(command) };
       const config = readConfigFile(program, options);
-      try {
-        for (const python of new Set(config.processGroups.map((g) => g.python))) checkPython(python);
-      } catch (err) {
-        return program.error(`tswsgi: ${(err as Error).message}`);
-      }
+      checkPythons(program, config, path.resolve(options.file));
       await run(program, config, () => loadConfigFile(options).config, (addresses, server) => `${path.resolve(options.file)} at ${addresses.map((a, i) => url(config.listen[i]!.host, a.port)).join(' and ')}` +
         `, ${poolsOf(server)}`);
     });
@@ -202,18 +224,19 @@ export function buildProgram(): Command {
     .requiredOption('-f, --file <httpd.conf>', 'the configuration file')
     .option('-D, --define <name>', 'define a parameter for <IfDefine> (repeatable)', collect, [])
     .addOption(pythonOption())
-    .action((options: ConfigFileOptions) => {
-      readConfigFile(program, options);
+    .action((given: Omit<ConfigFileOptions, 'pythonSource'>, command: Command) => {
+      const options: ConfigFileOptions = { ...given, pythonSource: pythonSource(command) };
+      checkPythons(program, readConfigFile(program, options), path.resolve(options.file));
       process.stderr.write('Syntax OK\n');
     });
 
   controlCommand(program, 'graceful', 'Graceful restart of a running server (as SIGUSR1): re-read its config, replace every process, new before old.')
-    .action((options: ControlOptions) => sendCommand(program, options, { command: 'graceful' }));
+    .action((options: Omit<ControlOptions, 'pythonSource'>, from: Command) => sendCommand(program, { ...options, pythonSource: pythonSource(from) }, { command: 'graceful' }));
   controlCommand(program, 'restart', 'Restart a running server (as SIGHUP): as graceful, but replaced processes get only shutdown-timeout to finish.')
-    .action((options: ControlOptions) => sendCommand(program, options, { command: 'restart' }));
+    .action((options: Omit<ControlOptions, 'pythonSource'>, from: Command) => sendCommand(program, { ...options, pythonSource: pythonSource(from) }, { command: 'restart' }));
   controlCommand(program, 'restart-group', 'Replace every process of one process group of a running server, new before old.')
     .argument('<name>', 'the WSGIDaemonProcess name (%{GLOBAL} for the server\'s own pool)')
-    .action((name: string, options: ControlOptions) => sendCommand(program, options, { command: 'restart-group', group: name }));
+    .action((name: string, options: Omit<ControlOptions, 'pythonSource'>, from: Command) => sendCommand(program, { ...options, pythonSource: pythonSource(from) }, { command: 'restart-group', group: name }));
 
   // `tswsgi help directives`: help is a command group here, so commander's own help command steps aside.
   program.helpCommand(false);

@@ -35,6 +35,12 @@ export interface ParseState {
   /** Errors found so far; parsing goes on after each, so that configtest reports them all. */
   errors: ConfigError[];
   warnings: string[];
+  /**
+   * Set once an Include recursion was reported: every later Include is skipped. Otherwise a file
+   * that includes itself twice would be read again for every Include on the way back up, 2^128
+   * times; Apache, which stops at its first error, reads it only 128 times.
+   */
+  includeRecursion?: boolean;
 }
 
 const MAX_INCLUDE_DEPTH = 128;
@@ -121,14 +127,32 @@ function substitute(text: string, state: ParseState, where: string): string | nu
   return length > MAX_LINE_LENGTH ? null : result;
 }
 
-export function parseFile(file: string, state: ParseState, depth = 0): Directive[] {
+/**
+ * A file being read (it and the files that include it make the stack), with what decides how its
+ * lines read: the defines, ServerRoot and the modules loaded at the time.
+ */
+interface Visit {
+  file: string;
+  state: string;
+}
+
+function visit(file: string, state: ParseState): Visit {
+  const modules = [...state.modules.loaded].sort().join(',');
+  const defines = [...state.defines].map(([name, value]) => `${name}=${value}`).sort().join('\0');
+  return { file: path.resolve(file), state: `${state.serverRoot}\0${state.modules.explicit}\0${modules}\0${defines}` };
+}
+
+const RECURSION = `Exceeded maximum include depth of ${MAX_INCLUDE_DEPTH}, There appears to be a recursion.`;
+
+/** `including`: the files whose Include lines lead here, outermost first. */
+export function parseFile(file: string, state: ParseState, including: readonly Visit[] = []): Directive[] {
   let source: string;
   try {
     source = readRegularFile(file);
   } catch (err) {
     throw new Error(`Could not open configuration file ${file}: ${(err as Error).message}`);
   }
-  return parseLines(logicalLines(source), file, state, depth);
+  return parseLines(logicalLines(source), file, state, [...including, visit(file, state)]);
 }
 
 interface OpenSection {
@@ -137,7 +161,7 @@ interface OpenSection {
   active: boolean;
 }
 
-function parseLines(lines: Line[], file: string, state: ParseState, depth: number): Directive[] {
+function parseLines(lines: Line[], file: string, state: ParseState, including: readonly Visit[]): Directive[] {
   const top: Directive[] = [];
   const stack: OpenSection[] = [];
   const sink = () => (stack.length ? stack[stack.length - 1]!.directive.children! : top);
@@ -192,7 +216,7 @@ function parseLines(lines: Line[], file: string, state: ParseState, depth: numbe
     const args = splitArgs(text);
     const name = args.shift()!;
     const directive: Directive = { name, key: name.toLowerCase(), args, file, line, children: null };
-    if (!readTimeDirective(directive, state, depth, sink(), fail)) sink().push(directive);
+    if (!readTimeDirective(directive, state, including, sink(), fail)) sink().push(directive);
   }
   for (const open of stack) {
     const { key, name, line } = open.directive;
@@ -219,7 +243,7 @@ function sectionCondition(directive: Directive, state: ParseState, fail: (line: 
 }
 
 /** Directives Apache executes while reading; true when handled here (they stay out of the tree, but for ServerRoot). */
-function readTimeDirective(d: Directive, state: ParseState, depth: number, sink: Directive[], fail: (line: number, detail: string) => void): boolean {
+function readTimeDirective(d: Directive, state: ParseState, including: readonly Visit[], sink: Directive[], fail: (line: number, detail: string) => void): boolean {
   switch (d.key) {
     case 'define':
       if (d.args.length < 1 || d.args.length > 2) fail(d.line, 'Define takes one or two arguments, a variable name and an optional value');
@@ -262,10 +286,13 @@ function readTimeDirective(d: Directive, state: ParseState, depth: number, sink:
     case 'includeoptional':
       if (d.args.length !== 1) {
         fail(d.line, `${d.name} takes one argument, a file name or wildcard pattern`);
-      } else if (depth >= MAX_INCLUDE_DEPTH) {
-        fail(d.line, `Exceeded maximum include depth of ${MAX_INCLUDE_DEPTH}, There appears to be a recursion.`);
+      } else if (state.includeRecursion) {
+        // Reported already.
+      } else if (including.length > MAX_INCLUDE_DEPTH) {
+        fail(d.line, RECURSION);
+        state.includeRecursion = true;
       } else {
-        include(d, state, depth, sink, fail);
+        include(d, state, including, sink, fail);
       }
       return true;
     default:
@@ -273,7 +300,7 @@ function readTimeDirective(d: Directive, state: ParseState, depth: number, sink:
   }
 }
 
-function include(d: Directive, state: ParseState, depth: number, sink: Directive[], fail: (line: number, detail: string) => void): void {
+function include(d: Directive, state: ParseState, including: readonly Visit[], sink: Directive[], fail: (line: number, detail: string) => void): void {
   let files: string[];
   try {
     files = expandInclude(path.resolve(state.serverRoot, d.args[0]!), d.key === 'includeoptional');
@@ -283,7 +310,14 @@ function include(d: Directive, state: ParseState, depth: number, sink: Directive
   }
   for (const file of files) {
     try {
-      sink.push(...parseFile(file, state, depth + 1));
+      // A file already being read, in the same state, would only lead here again, down to the depth limit.
+      const again = visit(file, state);
+      if (including.some((v) => v.file === again.file && v.state === again.state)) {
+        fail(d.line, RECURSION);
+        state.includeRecursion = true;
+        return;
+      }
+      sink.push(...parseFile(file, state, including));
     } catch (err) {
       fail(d.line, (err as Error).message);
     }

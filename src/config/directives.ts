@@ -8,9 +8,11 @@ import type { Directive } from './apache-parser';
 import { DAEMON_OPTIONS, parseDaemonOption } from './daemon-options';
 import { parseSeconds } from './seconds';
 import { readMimeTypes } from './mime-types';
-import { GLOBAL, OPTION, OPTIONS_ALL, type OptionsSetting, type AccessRule, type DirConfig, type MapHeadToGet, type ProcessGroupConfig, type ServerConfig, type VirtualHost } from './model';
+import { GLOBAL, OPTION, OPTIONS_ALL, type AccessLogConfig, type OptionsSetting, type AccessRule, type DirConfig, type MapHeadToGet, type ProcessGroupConfig, type ServerConfig, type VirtualHost } from './model';
 import { parseLogLevel } from '../log/error-log';
 import { parseTrustedProxy, proxyHeaderCgiName } from '../http/proxy-headers';
+import type { GroupReference } from './group-references';
+import { LogFormatError, parseLogFormat, type LogFormat } from './log-format';
 
 /** Where a directive may stand: the main server, a <VirtualHost>, a Directory/Location/Files section. */
 export type Context = 'server' | 'vhost' | 'directory';
@@ -35,6 +37,13 @@ export interface PendingImport {
   fromAlias: boolean;
 }
 
+export interface PendingLog {
+  vhost: VirtualHost;
+  log: AccessLogConfig;
+  /** CustomLog's second argument: a LogFormat nickname if one has it, else the format itself (already in `log`). */
+  nickname: string;
+}
+
 /** What handlers read and write while the tree is walked. */
 export interface BuildContext {
   config: ServerConfig;
@@ -46,15 +55,20 @@ export interface BuildContext {
   sectionName: string | null;
   groups: Map<string, ProcessGroupConfig>;
   imports: PendingImport[];
+  /** Process group names requests will use, checked once every WSGIDaemonProcess is known. */
+  groupReferences: GroupReference[];
   mpm: MpmSizing;
-  python: { home: string | null; path: string[] };
-  /** The python3 tswsgi runs when nothing else names one. */
-  defaultPython: string;
+  /** WSGIPythonHome (with "FILE:LINE: WSGIPythonHome DIR") and WSGIPythonPath. */
+  python: { home: { dir: string; source: string } | null; path: string[] };
+  /** The python3 tswsgi runs when nothing else names one, and what chose it. */
+  defaultPython: { python: string; source: string };
   /** Whether a TypesConfig was read: then /etc/mime.types is not. */
   typesConfig: boolean;
   warnings: string[];
-  /** LogFormat nicknames. */
-  formats: Map<string, string>;
+  /** LogFormat nicknames of each scope: a vhost's own, and the main server's, which vhosts inherit. */
+  logFormats: Map<VirtualHost, Map<string, LogFormat>>;
+  /** CustomLog lines; a nickname is looked up once the file is read (a LogFormat may follow it, as in Apache). */
+  customLogs: PendingLog[];
 }
 
 export interface DirectiveSpec {
@@ -136,6 +150,11 @@ function resolvePath(ctx: BuildContext, value: string): string {
   return path.resolve(ctx.config.serverRoot, value);
 }
 
+/** Notes a process group name that requests in the current scope will use. */
+function referGroup(ctx: BuildContext, d: Directive, name: string, via: string): void {
+  ctx.groupReferences.push({ name, via, file: d.file, line: d.line, vhost: ctx.inVhost ? ctx.vhost : null });
+}
+
 /** A named group must be declared earlier, and be visible from where it is named (mod_wsgi's checks). */
 function checkGroupDeclared(ctx: BuildContext, name: string): void {
   if (name === GLOBAL) return;
@@ -185,6 +204,28 @@ function scriptAlias(d: Directive, ctx: BuildContext, regex: boolean): void {
     checkGroupDeclared(ctx, processGroup);
     ctx.imports.push({ path: file, processGroup, applicationGroup, source: `${d.file}:${d.line}`, vhostServerName: ctx.inVhost ? ctx.vhost.serverName : null, fromAlias: true });
   }
+  if (processGroup !== undefined) referGroup(ctx, d, processGroup, `${d.name} process-group=`);
+}
+
+function logFormat(text: string): LogFormat {
+  try {
+    return parseLogFormat(text);
+  } catch (err) {
+    if (err instanceof LogFormatError) throw new DirectiveError(err.message);
+    throw err;
+  }
+}
+
+/** CustomLog's optional third argument, with mod_log_config's messages. */
+function logCondition(clause: string | undefined): AccessLogConfig['condition'] {
+  if (clause === undefined) return null;
+  const env = /^env=(!?)(.*)$/is.exec(clause);
+  if (!env) {
+    if (/^expr=/i.test(clause)) throw new DirectiveError('CustomLog expr= conditions are not supported by tswsgi (env=[!]variable is)');
+    throw new DirectiveError('error in condition clause');
+  }
+  if (env[2] === '') throw new DirectiveError('missing environment variable name');
+  return { variable: env[2]!, negated: env[1] === '!' };
 }
 
 function compileRegex(source: string): RegExp {
@@ -347,12 +388,13 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
       if (options['script-user'] !== undefined && options['script-group'] !== undefined) {
         throw new DirectiveError('Only one of script-user and script-group allowed.');
       }
-      const pythonHome = (options['python-home'] as string | undefined) ?? ctx.python.home;
       ctx.groups.set(name, {
         name,
         processes: (options.processes as number | undefined) ?? 1,
         threads: (options.threads as number | undefined) ?? 15,
-        python: pythonHome ? path.join(pythonHome, 'bin/python3') : ctx.defaultPython,
+        // Settled once the file is read: WSGIPythonHome applies wherever it stands, as in mod_wsgi.
+        python: '',
+        pythonSource: '',
         pythonPath: typeof options['python-path'] === 'string' ? options['python-path'].split(':').filter(Boolean) : [],
         home: (options.home as string | undefined) ?? null,
         importScripts: [],
@@ -369,9 +411,14 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
   {
     name: 'WSGIProcessGroup', module: 'wsgi_module', contexts: EVERYWHERE, args: [1, 1],
     syntax: 'WSGIProcessGroup %{GLOBAL}|%{ENV:var}|%{HOST}|name', default: '%{GLOBAL}', argHelp: 'Name of the WSGI process group',
-    description: 'Picks the process group that runs requests in this scope; %{GLOBAL} is the server\'s own pool.',
+    description: 'Picks the process group that runs requests in this scope; %{GLOBAL} is the server\'s own pool. A literal name must be ' +
+      'declared by a WSGIDaemonProcess anywhere in the config, at server level or in a vhost with the same ServerName (configtest ' +
+      'refuses others, as every request would get a 500); %{ENV:var}, %{SERVER}, %{RESOURCE} and %{HOST} are resolved per request.',
     example: 'WSGIProcessGroup app',
-    apply: (d, ctx) => { ctx.dir.processGroup = groupOption(d.args[0]!, 'process'); },
+    apply: (d, ctx) => {
+      ctx.dir.processGroup = groupOption(d.args[0]!, 'process');
+      referGroup(ctx, d, ctx.dir.processGroup, d.name);
+    },
   },
   {
     name: 'WSGIApplicationGroup', module: 'wsgi_module', contexts: EVERYWHERE, args: [1, 1],
@@ -436,7 +483,7 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
     syntax: 'WSGIPythonHome directory', default: 'none', argHelp: 'Python prefix directory',
     description: 'Python prefix or virtual environment whose interpreter runs the workers (a group\'s python-home= overrides it).',
     example: 'WSGIPythonHome /srv/venv',
-    apply: (d, ctx) => { ctx.python.home = d.args[0]!; },
+    apply: (d, ctx) => { ctx.python.home = { dir: d.args[0]!, source: `${d.file}:${d.line}: WSGIPythonHome ${d.args[0]}` }; },
   },
   {
     name: 'WSGIPythonPath', module: 'wsgi_module', contexts: GLOBAL_ONLY, args: [1, 1],
@@ -665,18 +712,35 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
   {
     name: 'LogFormat', module: 'log_config_module', contexts: RSRC, args: [1, 2],
     syntax: 'LogFormat format [nickname]', default: '"%h %l %u %t \\"%r\\" %>s %b"', argHelp: 'a log format string (see docs) and an optional format name',
-    description: 'Defines an access log format, optionally under a nickname for CustomLog.',
+    description: 'Defines an access log format under a nickname for CustomLog (one in a <VirtualHost> is that vhost\'s own). ' +
+      'Every field of mod_log_config and mod_logio but %^FU and %^FB works, with the status conditions (%400,501{User-Agent}i, ' +
+      '%!200{Referer}i) and the < and > modifiers (the same request: tswsgi makes no internal redirects); strftime formats in ' +
+      '%{...}t use the C locale\'s conversions, without %Z. A field tswsgi cannot produce is an error. Without a nickname the ' +
+      'format is only checked (tswsgi has no TransferLog).',
     example: 'LogFormat "%h %l %u %t \\"%r\\" %>s %b" common',
-    apply: (d, ctx) => { ctx.formats.set(d.args[1] ?? 'default', d.args[0]!); },
+    apply: (d, ctx) => {
+      const format = logFormat(d.args[0]!);
+      if (d.args[1] === undefined) return;
+      let scope = ctx.logFormats.get(ctx.vhost);
+      if (!scope) ctx.logFormats.set(ctx.vhost, (scope = new Map()));
+      scope.set(d.args[1], format);
+    },
   },
   {
     name: 'CustomLog', module: 'log_config_module', contexts: RSRC, args: [2, 3],
-    syntax: 'CustomLog file|"|command" format-or-nickname', default: 'none', argHelp: 'a file name, a custom log format string or format name, and an optional "env=" or "expr=" clause (see docs)',
-    description: 'Writes an access log line per request, in a format or a LogFormat nickname.',
+    syntax: 'CustomLog file format-or-nickname [env=[!]variable]', default: 'none', argHelp: 'a file name, a custom log format string or format name, and an optional "env=" or "expr=" clause (see docs)',
+    description: 'Writes an access log line per request, in a format or a LogFormat nickname (common and combined are ' +
+      'predefined). One in a <VirtualHost> logs that vhost\'s requests, and a vhost with none logs to the main server\'s, as ' +
+      'in Apache. env=NAME logs only requests with that variable (SetEnv, or for a WSGI request the environ), env=!NAME ' +
+      'only those without. /dev/stdout is the standard output; piped logs ("|command") and expr= are errors.',
     example: 'CustomLog logs/access.log combined',
     apply: (d, ctx) => {
-      const format = ctx.formats.get(d.args[1]!) ?? d.args[1]!;
-      ctx.config.accessLogs.push({ target: d.args[0] === '/dev/stdout' ? '-' : resolvePath(ctx, d.args[0]!), format });
+      const [target, nickname, clause] = d.args as [string, string, string | undefined];
+      if (target.startsWith('|')) {
+        throw new DirectiveError('CustomLog to a command ("|...") is not supported by tswsgi: log to a file (logrotate can move it, then run `tswsgi graceful`)');
+      }
+      const log = { target: target === '/dev/stdout' ? '-' : resolvePath(ctx, target), format: logFormat(nickname), condition: logCondition(clause) };
+      ctx.customLogs.push({ vhost: ctx.vhost, log, nickname });
     },
   },
   {
@@ -790,10 +854,11 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
   accepted('AllowOverride', 'core_module', ['directory'], [1, -1], 'Accepted; tswsgi reads no .htaccess files.', 'AllowOverride None'),
 ];
 
-export const DEFAULT_LOG_FORMATS: ReadonlyArray<[string, string]> = [
+/** Nicknames tswsgi knows without a LogFormat (Apache's documented common and combined), for configs written for tswsgi alone. */
+export const DEFAULT_LOG_FORMATS: ReadonlyMap<string, LogFormat> = new Map([
   ['common', '%h %l %u %t "%r" %>s %b'],
   ['combined', '%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-Agent}i"'],
-];
+].map(([name, text]) => [name!, parseLogFormat(text!)]));
 
 /** Sections and what their contents are. */
 export const SECTIONS: ReadonlyArray<{ name: string; kind: 'vhost' | 'directory'; contexts: readonly Context[] }> = [

@@ -10,12 +10,15 @@ import { GLOBAL, type ProcessGroupConfig, type Section, type SectionKind, type S
 import { isModuleLoaded, moduleByName, newModuleRegistry } from './modules';
 import { APACHE_DEFAULTS } from './defaults';
 import { readMimeTypes } from './mime-types';
+import { checkGroupReferences } from './group-references';
 
 export interface LoadOptions {
   /** -D names. */
   defines: string[];
   /** The interpreter for groups that name none (no python-home, no WSGIPythonHome). */
   python: string;
+  /** What chose it, for messages (the command-line option, the environment variable, the default). */
+  pythonSource: string;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -26,7 +29,7 @@ export interface LoadResult {
 }
 
 export function newVirtualHost(source: string): VirtualHost {
-  return { addresses: [], serverName: '', serverPort: null, serverAliases: [], documentRoot: '', aliases: [], dir: {}, sections: [], source };
+  return { addresses: [], serverName: '', serverPort: null, serverAliases: [], documentRoot: '', aliases: [], dir: {}, sections: [], accessLogs: [], source };
 }
 
 export function loadConfig(file: string, options: LoadOptions): LoadResult {
@@ -63,7 +66,6 @@ export function loadConfig(file: string, options: LoadOptions): LoadResult {
     pythonOptimize: 0,
     logLevel: 'warn',
     errorLog: null,
-    accessLogs: [],
     serverTokens: 'Full',
     runtimeDir: null,
     maximumRequestsJitter: 0,
@@ -71,13 +73,13 @@ export function loadConfig(file: string, options: LoadOptions): LoadResult {
   };
   const ctx: BuildContext = {
     config, vhost: main, inVhost: false, dir: main.dir, sectionName: null,
-    groups: new Map(), imports: [],
+    groups: new Map(), imports: [], groupReferences: [],
     mpm: { startServers: 3, serverLimit: 16, threadsPerChild: 25, maxRequestWorkers: null },
     python: { home: null, path: [] },
-    defaultPython: options.python,
+    defaultPython: { python: options.python, source: options.pythonSource },
     typesConfig: false,
     warnings: state.warnings,
-    formats: new Map(DEFAULT_LOG_FORMATS),
+    logFormats: new Map(), customLogs: [],
   };
   const errors = state.errors;
   walk(tree, ctx, 'server', state, errors);
@@ -190,6 +192,11 @@ function finish(ctx: BuildContext, errors: ConfigError[]): void {
   }
   // Requests are checked against the ServerName the declaring vhost ended up with.
   for (const group of ctx.groups.values()) group.vhostServerName = group.vhost?.serverName ?? null;
+  errors.push(...checkGroupReferences(ctx.groupReferences, ctx.groups));
+  for (const { vhost, log, nickname } of ctx.customLogs) {
+    const named = ctx.logFormats.get(vhost)?.get(nickname) ?? ctx.logFormats.get(config.main)?.get(nickname) ?? DEFAULT_LOG_FORMATS.get(nickname);
+    vhost.accessLogs.push(named ? { ...log, format: named } : log);
+  }
   if (config.listen.length === 0) {
     errors.push(new ConfigError(path.resolve(config.main.source), 1, 'no listening sockets available: the configuration has no Listen directive'));
   }
@@ -199,7 +206,9 @@ function finish(ctx: BuildContext, errors: ConfigError[]): void {
     name: GLOBAL,
     processes: Math.max(1, Math.min(mpm.startServers, mpm.serverLimit, Math.floor(workers / Math.max(1, mpm.threadsPerChild)))),
     threads: Math.max(1, mpm.threadsPerChild),
-    python: ctx.python.home ? path.join(ctx.python.home, 'bin/python3') : ctx.defaultPython,
+    // Settled below with the daemon groups' (interpreter()).
+    python: '',
+    pythonSource: '',
     pythonPath: ctx.python.path,
     home: null,
     importScripts: [],
@@ -212,6 +221,7 @@ function finish(ctx: BuildContext, errors: ConfigError[]): void {
     source: 'the server\'s own pool (StartServers x ThreadsPerChild)',
   };
   const groups = [globalPool, ...ctx.groups.values()];
+  for (const group of groups) Object.assign(group, interpreter(group, ctx));
   for (const entry of ctx.imports) {
     const group = groups.find((g) => g.name === entry.processGroup);
     group?.importScripts.push({ path: entry.path, applicationGroup: entry.applicationGroup });
@@ -223,3 +233,9 @@ function finish(ctx: BuildContext, errors: ConfigError[]): void {
   if (!ctx.typesConfig && fs.existsSync('/etc/mime.types')) config.mimeTypes = readMimeTypes('/etc/mime.types');
 }
 
+/** A group's python: its python-home=, else WSGIPythonHome, else the default; with what chose it. */
+function interpreter(group: ProcessGroupConfig, ctx: BuildContext): Pick<ProcessGroupConfig, 'python' | 'pythonSource'> {
+  const own = group.options['python-home'];
+  const home = typeof own === 'string' ? { dir: own, source: `${group.source}: WSGIDaemonProcess ${group.name} python-home=${own}` } : ctx.python.home;
+  return home ? { python: path.join(home.dir, 'bin/python3'), pythonSource: home.source } : { python: ctx.defaultPython.python, pythonSource: ctx.defaultPython.source };
+}

@@ -3,6 +3,7 @@
 
 import type { ImportScriptSetting } from '../process/worker-settings';
 import type { LogLevel } from '../log/error-log';
+import type { LogFormat } from './log-format';
 
 /** mod_wsgi's name for the server's own pool and for the main interpreter; "" internally. */
 export const GLOBAL = '';
@@ -14,6 +15,8 @@ export interface ProcessGroupConfig {
   threads: number;
   /** Python interpreter to run the workers with. */
   python: string;
+  /** What chose `python`, for messages: "FILE:LINE: the directive" or the command-line option. */
+  pythonSource: string;
   pythonPath: string[];
   home: string | null;
   importScripts: ImportScriptSetting[];
@@ -154,6 +157,11 @@ export interface VirtualHost {
   aliases: AliasRule[];
   dir: DirConfig;
   sections: Section[];
+  /**
+   * CustomLog lines of this vhost (the main server's in `main`). A vhost with none logs to the
+   * main server's, as mod_log_config does.
+   */
+  accessLogs: AccessLogConfig[];
   source: string;
 }
 
@@ -165,7 +173,9 @@ export interface ListenAddress {
 export interface AccessLogConfig {
   /** A file path, or "-" for stdout. */
   target: string;
-  format: string;
+  format: LogFormat;
+  /** CustomLog's env=NAME (env=!NAME: negated): only requests with (without) that variable are logged. */
+  condition: { variable: string; negated: boolean } | null;
 }
 
 export interface ServerConfig {
@@ -200,7 +210,6 @@ export interface ServerConfig {
   logLevel: LogLevel;
   /** null: stderr. */
   errorLog: string | null;
-  accessLogs: AccessLogConfig[];
   serverTokens: string;
   /**
    * Where the worker sockets and the control socket live: DefaultRuntimeDir's or WSGISocketPrefix's
@@ -210,7 +219,7 @@ export interface ServerConfig {
   /** TswsgiMaximumRequestsJitter: up to this many requests more than maximum-requests, drawn per process. */
   maximumRequestsJitter: number;
   /** Content types by extension (from TypesConfig), for static files. */
-  mimeTypes: Map<string, string>;
+  mimeTypes: ReadonlyMap<string, string>;
 }
 
 /** Per-directory defaults, as mod_wsgi and Apache have them when nothing is set. */

@@ -18,6 +18,8 @@ export interface StartServerOptions {
   callableObject: string;
   applicationGroup: string;
   python: string;
+  /** What chose `python` (the option, the environment variable or the default), for messages. */
+  pythonSource: string;
   pythonPath: string[];
   workingDirectory?: string;
   importScript: string[];
@@ -29,7 +31,6 @@ export interface StartServerOptions {
 
 export class OptionError extends Error {}
 
-const COMBINED = new Map(DEFAULT_LOG_FORMATS).get('combined')!;
 
 function normalizeMountPoint(mountPoint: string): string {
   if (!mountPoint.startsWith('/')) throw new OptionError(`--mount-point must start with '/': '${mountPoint}'`);
@@ -55,6 +56,7 @@ export function startServerConfig(script: string, options: StartServerOptions): 
   // As mod_wsgi-express: chunked request bodies accepted.
   main.dir.chunkedRequest = true;
   main.dir.limitRequestBody = options.limitRequestBody;
+  if (options.accessLog) main.accessLogs.push({ target: '-', format: DEFAULT_LOG_FORMATS.get('combined')!, condition: null });
   main.aliases.push({
     handler: 'wsgi-script',
     pattern: normalizeMountPoint(options.mountPoint),
@@ -73,6 +75,7 @@ export function startServerConfig(script: string, options: StartServerOptions): 
       processes: options.processes,
       threads: options.threads,
       python: options.python,
+      pythonSource: options.pythonSource,
       pythonPath: options.pythonPath.map((dir) => path.resolve(workingDirectory, dir)),
       home: workingDirectory,
       // The script itself is preloaded too, as mod_wsgi-express does, so no request waits for its import.
@@ -104,7 +107,6 @@ export function startServerConfig(script: string, options: StartServerOptions): 
     pythonOptimize: 0,
     logLevel: parseLogLevel(options.logLevel),
     errorLog: null,
-    accessLogs: options.accessLog ? [{ target: '-', format: COMBINED }] : [],
     serverTokens: 'Full',
     runtimeDir: null,
     maximumRequestsJitter: 0,

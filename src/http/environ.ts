@@ -120,6 +120,16 @@ export const plainAddress = (address: string | undefined): string =>
 export interface Environ {
   constant: Buffer;
   strings: string[];
+  /** The constant part's strings, which the C frame holds. */
+  constantStrings: readonly string[];
+}
+
+/** A variable of the environ as the worker's dict has it (the request's strings win), for the access log's %e. */
+export function environValue(env: Environ, name: string): string | undefined {
+  for (const strings of [env.strings, env.constantStrings]) {
+    for (let i = strings.length - 2; i >= 0; i -= 2) if (strings[i] === name) return strings[i + 1];
+  }
+  return undefined;
 }
 
 export function buildEnviron(req: IncomingMessage, facts: RequestFacts): Environ {
@@ -168,14 +178,14 @@ export function buildEnviron(req: IncomingMessage, facts: RequestFacts): Environ
   }
   // Only trusted proxy headers and SetEnv HTTPS rewrite the environ (the scheme is in the
   // constant part); most requests skip both.
-  if (!facts.trustedProxyHeaders && !facts.setEnv.some(([name]) => name === 'HTTPS')) return { constant: constant.frame, strings: env };
+  if (!facts.trustedProxyHeaders && !facts.setEnv.some(([name]) => name === 'HTTPS')) return { constant: constant.frame, strings: env, constantStrings: constant.strings };
   const all = constant.strings.concat(env);
   // As mod_wsgi: after SetEnv and the headers are in, before HTTPS becomes wsgi.url_scheme.
   if (facts.trustedProxyHeaders) applyTrustedProxyHeaders(all, facts.trustedProxyHeaders, facts.trustedProxies);
   applyHttpsVariable(all);
   // The R frame repeats every constant key, so what these rewrote wins over the C frame (they
   // remove only HTTPS and header keys, which the constant part does not have).
-  return { constant: constant.frame, strings: all };
+  return { constant: constant.frame, strings: all, constantStrings: constant.strings };
 }
 
 /** The R frame; for a request without a body, the E frame follows in the same buffer. */

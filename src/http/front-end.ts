@@ -4,18 +4,18 @@
 
 import * as http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { performance } from 'node:perf_hooks';
 import type { ListenAddress, ServerConfig, VirtualHost } from '../config/model';
 import type { ErrorLog } from '../log/error-log';
 import type { Supervisor } from '../process/supervisor';
 import type { AccessLog } from './access-log';
-import { buildEnviron, environFrame, expandGroupName, parseHost, plainAddress } from './environ';
+import { buildEnviron, environFrame, environValue, expandGroupName, parseHost, plainAddress } from './environ';
 import { ERROR_PAGE_TYPE, errorPage, rawErrorResponse } from './error-page';
 import { ConnectionOrder } from './connection-order';
 import { connectionLimit } from './descriptor-limit';
 import { HttpExchange } from './http-exchange';
 import { parseTarget, TargetError } from './request-target';
 import { checkBodyLength, checkRequest, parseErrorStatus, validHost, type ParseError } from './request-checks';
+import { MeteredResponse, RequestRecord, type MeteredServer } from './request-record';
 import { accessAllowed, Router, type Route } from './router';
 import { serveStatic } from './static-files';
 
@@ -26,9 +26,9 @@ type WsgiRoute = Extract<Route, { kind: 'wsgi' }>;
 
 export class FrontEnd {
   /** The listening sockets, each with the Listen address it was opened for. */
-  private listeners: Array<{ server: http.Server; address: ListenAddress }> = [];
+  private listeners: Array<{ server: MeteredServer; address: ListenAddress }> = [];
   /** Every listening socket opened, also those a graceful restart retired, whose connections may linger. */
-  private readonly servers = new Set<http.Server>();
+  private readonly servers = new Set<MeteredServer>();
   /** Addresses a graceful restart removed: requests still arriving on their connections close them. */
   private readonly retired = new WeakSet<ListenAddress>();
   private router: Router;
@@ -120,9 +120,13 @@ export class FrontEnd {
 
   private listenOn(address: ListenAddress): Promise<AddressInfo> {
     const limits = this.config;
-    const server = http.createServer({
+    const server: MeteredServer = http.createServer<typeof http.IncomingMessage, typeof MeteredResponse>({
+      ServerResponse: MeteredResponse,
       maxHeaderSize: Math.min(1 << 20, limits.limitRequestLine + limits.limitRequestFields * (limits.limitRequestFieldSize + 2) + 4),
-      requireHostHeader: true,
+      // Missing Host and unknown expectations are refused by checkRequest, in turn with the requests
+      // pipelined around them: node:http's own answers to them would overtake those, and a response
+      // queued behind one that closes the connection would never be written (nor counted done).
+      requireHostHeader: false,
       keepAliveTimeout: limits.keepAlive ? limits.keepAliveTimeout * 1000 : 0,
       // Long uploads are fine; the request head is bounded instead, and the body by Timeout between its pieces.
       requestTimeout: 0,
@@ -131,6 +135,9 @@ export class FrontEnd {
       connectionsCheckingInterval: 1000,
     });
     server.maxHeadersCount = Math.max(2000, limits.limitRequestFields + 1);
+    // A client that shuts down its sending side after its requests (`nc -N`, `printf ... | nc`) is
+    // answered, as Apache answers it; by default node:http drops every request of such a connection.
+    (server as unknown as { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
     if (limits.maxKeepAliveRequests > 0) server.maxRequestsPerSocket = limits.maxKeepAliveRequests;
     // Past it, new connections are closed at once instead of the process running out of descriptors.
     server.maxConnections = Math.max(1, Math.floor(connectionLimit(this.config) / Math.max(1, this.config.listen.length)));
@@ -138,6 +145,7 @@ export class FrontEnd {
     server.on('request', (req, res) => this.admit(req, res, address));
     // Answering 100 Continue only once the request is known to be acceptable saves the client a refused upload.
     server.on('checkContinue', (req, res) => this.admit(req, res, address));
+    server.on('checkExpectation', (req, res) => this.admit(req, res, address));
     server.on('clientError', (err: ParseError, socket: Socket) => this.clientError(err, socket));
     return new Promise((resolve, reject) => {
       server.once('error', reject);
@@ -159,71 +167,70 @@ export class FrontEnd {
   }
 
   /** A request node:http parsed: it runs once the requests ahead of it on its connection are answered. */
-  private admit(req: http.IncomingMessage, res: http.ServerResponse, listener: ListenAddress): void {
+  private admit(req: http.IncomingMessage, res: MeteredResponse, listener: ListenAddress): void {
     this.lastRequest.set(req.socket, req);
     const admitted = this.order.admit(req, res, () => {
       const failed = this.malformed.get(req);
       if (failed === undefined) return this.handle(req, res, listener);
-      this.refuse(req, res, this.startRecord(req, res).record, failed, 'malformed request body');
+      this.startRecord(req, res);
+      this.refuse(req, res, failed, 'malformed request body');
     });
     if (!admitted) this.log.debug(`Not running ${req.method} ${req.url} from ${req.socket.remoteAddress}: it came after an answer that closes its connection`);
   }
 
   /** Counts the request in flight until its answer is done, then writes its access log line. */
-  private startRecord(req: http.IncomingMessage, res: http.ServerResponse): { record: { bytes: number }; startMicros: number } {
-    const startMicros = Math.round((performance.timeOrigin + performance.now()) * 1000);
+  private startRecord(req: http.IncomingMessage, res: MeteredResponse): RequestRecord {
+    const record = new RequestRecord(req, res);
     this.inFlight++;
-    const record = { bytes: 0 };
     res.on('close', () => {
-      this.accessLog.write(req, res.statusCode, record.bytes, startMicros);
+      record.end();
+      this.accessLog.write(record);
       this.requestDone();
     });
-    return { record, startMicros };
+    return record;
   }
 
-  private handle(req: http.IncomingMessage, res: http.ServerResponse, listener: ListenAddress): void {
-    const { record, startMicros } = this.startRecord(req, res);
+  private handle(req: http.IncomingMessage, res: MeteredResponse, listener: ListenAddress): void {
+    const record = this.startRecord(req, res);
     if (!this.config.keepAlive || this.retired.has(listener)) res.shouldKeepAlive = false;
     const problem = checkRequest(req, this.config);
-    if (problem) return this.refuse(req, res, record, problem.status, problem.message);
-    if (req.url === '*') return this.asterisk(req, res, record);
+    if (problem) return this.refuse(req, res, problem.status, problem.message);
+    if (req.url === '*') return this.asterisk(req, res);
     let target;
     try {
       target = parseTarget(req.url ?? '/');
     } catch (err) {
-      if (err instanceof TargetError) return this.refuse(req, res, record, err.status, err.message);
+      if (err instanceof TargetError) return this.refuse(req, res, err.status, err.message);
       throw err;
     }
+    record.uri = target.path;
     // RFC 9112 §3.2.2, as Apache: an absolute-form target's authority replaces the Host header.
     if (target.authority !== null) {
-      if (!validHost(target.authority)) return this.refuse(req, res, record, 400, `malformed host in the request target '${req.url}'`);
+      if (!validHost(target.authority)) return this.refuse(req, res, 400, `malformed host in the request target '${req.url}'`);
       replaceHost(req, target.authority);
     }
     const hostName = req.headers.host?.replace(/:\d*$/, '').toLowerCase() ?? null;
     const localPort = req.socket.localPort ?? listener.port;
     const vhost = this.router.selectVhost(plainAddress(req.socket.localAddress), localPort, hostName);
     const route = this.router.route(vhost, target.path);
-    const checked = route.kind === 'refuse' ? route.after : { dir: route.dir, file: route.kind === 'wsgi' ? route.script : route.kind === 'static' ? route.file : route.path };
-    if (checked && !accessAllowed(checked.dir.require, req.socket.remoteAddress ?? '')) {
-      return this.refuse(req, res, record, 403, `client denied by server configuration: ${checked.file}`, 'error');
+    record.routed(route);
+    // A refusal of Apache's handler (a file not found) comes after the access checks, as in Apache.
+    if ((route.kind !== 'refuse' || route.afterAccess) && !accessAllowed(route.dir.require, req.socket.remoteAddress ?? '')) {
+      return this.refuse(req, res, 403, `client denied by server configuration: ${route.kind === 'wsgi' ? route.script : route.file}`, 'error');
     }
-    if (route.kind === 'refuse') return this.refuse(req, res, record, route.status, route.message, route.status === 404 ? 'info' : 'error');
+    if (route.kind === 'refuse') return this.refuse(req, res, route.status, route.message, route.status === 404 ? 'info' : 'error');
     const tooLarge = checkBodyLength(req, route.dir.limitRequestBody);
-    if (tooLarge) return this.refuse(req, res, record, tooLarge.status, tooLarge.message);
-    if (route.kind === 'redirect') return this.slashRedirect(req, res, record, route.vhost, route.path, target.query);
-    if (route.kind === 'static') {
-      serveStatic(req, res, route, this.config, (status, message) => this.refuse(req, res, record, status, message));
-      res.on('finish', () => { record.bytes ||= Number(res.getHeader('content-length') ?? 0); });
-      return;
-    }
-    this.runScript(req, res, listener, route, target.query, startMicros, record);
+    if (tooLarge) return this.refuse(req, res, tooLarge.status, tooLarge.message);
+    if (route.kind === 'redirect') return this.slashRedirect(req, res, route.vhost, route.path, target.query);
+    if (route.kind === 'static') return serveStatic(req, res, route, this.config, (status, message) => this.refuse(req, res, status, message));
+    this.runScript(req, res, listener, route, target.query, record);
   }
 
-  private runScript(req: http.IncomingMessage, res: http.ServerResponse, listener: ListenAddress, route: WsgiRoute,
-    query: string, startMicros: number, record: { bytes: number }): void {
+  private runScript(req: http.IncomingMessage, res: MeteredResponse, listener: ListenAddress, route: WsgiRoute,
+    query: string, record: RequestRecord): void {
     const { dir, vhost } = route;
     if (req.headers['transfer-encoding'] !== undefined && !dir.chunkedRequest) {
-      return this.refuse(req, res, record, 411, 'Received request requiring chunked transfer encoding, but optional support for chunked transfer encoding has not been enabled.', 'error');
+      return this.refuse(req, res, 411, 'Received request requiring chunked transfer encoding, but optional support for chunked transfer encoding has not been enabled.', 'error');
     }
     const expansion = {
       serverName: vhost.serverName,
@@ -237,11 +244,12 @@ export class FrontEnd {
     const applicationGroup = expandGroupName(dir.applicationGroup, expansion);
     const callableObject = /^%\{ENV:[^}]+\}$/.test(dir.callableObject) ? (expandGroupName(dir.callableObject, expansion).replace(/^%.*/, 'application')) : dir.callableObject;
     const refusal = this.groupRefusal(processGroup, route);
-    if (refusal) return this.refuse(req, res, record, 500, refusal, 'error');
+    if (refusal) return this.refuse(req, res, 500, refusal, 'error');
     const group = this.supervisor.pool(processGroup, applicationGroup)!;
     if (dir.scriptReloading) this.supervisor.noteScript(route.script, group);
 
     const method = req.method === 'HEAD' && dir.mapHeadToGet === 'on' ? 'GET' : (req.method ?? 'GET');
+    const requestId = `${process.pid.toString(36)}-${(++this.requestCounter).toString(36)}`;
     const environ = buildEnviron(req, {
       script: { script: route.script, documentRoot: vhost.documentRoot, processGroup, applicationGroup, callableObject, scriptReloading: dir.scriptReloading },
       method,
@@ -256,9 +264,11 @@ export class FrontEnd {
       setEnv: dir.setEnv ?? [],
       trustedProxyHeaders: dir.trustedProxyHeaders,
       trustedProxies: dir.trustedProxies,
-      startMicros,
-      requestId: `${process.pid.toString(36)}-${(++this.requestCounter).toString(36)}`,
+      startMicros: record.startMicros,
+      requestId,
     });
+    record.logId = requestId;
+    record.variable = (name) => environValue(environ, name);
     const length = req.headers['content-length'];
     const bodyless = req.headers['transfer-encoding'] === undefined && (length === undefined || length === '0');
     const exchange = new HttpExchange(applicationGroup, environ.constant, environFrame(environ, bodyless), bodyless, req, res, {
@@ -266,7 +276,6 @@ export class FrontEnd {
       log: this.log,
       limitRequestBody: dir.limitRequestBody,
       script: route.script,
-      record,
       clientTimeout: this.config.timeout,
     });
     if (req.headers.expect?.toLowerCase() === '100-continue') res.writeContinue();
@@ -280,8 +289,8 @@ export class FrontEnd {
   }
 
   /** `OPTIONS *` asks about the server itself: Apache's core answers 200 with no body; any other method is a 400. */
-  private asterisk(req: http.IncomingMessage, res: http.ServerResponse, record: { bytes: number }): void {
-    if (req.method !== 'OPTIONS') return this.refuse(req, res, record, 400, `request target '*' with method ${req.method}`);
+  private asterisk(req: http.IncomingMessage, res: http.ServerResponse): void {
+    if (req.method !== 'OPTIONS') return this.refuse(req, res, 400, `request target '*' with method ${req.method}`);
     res.writeHead(200, { 'Content-Length': 0 });
     res.end();
   }
@@ -306,7 +315,7 @@ export class FrontEnd {
    * mod_dir's DirectorySlash 301. The URL is built as ap_construct_url does: the Host header's
    * name and port (else ServerName's), port 80 left out, the path escaped as ap_escape_uri does.
    */
-  private slashRedirect(req: http.IncomingMessage, res: http.ServerResponse, record: { bytes: number }, vhost: VirtualHost,
+  private slashRedirect(req: http.IncomingMessage, res: http.ServerResponse, vhost: VirtualHost,
     urlPath: string, query: string): void {
     const host = req.headers.host ? parseHost(req.headers.host) : null;
     const port = host?.port || String(vhost.serverPort ?? 80);
@@ -316,10 +325,9 @@ export class FrontEnd {
     const page = errorPage(301, location);
     res.writeHead(301, { Location: location, 'Content-Type': ERROR_PAGE_TYPE, 'Content-Length': page.length });
     res.end(page);
-    record.bytes = page.length;
   }
 
-  private refuse(req: http.IncomingMessage, res: http.ServerResponse, record: { bytes: number }, status: number, message: string,
+  private refuse(req: http.IncomingMessage, res: http.ServerResponse, status: number, message: string,
     level: 'info' | 'error' = 'info'): void {
     this.log.log(level, `Refused ${req.method} ${req.url} from ${req.socket.remoteAddress} with ${status}: ${message}`);
     const page = errorPage(status);
@@ -330,7 +338,6 @@ export class FrontEnd {
     if (hasBody || DROPS_CONNECTION.has(status)) headers.Connection = 'close';
     res.writeHead(status, headers);
     res.end(page);
-    record.bytes = page.length;
   }
 
   /**

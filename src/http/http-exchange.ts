@@ -10,6 +10,8 @@ import { ERROR_PAGE_TYPE, errorPage, rawErrorResponse } from './error-page';
 
 /** Hop-by-hop headers belong to one connection; node:http makes its own. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection', 'te', 'trailer']);
+/** Apache's header filter drops these from a 204 or 304 answer, which has no body to describe. */
+const BODY_HEADERS = new Set(['content-type', 'content-length']);
 const MAX_RETRIES = 3;
 /**
  * A request body up to this size is read whole before the request is given a Python thread:
@@ -23,8 +25,6 @@ export interface ExchangeContext {
   /** Bytes the body may have; 0 means no limit. */
   limitRequestBody: number;
   script: string;
-  /** Body bytes sent to the client so far, which the access log reports. */
-  record: { bytes: number };
   /** Timeout: seconds the client may send no part of the body (Apache's Timeout). */
   clientTimeout: number;
 }
@@ -44,6 +44,8 @@ export class HttpExchange implements Exchange {
   private status = 0;
   private expected: number | null = null;
   private bodyBytes = 0;
+  /** Response body bytes passed on from the worker. */
+  private sent = 0;
   private bodyDone: boolean;
   /** The response is no longer ours to write: refused, answered with an error, or the client left. */
   private over = false;
@@ -153,7 +155,7 @@ export class HttpExchange implements Exchange {
     for (let i = 0; i < head.headers.length; i += 2) {
       const name = head.headers[i]!;
       const lower = name.toLowerCase();
-      if (HOP_BY_HOP.has(lower)) continue;
+      if (HOP_BY_HOP.has(lower) || ((code === 204 || code === 304) && BODY_HEADERS.has(lower))) continue;
       if (lower === 'content-length') {
         const length = Number(head.headers[i + 1]);
         // Two lengths are a framing ambiguity a client or proxy may resolve either way (RFC 9112 §6.3).
@@ -188,7 +190,7 @@ export class HttpExchange implements Exchange {
 
   onData(chunk: Buffer): void {
     if (this.over) return;
-    this.context.record.bytes += chunk.length;
+    this.sent += chunk.length;
     if (!this.res.write(chunk)) {
       this.channel?.pauseResponse();
       this.res.once('drain', () => this.channel?.resumeResponse());
@@ -200,7 +202,7 @@ export class HttpExchange implements Exchange {
     if (this.over) return;
     this.over = true;
     const bodyAllowed = this.req.method !== 'HEAD' && this.status !== 204 && this.status !== 304;
-    const sent = this.context.record.bytes;
+    const { sent } = this;
     const short = bodyAllowed && this.expected !== null && sent < this.expected;
     this.res.end();
     // A body shorter than its Content-Length: closing is the only way to tell the client.
@@ -316,7 +318,6 @@ export class HttpExchange implements Exchange {
     // A writeHead that threw (an invalid header from the app) left the app's reason phrase behind.
     this.res.writeHead(status, STATUS_CODES[status], { 'Content-Type': ERROR_PAGE_TYPE, 'Content-Length': page.length });
     this.res.end(page);
-    this.context.record.bytes = page.length;
   }
 
   private closed(): void {

@@ -36,9 +36,17 @@ export function checkRequest(req: IncomingMessage, limits: Limits): Refusal | nu
     if (name.length === 4 && name.toLowerCase() === 'host') hosts++;
   }
   if (hosts > 1) return { status: 400, message: 'more than one Host header' };
+  if (hosts === 0 && req.httpVersionMajor === 1 && req.httpVersionMinor >= 1) {
+    return { status: 400, message: 'client sent HTTP/1.1 request without hostname (see RFC2616 section 14.23)' };
+  }
   const host = req.headers.host;
   if (host !== undefined && !validHost(host)) return { status: 400, message: `malformed Host header '${host}'` };
 
+  // As Apache: 100-continue is the only expectation there is.
+  const expect = req.headers.expect;
+  if (expect !== undefined && expect !== '' && expect.toLowerCase() !== '100-continue') {
+    return { status: 417, message: `client sent an unrecognized expectation value of Expect: ${expect}` };
+  }
   const encoding = req.headers['transfer-encoding'];
   if (encoding !== undefined && encoding.toLowerCase() !== 'chunked') {
     return { status: 400, message: `unsupported Transfer-Encoding '${encoding}'` };

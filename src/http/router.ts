@@ -14,16 +14,24 @@ import {
 
 export type ResolvedDir = typeof DIR_DEFAULTS & Omit<DirConfig, keyof typeof DIR_DEFAULTS>;
 
+/** Apache's r->handler where it is set (the access log's %R): WSGIScriptAlias's, or mod_dir's for a directory. */
+export type Handler = 'wsgi-script' | 'httpd/unix-directory';
+
+/**
+ * Each route but 'wsgi' names the file the URL resolved to (Apache's r->filename, which the
+ * access log's %f shows); a static one also the URL path of what it serves (%U), which mod_dir's
+ * DirectoryIndex changes.
+ */
 export type Route =
   | { kind: 'wsgi'; vhost: VirtualHost; script: string; scriptName: string; pathInfo: string; dir: ResolvedDir }
-  | { kind: 'static'; vhost: VirtualHost; file: string; dir: ResolvedDir }
+  | { kind: 'static'; vhost: VirtualHost; file: string; uri: string; dir: ResolvedDir }
   /** mod_dir's DirectorySlash: a URL naming a directory without the trailing slash gets a 301 to `path`. */
-  | { kind: 'redirect'; vhost: VirtualHost; path: string; dir: ResolvedDir }
+  | { kind: 'redirect'; vhost: VirtualHost; path: string; file: string; handler: Handler; dir: ResolvedDir }
   /**
-   * `after`: the refusal is Apache's handler's (a file not found, say), so it comes only after the
-   * access checks of the settings that apply to `file`: a missing file under a denied Location is a 403.
+   * `afterAccess`: the refusal is Apache's handler's (a file not found, say), so it comes only after
+   * the access checks of `dir`: a missing file under a denied Location is a 403.
    */
-  | { kind: 'refuse'; status: number; message: string; after?: { file: string; dir: ResolvedDir } };
+  | { kind: 'refuse'; vhost: VirtualHost; status: number; message: string; file: string; handler: Handler | null; dir: ResolvedDir; afterAccess: boolean };
 
 /** Runs of slashes were merged before routing, so a prefix match plus a segment boundary is Apache's rule. */
 export function matchPrefix(urlPath: string, prefix: string): string | null {
@@ -146,27 +154,29 @@ export class Router {
         return handler === 'static' ? this.staticFile(vhost, urlPath, match.target + match.rest) : this.script(vhost, urlPath, match.target, match.rest, rule.options);
       }
     }
-    if (vhost.documentRoot === '') return { kind: 'refuse', status: 404, message: `No document root, and no alias for ${urlPath}` };
+    if (vhost.documentRoot === '') {
+      return { kind: 'refuse', vhost, status: 404, message: `No document root, and no alias for ${urlPath}`, file: '', handler: null, dir: this.merge(vhost, '/', urlPath, {}), afterAccess: true };
+    }
     return this.staticFile(vhost, urlPath, vhost.documentRoot + urlPath);
   }
 
   private script(vhost: VirtualHost, urlPath: string, target: string, rest: string, options: DirConfig): Route {
     let script = target;
     let pathInfo = rest;
+    const refuse = (status: number, message: string, file: string, afterAccess = false): Route =>
+      ({ kind: 'refuse', vhost, status, message, file, handler: 'wsgi-script', dir: this.merge(vhost, file, urlPath, options), afterAccess });
     if (isDirectory(target)) {
       const segment = /^\/*([^/]+)/.exec(rest);
       // Apache's mod_dir redirects /dir to /dir/ before mod_wsgi refuses the directory (observed: 301).
-      if (!segment && !urlPath.endsWith('/')) return this.slashRedirect(vhost, urlPath, target);
-      if (!segment) return { kind: 'refuse', status: 403, message: `Attempt to invoke directory as WSGI application: ${target}` };
+      if (!segment && !urlPath.endsWith('/')) return this.slashRedirect(vhost, urlPath, target, 'wsgi-script');
+      if (!segment) return refuse(403, `Attempt to invoke directory as WSGI application: ${target}`, target);
       script = path.join(target, segment[1]!);
       pathInfo = rest.slice(segment[0].length);
     }
     const link = this.forbiddenLink(vhost, script, fileKind(script) !== 'none');
-    if (link) return link;
-    if (isDirectory(script)) return { kind: 'refuse', status: 403, message: `Attempt to invoke directory as WSGI application: ${script}` };
-    if (!isFile(script)) {
-      return { kind: 'refuse', status: 404, message: `Target WSGI script not found or unable to stat: ${script}`, after: { file: script, dir: this.merge(vhost, script, urlPath, options) } };
-    }
+    if (link) return refuse(403, `Symbolic link not allowed or link target not accessible: ${link}`, script);
+    if (isDirectory(script)) return refuse(403, `Attempt to invoke directory as WSGI application: ${script}`, script);
+    if (!isFile(script)) return refuse(404, `Target WSGI script not found or unable to stat: ${script}`, script, true);
     const scriptName = urlPath.slice(0, urlPath.length - pathInfo.length);
     return { kind: 'wsgi', vhost, script, scriptName, pathInfo, dir: this.scriptDir(vhost, script, scriptName + pathInfo, options) };
   }
@@ -189,26 +199,30 @@ export class Router {
 
   private staticFile(vhost: VirtualHost, urlPath: string, file: string): Route {
     let resolved = file;
+    let uri = urlPath;
+    const refuse = (status: number, message: string, afterAccess = false): Route =>
+      ({ kind: 'refuse', vhost, status, message, file: resolved, handler: null, dir: this.merge(vhost, resolved, uri, {}), afterAccess });
     const link = this.forbiddenLink(vhost, resolved, fileKind(resolved) !== 'none');
-    if (link) return link;
+    if (link) return refuse(403, `Symbolic link not allowed or link target not accessible: ${link}`);
     if (isDirectory(resolved)) {
-      if (!urlPath.endsWith('/')) return this.slashRedirect(vhost, urlPath, resolved);
+      if (!urlPath.endsWith('/')) return this.slashRedirect(vhost, urlPath, resolved, 'httpd/unix-directory');
       const dir = this.merge(vhost, resolved, urlPath, {});
-      const index = (dir.directoryIndex ?? ['index.html']).map((name) => path.join(resolved, name)).find(isFile);
-      if (!index) return { kind: 'refuse', status: 404, message: `No DirectoryIndex file in ${resolved}`, after: { file: resolved, dir } };
-      resolved = index;
+      const index = (dir.directoryIndex ?? ['index.html']).find((name) => isFile(path.join(resolved, name)));
+      if (!index) return refuse(404, `No DirectoryIndex file in ${resolved}`, true);
+      resolved = path.join(resolved, index);
+      // mod_dir serves the index as an internal redirect to its URL.
+      uri = urlPath + index;
       const indexLink = this.forbiddenLink(vhost, resolved, true);
-      if (indexLink) return indexLink;
+      if (indexLink) return refuse(403, `Symbolic link not allowed or link target not accessible: ${indexLink}`);
     }
-    const dir = this.merge(vhost, resolved, urlPath, {});
-    if (!isFile(resolved)) return { kind: 'refuse', status: 404, message: `File does not exist: ${resolved}`, after: { file: resolved, dir } };
+    if (!isFile(resolved)) return refuse(404, `File does not exist: ${resolved}`, true);
     const denied = neverServed(resolved, this.applicationDirectories);
-    if (denied) return { kind: 'refuse', status: 403, message: denied, after: { file: resolved, dir } };
-    return { kind: 'static', vhost, file: resolved, dir };
+    if (denied) return refuse(403, denied, true);
+    return { kind: 'static', vhost, file: resolved, uri, dir: this.merge(vhost, resolved, urlPath, {}) };
   }
 
-  private slashRedirect(vhost: VirtualHost, urlPath: string, directory: string): Route {
-    return { kind: 'redirect', vhost, path: urlPath + '/', dir: this.merge(vhost, directory, urlPath, {}) };
+  private slashRedirect(vhost: VirtualHost, urlPath: string, directory: string, handler: Handler): Route {
+    return { kind: 'redirect', vhost, path: urlPath + '/', file: directory, handler, dir: this.merge(vhost, directory, urlPath, {}) };
   }
 
   /**
@@ -216,9 +230,9 @@ export class Router {
    * the directory that holds it (server, vhost, then <Directory> sections; not the *Match,
    * Files or Location ones), and a symbolic link those Options do not allow gets 403. Under
    * FollowSymLinks alone Apache lstats only when `file` does not exist, so that a dangling
-   * link gets 403 too.
+   * link gets 403 too. Returns the first link refused, or null.
    */
-  private forbiddenLink(vhost: VirtualHost, file: string, exists: boolean): Route | null {
+  private forbiddenLink(vhost: VirtualHost, file: string, exists: boolean): string | null {
     if (!this.symlinksChecked && exists) return null;
     const main = this.config.main;
     const base = applyOptions(applyOptions(OPTIONS_DEFAULT, main.dir.options), vhost === main ? undefined : vhost.dir.options);
@@ -227,9 +241,7 @@ export class Router {
     for (const name of file.split('/').filter(Boolean)) {
       const options = directories.filter((s) => inDirectory(dir, s.pattern)).reduce((o, s) => applyOptions(o, s.config.options), base);
       const next = path.join(dir, name);
-      if (((options & SYMLINK_OPTIONS) !== OPTION.followSymLinks || !exists) && !symlinkAllowed(next, options)) {
-        return { kind: 'refuse', status: 403, message: `Symbolic link not allowed or link target not accessible: ${next}` };
-      }
+      if (((options & SYMLINK_OPTIONS) !== OPTION.followSymLinks || !exists) && !symlinkAllowed(next, options)) return next;
       dir = next;
     }
     return null;

@@ -2,13 +2,15 @@
 // or python-home is one clear error at start instead of a respawn loop.
 
 import { spawnSync } from 'node:child_process';
+import type { ProcessGroupConfig } from '../config/model';
+import { strerror } from '../config/read-file';
 import { PYTHON_PACKAGE_DIR } from './worker-process';
 
 export const MINIMUM_PYTHON: readonly [number, number] = [3, 9];
 
 export function checkPython(python: string): string {
   const run = spawnSync(python, ['-c', 'import sys; print("%d.%d.%d" % sys.version_info[:3])'], { encoding: 'utf8', timeout: 30_000 });
-  if (run.error) throw new Error(`Python interpreter '${python}' could not be run: ${run.error.message}`);
+  if (run.error) throw new Error(`Python interpreter '${python}' could not be run: ${strerror(run.error)}`);
   if (run.status !== 0) {
     const said = run.stderr.trim();
     throw new Error(`Python interpreter '${python}' exited with status ${run.status} when asked its version${said ? `: ${said}` : ''}`);
@@ -19,6 +21,29 @@ export function checkPython(python: string): string {
     throw new Error(`Python interpreter '${python}' is ${version}; tswsgi needs ${MINIMUM_PYTHON.join('.')} or newer`);
   }
   return version;
+}
+
+/**
+ * The interpreter of every group, each run once: what is wrong with them, each as
+ * "WHAT CHOSE IT: problem" (the directive's FILE:LINE, or the command-line option).
+ */
+export function pythonProblems(groups: readonly ProcessGroupConfig[]): string[] {
+  const verdicts = new Map<string, string | null>();
+  const problems: string[] = [];
+  for (const group of groups) {
+    if (!verdicts.has(group.python)) {
+      try {
+        checkPython(group.python);
+        verdicts.set(group.python, null);
+      } catch (err) {
+        verdicts.set(group.python, (err as Error).message);
+      }
+    }
+    const problem = verdicts.get(group.python);
+    const line = problem && `${group.pythonSource}: ${problem}`;
+    if (line && !problems.includes(line)) problems.push(line);
+  }
+  return problems;
 }
 
 const probed = new Map<string, string | null>();

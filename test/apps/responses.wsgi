@@ -73,6 +73,10 @@ def app(environ, start_response):
     if case == 'odd-status':
         start_response('599 Weird Thing', [('Content-Type', 'text/plain')])
         return [b'odd']
+    if case == 'not-modified':
+        # Headers about a body that a 304 does not have (wsgiref's validator would refuse them).
+        start_response('304 Not Modified', [('Content-Type', 'text/plain'), ('Content-Length', '3'), ('ETag', '"v1"')])
+        return [b'']
     if case == 'duplicate-headers':
         start_response('200 OK', [('Content-Type', 'text/plain'), ('Set-Cookie', 'a=1'), ('Set-Cookie', 'b=2'), ('X-Dup', '1'), ('X-Dup', '2')])
         return [b'dup']
@@ -95,7 +99,7 @@ def app(environ, start_response):
 
 
 UNVALIDATED = {'bad-status', 'crlf-header', 'str-body', 'raise-before', 'raise-after',
-               'no-start-response', 'short-body', 'long-body', 'exc-info', 'file-wrapper', 'crash'}
+               'no-start-response', 'short-body', 'long-body', 'exc-info', 'file-wrapper', 'crash', 'not-modified'}
 validated = validator(app)
 
 

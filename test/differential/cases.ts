@@ -22,6 +22,13 @@ export const EVERY_PROXY_HEADER: Record<string, string> = {
   'X-Forwarded-Script-Name': '/other',
 };
 
+/** Debian's combined and vhost_combined (its apache2.conf), split into their fields. */
+const COMBINED = ['%h', '%l', '%u', '%t', '"%r"', '%>s', '%O', '"%{Referer}i"', '"%{User-Agent}i"'];
+const VHOST_COMBINED = ['%v:%p', ...COMBINED];
+
+/** The fixed answer of the probe, which is the same under both servers. */
+const FIXED = { 'X-Probe': 'fixed', Referer: 'http://referrer.test/page?x=1', 'User-Agent': 'difftest/1.0 (like "curl") \\ \u00e9\ttab', Cookie: 'a=1; session = s3cr3t ;b=2' };
+
 export const CASES: Case[] = [
   {
     config: 'mounts.conf',
@@ -268,6 +275,44 @@ export const CASES: Case[] = [
       { name: 'Files section', path: '/files/x', headers: EVERY_PROXY_HEADER },
       { name: 'virtual host', path: '/x', host: 'proxied.test', headers: EVERY_PROXY_HEADER },
       { name: 'virtual host, main server Location', path: '/untrusted/x', host: 'proxied.test', headers: EVERY_PROXY_HEADER },
+    ],
+  },
+  {
+    config: 'accesslog.conf',
+    logs: {
+      'combined.log': COMBINED,
+      'vhost_combined.log': VHOST_COMBINED,
+      'common.log': ['%h', '%l', '%u', '%t', '"%r"', '%>s', '%O'],
+      'referer.log': ['%{Referer}i', '->', '%U'],
+      'agent.log': ['%{User-agent}i'],
+      'fields.log': 'name=value',
+      'conditions.log': 'name=value',
+      'flagged.log': ['%r'],
+      'unflagged.log': ['%r'],
+      'vhost.log': VHOST_COMBINED,
+    },
+    requests: [
+      { name: 'embedded', path: '/emb/a%20b?q=1&r', headers: { ...FIXED, 'X-Multi': 'one' } },
+      { name: 'daemon, encoded path', path: '/dae/caf%C3%A9/x?y', headers: FIXED },
+      { name: 'daemon, no Content-Length', path: '/dae/chunked', headers: { ...FIXED, 'X-Probe-Length': 'none' } },
+      { name: 'HEAD', method: 'HEAD', path: '/emb/head', headers: FIXED },
+      { name: 'POST read by the application', method: 'POST', path: '/dae/post', headers: { ...FIXED, 'Content-Length': '11' }, body: 'hello=world' },
+      { name: 'POST to a static file', method: 'POST', path: '/static/style.css', headers: { 'Content-Length': '5' }, body: 'a=b&c' },
+      { name: 'status 404 from the application', path: '/emb/status', headers: { ...FIXED, 'X-Probe-Status': '404 Not Found', 'X-Multi': 'two' } },
+      { name: 'status 500 from the application', path: '/emb/status', headers: { ...FIXED, 'X-Probe-Status': '500 Oops', 'X-Multi': 'three' } },
+      { name: 'status 304 from the application', path: '/emb/status', headers: { ...FIXED, 'X-Probe-Status': '304 Not Modified', 'X-Multi': 'four' } },
+      { name: 'status 204 from the application', path: '/dae/status', headers: { ...FIXED, 'X-Probe-Status': '204 No Content' } },
+      { name: 'static file', path: '/static/style.css', headers: { Referer: 'http://referrer.test/' } },
+      { name: 'static HEAD', method: 'HEAD', path: '/static/style.css' },
+      { name: 'static missing', path: '/static/missing.txt', headers: { 'X-Multi': 'five' } },
+      { name: 'static directory redirect', path: '/static' },
+      { name: 'document root index', path: '/' },
+      { name: 'script directory redirect', path: '/scripts' },
+      { name: 'script missing', path: '/scripts/missing.wsgi/x' },
+      { name: 'SetEnv in a Location, env= condition', path: '/emb/flagged', headers: FIXED },
+      { name: 'Host of another name and port', path: '/emb/h', host: 'Other.Example:8000', headers: FIXED },
+      { name: 'vhost with its own CustomLog', path: '/own/x', host: 'logged.test', headers: FIXED },
+      { name: 'vhost with its own CustomLog, main server alias', path: '/static/style.css', host: 'logged.test:{{PORT}}' },
     ],
   },
   {

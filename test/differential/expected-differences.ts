@@ -96,4 +96,37 @@ export const REQUESTS: RequestDifference[] = [
     explains: (ctx) => ctx.tswsgi.get('environ.mod_wsgi.process_group') === ''
       && ctx.differences.some((d) => d.key === 'module.maximum_processes') ? ['module.maximum_processes'] : null,
   },
+  {
+    name: 'access log: bytes sent with the head (%O, %S)',
+    reason: '%O and %S count the response head, and the heads differ in a header the comparison leaves out: Apache sends '
+      + '"Server: Apache/2.4.x (Debian) mod_wsgi/4.9.4 Python/3.11", tswsgi no Server header. %b, %B and %I, which the heads '
+      + 'do not change, must agree.',
+    explains: (ctx) => logKeys(ctx, /^log\.\S+ (%O|O|S)$/, numbers),
+  },
+  {
+    name: 'access log: durations (%D, %T)',
+    reason: 'how long each server took; %T in seconds is 0 for both unless a process was slow to start.',
+    explains: (ctx) => logKeys(ctx, /^log\.\S+ (D|T|Tms)$/, numbers),
+  },
+  {
+    name: 'access log: process ids (%P)',
+    reason: 'the process that answered: an Apache child, the tswsgi front end.',
+    explains: (ctx) => logKeys(ctx, /^log\.\S+ P$/, numbers),
+  },
+  {
+    name: 'access log: request log ids (%L)',
+    reason: 'a WSGI request has an id in both (mod_wsgi.request_id), each server its own. Apache also makes one for a request '
+      + 'it writes an error-log line about (a missing file or script at LogLevel info); tswsgi\'s error log has no request ids, '
+      + 'so there %L is "-".',
+    explains: (ctx) => logKeys(ctx, /^log\.\S+ L$/, (apache, tswsgi) => apache !== '-' && (tswsgi !== '-' || ctx.apache.get('status') === '404')),
+  },
 ];
+
+const numbers = (apache: string, tswsgi: string) => /^\d+$/.test(apache) && /^\d+$/.test(tswsgi);
+
+/** The differences of access log fields whose keys match, if `agree` accepts every one of their value pairs. */
+function logKeys(ctx: RequestContext, key: RegExp, agree: (apache: string, tswsgi: string) => boolean): string[] | null {
+  const found = ctx.differences.filter((d) => key.test(d.key));
+  if (found.length === 0 || !found.every((d) => d.apache !== undefined && d.tswsgi !== undefined && agree(d.apache, d.tswsgi))) return null;
+  return found.map((d) => d.key);
+}

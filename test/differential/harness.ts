@@ -221,6 +221,8 @@ export interface Probe {
   /** Host header; {{PORT}} becomes the server's port. Default: 127.0.0.1:{{PORT}}. */
   host?: string;
   headers?: Record<string, string>;
+  /** A request body (latin-1), with its Content-Length given in `headers`. */
+  body?: string;
   /**
    * Compare the application's module-global state and which process answered. Only
    * meaningful where both servers have exactly one process for the request's group.
@@ -248,7 +250,7 @@ export function send(port: number, probe: Probe): Promise<Answer> {
     });
     req.setTimeout(15_000, () => req.destroy(new Error(`no answer to ${probe.name} within 15 s`)));
     req.on('error', reject);
-    req.end();
+    req.end(probe.body === undefined ? undefined : Buffer.from(probe.body, 'latin1'));
   });
 }
 
@@ -339,3 +341,68 @@ export function compare(apache: Observation, tswsgi: Observation): Difference[] 
 
 export const show = (value: string | undefined): string =>
   value === undefined ? '(absent)' : JSON.stringify(value.length > 300 ? value.slice(0, 300) + '...' : value);
+
+// ---------------------------------------------------------------------------------------
+// Access logs: the lines each request added, observed field by field
+
+/**
+ * How a case reads one of its log files: its fields' names in order, split as Apache's formats
+ * quote them ("...", [...] or a word; one field is the whole line), or 'name=value' for
+ * tab-separated fields that name themselves.
+ */
+export type LogFields = readonly string[] | 'name=value';
+
+export const logSizes = (instance: Instance, files: readonly string[]): number[] =>
+  files.map((file) => fs.statSync(path.join(instance.run, file), { throwIfNoEntry: false })?.size ?? 0);
+
+/** %t's [06/Dec/2026:02:26:54 +0000]: the second differs between the servers, the form must not. */
+const CLF_TIME = /\[\d{2}\/[A-Z][a-z]{2}\/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4}\]/g;
+
+/** The fields of one line, or null when it does not split into `fields`. */
+function splitLine(line: string, fields: LogFields): Array<[string, string]> | null {
+  if (fields === 'name=value') {
+    return line.split('\t').map((pair) => {
+      const eq = pair.indexOf('=');
+      return eq < 0 ? ['?', pair] : [pair.slice(0, eq), pair.slice(eq + 1)];
+    });
+  }
+  if (fields.length === 1) return [[fields[0]!, line]];
+  const tokens = line.match(/"(?:[^"\\]|\\.)*"|\[[^\]]*\]|\S+/g) ?? [];
+  return tokens.length === fields.length ? fields.map((name, i) => [name, tokens[i]!]) : null;
+}
+
+/**
+ * What the instance wrote to `logs` since `before` (their sizes), once it is done writing: once a
+ * line appeared, until nothing changed for 60 ms (at most 3 s in all). Keys are `log.FILE FIELD`,
+ * or `log.FILE` for lines that are not one per request or do not split into the fields.
+ */
+export async function observeLogs(instance: Instance, logs: Readonly<Record<string, LogFields>>, before: readonly number[]): Promise<Observation> {
+  const files = Object.keys(logs);
+  const until = Date.now() + 3000;
+  let sizes = logSizes(instance, files);
+  let quietSince = Date.now();
+  while (Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 10));
+    const now = logSizes(instance, files);
+    if (now.some((size, i) => size !== sizes[i])) quietSince = Date.now();
+    sizes = now;
+    if (sizes.some((size, i) => size > before[i]!) && Date.now() - quietSince >= 60) break;
+  }
+  const seen: Observation = new Map();
+  files.forEach((file, i) => {
+    if (sizes[i]! <= before[i]!) return;
+    const buffer = Buffer.alloc(sizes[i]! - before[i]!);
+    const fd = fs.openSync(path.join(instance.run, file), 'r');
+    try {
+      fs.readSync(fd, buffer, 0, buffer.length, before[i]!);
+    } finally {
+      fs.closeSync(fd);
+    }
+    const text = cleanValue(instance, buffer.toString('latin1')).replace(CLF_TIME, '[TIME]');
+    const lines = text.replace(/\n$/, '').split('\n');
+    const fields = lines.length === 1 ? splitLine(lines[0]!, logs[file]!) : null;
+    if (!fields) seen.set(`log.${file}`, text);
+    else for (const [name, value] of fields) seen.set(`log.${file} ${name}`, value);
+  });
+  return seen;
+}

@@ -5,12 +5,17 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { cleanValue, compare, HERE, makeTree, observe, send, show, start, type Difference, type Instance, type Observation, type Probe } from './harness';
+import {
+  cleanValue, compare, HERE, logSizes, makeTree, observe, observeLogs, send, show, start,
+  type Difference, type Instance, type LogFields, type Observation, type Probe,
+} from './harness';
 
 export interface Case {
   /** The template's file name under configs/. */
   config: string;
   requests: Probe[];
+  /** Access log files (under {{RUN}}) whose lines each request adds are compared too, with how to split them. */
+  logs?: Readonly<Record<string, LogFields>>;
 }
 
 export interface RequestResult {
@@ -37,10 +42,18 @@ export async function runCase(c: Case, root: string): Promise<CaseResult> {
     const [apache, tswsgi] = instances as [Instance, Instance];
     const pids = { apache: new Map<number, string>(), tswsgi: new Map<number, string>() };
     const results: RequestResult[] = [];
+    const logs = c.logs ?? {};
+    const files = Object.keys(logs);
     for (const probe of c.requests) {
+      const before = [logSizes(apache, files), logSizes(tswsgi, files)] as const;
       const [a, t] = await Promise.all([send(apache.port, probe), send(tswsgi.port, probe)]);
       const seenA = observe(a, probe, apache, pids.apache);
       const seenT = observe(t, probe, tswsgi, pids.tswsgi);
+      if (files.length > 0) {
+        const [logA, logT] = await Promise.all([observeLogs(apache, logs, before[0]), observeLogs(tswsgi, logs, before[1])]);
+        for (const [key, value] of logA) seenA.set(key, value);
+        for (const [key, value] of logT) seenT.set(key, value);
+      }
       results.push({ probe, apache: seenA, tswsgi: seenT, differences: compare(seenA, seenT) });
     }
     return { results, apacheLog: apache.errorLog(), tswsgiLog: cleanValue(tswsgi, tswsgi.errorLog()) };

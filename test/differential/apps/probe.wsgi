@@ -53,7 +53,21 @@ def report(environ, start_response, callable_name, extra_headers=()):
     return [body]
 
 
+def fixed(environ, start_response):
+    # An answer that is the same under both servers, byte for byte, for the access log cases:
+    # the status X-Probe-Status asks for, two Set-Cookie headers, a Content-Type with a parameter,
+    # the request body echoed, in two pieces; without Content-Length if X-Probe-Length says none.
+    body = b'fixed body\n' + environ['wsgi.input'].read()
+    headers = [('Content-Type', 'text/plain; charset=utf-8'), ('Set-Cookie', 'a=1'), ('Set-Cookie', 'b=2'), ('X-Out', 'o1')]
+    if environ.get('HTTP_X_PROBE_LENGTH') != 'none':
+        headers.append(('Content-Length', str(len(body))))
+    start_response(environ.get('HTTP_X_PROBE_STATUS', '200 OK'), headers)
+    return [body[:5], body[5:]]
+
+
 def application(environ, start_response):
+    if environ.get('HTTP_X_PROBE') == 'fixed':
+        return fixed(environ, start_response)
     if environ.get('HTTP_X_PROBE') == 'redirect':
         start_response('302 Found', [('Location', '/elsewhere'), ('Content-Type', 'text/plain'), ('Content-Length', '0')])
         return [b'']
