@@ -9,6 +9,7 @@ import { DEFAULT_LOG_FORMATS, DirectiveError, SECTIONS, directiveSpec, type Buil
 import { GLOBAL, type ProcessGroupConfig, type Section, type SectionKind, type ServerConfig, type VirtualHost } from './model';
 import { isModuleLoaded, moduleByName, newModuleRegistry } from './modules';
 import { APACHE_DEFAULTS } from './defaults';
+import { defaultDaemonOptions } from './daemon-options';
 import { readMimeTypes } from './mime-types';
 
 export interface LoadOptions {
@@ -204,9 +205,7 @@ function finish(ctx: BuildContext, errors: ConfigError[]): void {
     home: null,
     importScripts: [],
     multiprocess: true,
-    startupTimeout: 0,
-    shutdownTimeout: 5,
-    options: {},
+    options: defaultDaemonOptions(),
     vhostServerName: null,
     vhost: null,
     source: 'the server\'s own pool (StartServers x ThreadsPerChild)',

@@ -9,7 +9,7 @@ import type { WorkerSettings } from './worker-settings';
 import type { ErrorLog } from '../log/error-log';
 import { Dispatcher, type StartFailure } from './dispatcher';
 import { checkCanSwitch, resolveCredentials, type Credentials } from './credentials';
-import { jitteredLimit, numericOption, recycleLimits, recycleReason } from './recycling';
+import { jitteredLimit, recycleReason } from './recycling';
 import type { ImportReport, ReadyReport } from './control-messages';
 import type { RuntimeDir } from './runtime-dir';
 import { WorkerProcess, type ExitReport, type LaunchOptions } from './worker-process';
@@ -25,11 +25,12 @@ export function groupLabel(name: string, applicationGroup = ''): string {
  * worker takes the uid, gid and groups itself: see WorkerSettings.runAs), as mod_wsgi sets them.
  */
 function launchOptions(config: ProcessGroupConfig, credentials: Credentials | null, server: ServerConfig, runtime: RuntimeDir): LaunchOptions {
+  const { lang, locale, pythonEggs, cpuPriority } = config.options;
   const env: NodeJS.ProcessEnv = {};
-  if (typeof config.options.lang === 'string') env.LANG = config.options.lang;
-  if (typeof config.options.locale === 'string') env.LC_ALL = config.options.locale;
-  if (typeof config.options['python-eggs'] === 'string') env.PYTHON_EGG_CACHE = config.options['python-eggs'];
-  const priority = numericOption(config, 'cpu-priority') || undefined;
+  if (lang !== null) env.LANG = lang;
+  if (locale !== null) env.LC_ALL = locale;
+  if (pythonEggs !== null) env.PYTHON_EGG_CACHE = pythonEggs;
+  const priority = cpuPriority || undefined;
   const pythonFlags = new Array<string>(server.pythonOptimize).fill('-O');
   if (!credentials) return { env, pythonFlags, priority };
   Object.assign(env, { HOME: credentials.home, USER: credentials.user, LOGNAME: credentials.user });
@@ -131,7 +132,7 @@ export class ProcessGroup extends EventEmitter {
     this.resize(config.processes);
     this.dispatcher = new Dispatcher({
       processes: () => this.slots.filter((p): p is WorkerProcess => p !== null),
-      queueTimeout: () => numericOption(this.config, 'queue-timeout'),
+      queueTimeout: () => this.config.options.queueTimeoutSeconds,
       startFailure: () => this.startFailure(),
     });
   }
@@ -139,10 +140,11 @@ export class ProcessGroup extends EventEmitter {
   /** As mod_wsgi's daemons: the group's own user=/group=, else the server's User/Group, which count only as root. */
   private static credentialsFor(config: ProcessGroupConfig, server: ServerConfig): Credentials | null {
     const root = process.getuid!() === 0;
+    const { user, group, supplementaryGroups } = config.options;
     const credentials = resolveCredentials(
-      (config.options.user as string | undefined) ?? (root ? server.user ?? undefined : undefined),
-      (config.options.group as string | undefined) ?? (root ? server.group ?? undefined : undefined),
-      config.options['supplementary-groups'] as string | undefined);
+      user ?? (root ? server.user ?? undefined : undefined),
+      group ?? (root ? server.group ?? undefined : undefined),
+      supplementaryGroups ?? undefined);
     checkCanSwitch(credentials, config.name);
     return credentials;
   }
@@ -171,8 +173,8 @@ export class ProcessGroup extends EventEmitter {
   private startFailure(): StartFailure | null {
     const outage = this.outage;
     if (!outage) return null;
-    const startup = this.config.startupTimeout;
-    const [option, wait] = startup > 0 ? ['startup-timeout', startup] : ['connect-timeout', numericOption(this.config, 'connect-timeout', 15)];
+    const { startupTimeoutSeconds, connectTimeoutSeconds } = this.config.options;
+    const [option, wait] = startupTimeoutSeconds > 0 ? ['startup-timeout', startupTimeoutSeconds] : ['connect-timeout', connectTimeoutSeconds];
     return {
       wait,
       refuse: () => {
@@ -329,17 +331,17 @@ export class ProcessGroup extends EventEmitter {
 
   /** graceful-timeout (mod_wsgi's default 15 s): how long a replaced process may finish its requests. */
   get gracefulTimeout(): number {
-    return numericOption(this.config, 'graceful-timeout', 15);
+    return this.config.options.gracefulTimeoutSeconds;
   }
 
   /** For a graceful signal (mod_wsgi's eviction): eviction-timeout if set, else graceful-timeout. */
   get evictionTimeout(): number {
-    return numericOption(this.config, 'eviction-timeout') || this.gracefulTimeout;
+    return this.config.options.evictionTimeoutSeconds || this.gracefulTimeout;
   }
 
   /** deadlock-timeout (mod_wsgi's default 300 s; 0: off). */
   private get deadlockTimeout(): number {
-    return numericOption(this.config, 'deadlock-timeout', 300);
+    return this.config.options.deadlockTimeoutSeconds;
   }
 
   /**
@@ -359,7 +361,7 @@ export class ProcessGroup extends EventEmitter {
   /** Checks each process against deadlock-timeout and the recycling options; the supervisor calls this every second. */
   checkRecycling(now = Date.now()): void {
     this.checkDeadlocks(now);
-    const limits = recycleLimits(this.config);
+    const limits = this.config.options;
     for (const [slot, worker] of this.slots.entries()) {
       if (worker?.state !== 'ready' || this.due.has(slot) || this.incoming.has(slot)) continue;
       const reason = recycleReason(worker, limits, this.requestLimits.get(worker) ?? 0, now);
@@ -471,8 +473,7 @@ export class ProcessGroup extends EventEmitter {
 
   private retire(worker: WorkerProcess, replacement: Replacement): void {
     this.retiring.add(worker);
-    const shutdown = this.config.shutdownTimeout;
-    worker.stop(replacement.grace + shutdown);
+    worker.stop(replacement.grace + this.config.options.shutdownTimeoutSeconds);
   }
 
   private generationOf(worker: WorkerProcess): number {
@@ -486,6 +487,7 @@ export class ProcessGroup extends EventEmitter {
 
   private launch(slot: number): WorkerProcess {
     const config = this.config;
+    const options = config.options;
     const socket = path.join(this.socketDir, `p${slot}-${++this.generation}.sock`);
     fs.rmSync(socket, { force: true });
     const worker = new WorkerProcess(this.label, config.python, {
@@ -502,37 +504,37 @@ export class ProcessGroup extends EventEmitter {
       logLevel: this.server.logLevel,
       multiprocess: config.multiprocess,
       multithread: config.threads !== 1,
-      runOnce: config.threads === 1 && config.options['maximum-requests'] === 1,
-      umask: typeof config.options.umask === 'number' ? config.options.umask : null,
-      locale: typeof config.options.locale === 'string' ? config.options.locale : null,
-      displayName: typeof config.options['display-name'] === 'string'
-        ? config.options['display-name'].replace('%{GROUP}', `(wsgi:${config.name})`) : null,
-      stackSize: numericOption(config, 'stack-size') || null,
-      virtualMemoryLimit: numericOption(config, 'virtual-memory-limit') || null,
-      listenBacklog: typeof config.options['listen-backlog'] === 'number' ? config.options['listen-backlog'] : null,
-      sendBufferSize: numericOption(config, 'send-buffer-size') || null,
-      receiveBufferSize: numericOption(config, 'receive-buffer-size') || null,
+      runOnce: config.threads === 1 && options.maximumRequests === 1,
+      umask: options.umask,
+      locale: options.locale,
+      displayName: options.displayName?.replace('%{GROUP}', `(wsgi:${config.name})`) ?? null,
+      stackSize: options.stackSizeBytes,
+      virtualMemoryLimit: options.virtualMemoryLimitBytes || null,
+      listenBacklog: options.listenBacklog,
+      sendBufferSize: options.sendBufferSizeBytes || null,
+      receiveBufferSize: options.receiveBufferSizeBytes || null,
       deadlockTimeout: this.deadlockTimeout,
     }, this.log, launchOptions(config, this.credentials, this.server, this.runtime));
     this.generations.set(worker, this.generation);
     // mod_wsgi's defaults: Apache's Timeout, and for the client's side socket-timeout.
-    const socketTimeout = (numericOption(config, 'socket-timeout') || this.server.timeout) * 1000;
+    const socketTimeout = (options.socketTimeoutSeconds || this.server.timeout) * 1000;
     worker.timeouts = {
-      connect: numericOption(config, 'connect-timeout', 15) * 1000,
+      connect: options.connectTimeoutSeconds * 1000,
       socket: socketTimeout,
-      request: numericOption(config, 'request-timeout') * 1000,
-      response: numericOption(config, 'response-socket-timeout') * 1000 || socketTimeout,
+      request: options.requestTimeoutSeconds * 1000,
+      response: options.responseSocketTimeoutSeconds * 1000 || socketTimeout,
     };
     // mod_wsgi's daemon processes pass response headers through a buffer of header-buffer-size
     // (32 KiB by default); embedded mode, which %{GLOBAL} stands for, has none.
-    worker.headerLineLimit = config.name === '' ? 0 : numericOption(config, 'header-buffer-size') || 32768;
-    this.requestLimits.set(worker, jitteredLimit(recycleLimits(config).maximumRequests, this.server.maximumRequestsJitter));
-    if (config.startupTimeout > 0) {
+    worker.headerLineLimit = config.name === '' ? 0 : options.headerBufferSizeBytes || 32768;
+    this.requestLimits.set(worker, jitteredLimit(options.maximumRequests, this.server.maximumRequestsJitter));
+    const startupTimeout = options.startupTimeoutSeconds;
+    if (startupTimeout > 0) {
       const timer = setTimeout(() => {
         if (worker.state !== 'starting') return;
-        this.log.error(`${worker.label} was not ready within startup-timeout (${config.startupTimeout} s); killing it`);
+        this.log.error(`${worker.label} was not ready within startup-timeout (${startupTimeout} s); killing it`);
         worker.kill();
-      }, config.startupTimeout * 1000);
+      }, startupTimeout * 1000);
       worker.once('ready', () => clearTimeout(timer)).once('exit', () => clearTimeout(timer));
     }
     this.log.info(`Starting ${worker.label} with ${config.threads} threads (${config.python})`);

@@ -15,7 +15,8 @@ const TICK_MS = 1_000;
 
 /** How long a graceful restart waits for a group it adds: its startup-timeout, else two minutes. */
 function startLimitMs(config: ProcessGroupConfig): number {
-  return config.startupTimeout > 0 ? (config.startupTimeout + 5) * 1000 : 120_000;
+  const startup = config.options.startupTimeoutSeconds;
+  return startup > 0 ? (startup + 5) * 1000 : 120_000;
 }
 
 /** Per process group, the application groups to create at start (sub-interpreter mode). */
@@ -152,7 +153,7 @@ export class Supervisor {
     }
     const started = await Promise.all([...added.values()].map((pool) => pool.whenStarted(startLimitMs(pool.processGroupConfig))));
     if (!started.every(Boolean)) {
-      await Promise.all([...added.values()].map((pool) => pool.stop(pool.processGroupConfig.shutdownTimeout)));
+      await Promise.all([...added.values()].map((pool) => pool.stop(pool.processGroupConfig.options.shutdownTimeoutSeconds)));
       return null;
     }
     this.adopt(server, initial);
