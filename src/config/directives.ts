@@ -10,7 +10,7 @@ import { parseSeconds } from './seconds';
 import { readMimeTypes } from './mime-types';
 import { GLOBAL, OPTION, OPTIONS_ALL, type OptionsSetting, type AccessRule, type DirConfig, type MapHeadToGet, type ProcessGroupConfig, type ServerConfig, type VirtualHost } from './model';
 import { parseLogLevel } from '../log/error-log';
-import { parseTrustedProxy, proxyHeaderCgiName } from '../http/proxy-headers';
+import { parseTrustedProxy, proxyHeaderCgiName } from './trusted-proxies';
 
 /** Where a directive may stand: the main server, a <VirtualHost>, a Directory/Location/Files section. */
 export type Context = 'server' | 'vhost' | 'directory';

@@ -2,6 +2,7 @@
 // options, Apache config files) and the rest of the server reads.
 
 import type { DaemonOptions } from './daemon-options';
+import type { IpSubnet } from './trusted-proxies';
 import type { LogLevel } from '../log/error-log';
 
 /** mod_wsgi's name for the server's own pool and for the main interpreter; "" internally. */
@@ -40,17 +41,6 @@ export interface ProcessGroupConfig {
 }
 
 export type MapHeadToGet = 'on' | 'off' | 'auto';
-
-/**
- * An address or network of WSGITrustedProxies, held as APR's apr_ipsubnet_t holds it: 16 bytes
- * of address and of mask (an IPv4 one in the first 4), because which peers match, IPv6 ones
- * included, follows from exactly that layout.
- */
-export interface IpSubnet {
-  family: 4 | 6;
-  address: Uint8Array;
-  mask: Uint8Array;
-}
 
 export type AccessRule =
   | { kind: 'all'; granted: boolean }
