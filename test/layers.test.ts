@@ -56,3 +56,11 @@ test('each file under src/ imports only its own layer and the layers below it', 
   }
   assert.deepEqual(breaches, []);
 });
+
+test('no file in src/process/ is over 400 lines', () => {
+  const long = sourceFiles(path.join(SRC, 'process'))
+    .map((file) => [path.relative(SRC, file), fs.readFileSync(file, 'utf8').split('\n').length - 1] as const)
+    .filter(([, lines]) => lines > 400)
+    .map(([file, lines]) => `src/${file}: ${lines} lines`);
+  assert.deepEqual(long, []);
+});
