@@ -87,8 +87,11 @@ export interface DaemonShape {
 export type DaemonDeclaration = DaemonShape & DaemonOptions;
 
 type Field = keyof DaemonDeclaration;
-/** The fields a value of type T can go in. */
-type FieldFor<T> = { [K in Field]: T extends DaemonDeclaration[K] ? K : never }[Field];
+type KindName = DaemonOptionKind['type'];
+/** What each kind of option parses to. */
+interface KindValue { count: number; seconds: number; bytes: number; text: string; path: string; octal: number; flag: boolean }
+/** The fields a value of kind T can go in. */
+type FieldFor<T extends KindName> = { [K in Field]: KindValue[T] extends DaemonDeclaration[K] ? K : never }[Field];
 
 export interface DaemonOptionSpec {
   name: string;
@@ -103,14 +106,17 @@ export interface DaemonOptionSpec {
   description: string;
 }
 
-function option<K extends Field>(spec: Omit<DaemonOptionSpec, 'field' | 'value' | 'default'> & { field: K; value: DaemonDeclaration[K]; default?: string }): DaemonOptionSpec {
+/** A row of the table; its kind, field and default must agree in type. */
+function option<T extends KindName, K extends FieldFor<T>>(
+  spec: Omit<DaemonOptionSpec, 'kind' | 'field' | 'value' | 'default'> & { kind: DaemonOptionKind & { type: T }; field: K; value: DaemonDeclaration[K]; default?: string },
+): DaemonOptionSpec {
   const value = spec.value;
   const shown = value === null ? 'unset' : typeof value === 'boolean' ? (value ? 'On' : 'Off') : String(value);
   return { ...spec, default: spec.default ?? shown };
 }
-const seconds = (name: string, field: FieldFor<number>, label: string, value: number, description: string): DaemonOptionSpec =>
+const seconds = (name: string, field: FieldFor<'seconds'>, label: string, value: number, description: string): DaemonOptionSpec =>
   option({ name, field, kind: { type: 'seconds' }, label, value, description });
-const text = (name: string, field: FieldFor<string>, label: string, description: string, shown?: string): DaemonOptionSpec =>
+const text = (name: string, field: FieldFor<'text'>, label: string, description: string, shown?: string): DaemonOptionSpec =>
   option({ name, field, kind: { type: 'text' }, label, value: null, default: shown, description });
 
 export const DAEMON_OPTIONS: readonly DaemonOptionSpec[] = [
@@ -162,7 +168,7 @@ export const DAEMON_OPTIONS: readonly DaemonOptionSpec[] = [
 export type DaemonOptionValue = number | string | boolean;
 
 /** Parses one option's value; returns mod_wsgi's message when it is invalid. */
-export function parseDaemonOption(spec: DaemonOptionSpec, value: string): DaemonOptionValue | { error: string } {
+function parseDaemonOption(spec: DaemonOptionSpec, value: string): DaemonOptionValue | { error: string } {
   const invalid = { error: `Invalid ${spec.label} for WSGI daemon process.` };
   const kind = spec.kind;
   switch (kind.type) {
