@@ -149,7 +149,7 @@ export class Server {
       this.config = config;
       const stopped = removed.map((pool) => {
         this.log.notice(`${pool.label} is no longer configured; stopping it once its requests finish`);
-        return pool.stop(this.graceOf(pool, kind) + pool.processGroupConfig.shutdownTimeout);
+        return pool.stop(this.graceOf(pool, kind) + pool.processGroupConfig.options.shutdownTimeoutSeconds);
       });
       const replaced = this.replace(kind, kept, { reason: kind === 'graceful' ? 'graceful restart' : 'restart', kind }, started);
       return {

@@ -7,7 +7,7 @@ import * as assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import * as path from 'node:path';
 import { APPS, BIN, ROOT, request, startServe, writeConf, type RunningServer } from './helpers/tswsgi';
-import { parseTrustedProxy } from '../src/http/proxy-headers';
+import { parseTrustedProxy } from '../src/config/trusted-proxies';
 import { EVERY_PROXY_HEADER as EVERY } from './differential/cases';
 
 const PROBE = path.join(APPS, 'probe.wsgi');

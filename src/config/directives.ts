@@ -5,12 +5,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Directive } from './apache-parser';
-import { DAEMON_OPTIONS, parseDaemonOption } from './daemon-options';
+import { DAEMON_OPTIONS, parseDaemonOptions, splitDeclaration } from './daemon-options';
 import { parseSeconds } from './seconds';
 import { readMimeTypes } from './mime-types';
 import { GLOBAL, OPTION, OPTIONS_ALL, type AccessLogConfig, type OptionsSetting, type AccessRule, type DirConfig, type MapHeadToGet, type ProcessGroupConfig, type ServerConfig, type VirtualHost } from './model';
 import { parseLogLevel } from '../log/error-log';
-import { parseTrustedProxy, proxyHeaderCgiName } from '../http/proxy-headers';
+import { parseTrustedProxy, proxyHeaderCgiName } from './trusted-proxies';
 import type { GroupReference } from './group-references';
 import { LogFormatError, parseLogFormat, type LogFormat } from './log-format';
 
@@ -376,31 +376,25 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
       const name = d.args[0];
       if (!name) throw new DirectiveError('Name of WSGI daemon process not supplied.');
       if (ctx.groups.has(name)) throw new DirectiveError('Name duplicates previous WSGI daemon definition.');
-      const options: Record<string, number | string | boolean> = {};
-      for (const [option, value] of parseOptions(d.args.slice(1), 'Invalid option to WSGI daemon process definition.')) {
-        const spec = DAEMON_OPTIONS.find((o) => o.name === option);
-        if (!spec) throw new DirectiveError('Invalid option to WSGI daemon process definition.');
-        const parsed = parseDaemonOption(spec, value);
-        if (typeof parsed === 'object') throw new DirectiveError(parsed.error);
-        options[option] = parsed;
-      }
+      const declaration = parseDaemonOptions(parseOptions(d.args.slice(1), 'Invalid option to WSGI daemon process definition.'));
+      if ('error' in declaration) throw new DirectiveError(declaration.error);
+      const { shape, options } = splitDeclaration(declaration);
       if (options.user === 'root' || options.user === '#0') throw new DirectiveError('WSGI process blocked from running as root.');
-      if (options['script-user'] !== undefined && options['script-group'] !== undefined) {
+      if (options.scriptUser !== null && options.scriptGroup !== null) {
         throw new DirectiveError('Only one of script-user and script-group allowed.');
       }
+      const ownHome = shape.pythonHome;
       ctx.groups.set(name, {
         name,
-        processes: (options.processes as number | undefined) ?? 1,
-        threads: (options.threads as number | undefined) ?? 15,
-        // Settled once the file is read: WSGIPythonHome applies wherever it stands, as in mod_wsgi.
-        python: '',
-        pythonSource: '',
-        pythonPath: typeof options['python-path'] === 'string' ? options['python-path'].split(':').filter(Boolean) : [],
-        home: (options.home as string | undefined) ?? null,
+        processes: shape.processes ?? 1,
+        threads: shape.threads ?? 15,
+        // Without python-home=, settled once the file is read: WSGIPythonHome applies wherever it stands, as in mod_wsgi.
+        python: ownHome ? path.join(ownHome, 'bin/python3') : '',
+        pythonSource: ownHome ? `${d.file}:${d.line}: WSGIDaemonProcess ${name} python-home=${ownHome}` : '',
+        pythonPath: shape.pythonPath?.split(':').filter(Boolean) ?? [],
+        home: shape.home,
         importScripts: [],
-        multiprocess: options.processes !== undefined,
-        startupTimeout: (options['startup-timeout'] as number | undefined) ?? 0,
-        shutdownTimeout: (options['shutdown-timeout'] as number | undefined) ?? 5,
+        multiprocess: shape.processes !== null,
         options,
         vhostServerName: ctx.inVhost ? ctx.vhost.serverName : null,
         vhost: ctx.inVhost ? ctx.vhost : null,

@@ -9,6 +9,7 @@ import { DEFAULT_LOG_FORMATS, DirectiveError, SECTIONS, directiveSpec, type Buil
 import { GLOBAL, type ProcessGroupConfig, type Section, type SectionKind, type ServerConfig, type VirtualHost } from './model';
 import { isModuleLoaded, moduleByName, newModuleRegistry } from './modules';
 import { APACHE_DEFAULTS } from './defaults';
+import { defaultDaemonOptions } from './daemon-options';
 import { readMimeTypes } from './mime-types';
 import { checkGroupReferences } from './group-references';
 
@@ -213,9 +214,7 @@ function finish(ctx: BuildContext, errors: ConfigError[]): void {
     home: null,
     importScripts: [],
     multiprocess: true,
-    startupTimeout: 0,
-    shutdownTimeout: 5,
-    options: {},
+    options: defaultDaemonOptions(),
     vhostServerName: null,
     vhost: null,
     source: 'the server\'s own pool (StartServers x ThreadsPerChild)',
@@ -233,9 +232,9 @@ function finish(ctx: BuildContext, errors: ConfigError[]): void {
   if (!ctx.typesConfig && fs.existsSync('/etc/mime.types')) config.mimeTypes = readMimeTypes('/etc/mime.types');
 }
 
-/** A group's python: its python-home=, else WSGIPythonHome, else the default; with what chose it. */
+/** A group's python: its python-home= (set when it was declared), else WSGIPythonHome, else the default; with what chose it. */
 function interpreter(group: ProcessGroupConfig, ctx: BuildContext): Pick<ProcessGroupConfig, 'python' | 'pythonSource'> {
-  const own = group.options['python-home'];
-  const home = typeof own === 'string' ? { dir: own, source: `${group.source}: WSGIDaemonProcess ${group.name} python-home=${own}` } : ctx.python.home;
+  if (group.pythonSource !== '') return { python: group.python, pythonSource: group.pythonSource };
+  const home = ctx.python.home;
   return home ? { python: path.join(home.dir, 'bin/python3'), pythonSource: home.source } : { python: ctx.defaultPython.python, pythonSource: ctx.defaultPython.source };
 }

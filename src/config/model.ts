@@ -1,12 +1,20 @@
 // The typed model that every way of configuring tswsgi produces (start-server
 // options, Apache config files) and the rest of the server reads.
 
-import type { ImportScriptSetting } from '../process/worker-settings';
+import type { DaemonOptions } from './daemon-options';
+import type { IpSubnet } from './trusted-proxies';
 import type { LogLevel } from '../log/error-log';
 import type { LogFormat } from './log-format';
 
 /** mod_wsgi's name for the server's own pool and for the main interpreter; "" internally. */
 export const GLOBAL = '';
+
+/** A script loaded into a process before it takes requests (WSGIImportScript, a preloaded WSGIScriptAlias). */
+export interface ImportScriptSetting {
+  path: string;
+  /** "" is the main interpreter (%{GLOBAL}). */
+  applicationGroup: string;
+}
 
 export interface ProcessGroupConfig {
   /** "" is %{GLOBAL}, the server's own pool; otherwise the WSGIDaemonProcess name. */
@@ -22,12 +30,8 @@ export interface ProcessGroupConfig {
   importScripts: ImportScriptSetting[];
   /** wsgi.multiprocess, which mod_wsgi ties to how the group was declared. */
   multiprocess: boolean;
-  /** Seconds a starting process may take to report ready (0: no limit). */
-  startupTimeout: number;
-  /** Seconds a stopping process may take before it is killed. */
-  shutdownTimeout: number;
-  /** Every WSGIDaemonProcess option as given, for the behaviour later work builds. */
-  options: Record<string, number | string | boolean>;
+  /** WSGIDaemonProcess's other options, defaults applied (all defaults for a group no such line declares). */
+  options: DaemonOptions;
   /**
    * ServerName of the vhost that declared it, as known so far while reading (mod_wsgi's
    * parse-time checks use that); the final name once the file is read. Null at server level.
@@ -40,17 +44,6 @@ export interface ProcessGroupConfig {
 }
 
 export type MapHeadToGet = 'on' | 'off' | 'auto';
-
-/**
- * An address or network of WSGITrustedProxies, held as APR's apr_ipsubnet_t holds it: 16 bytes
- * of address and of mask (an IPv4 one in the first 4), because which peers match, IPv6 ones
- * included, follows from exactly that layout.
- */
-export interface IpSubnet {
-  family: 4 | 6;
-  address: Uint8Array;
-  mask: Uint8Array;
-}
 
 export type AccessRule =
   | { kind: 'all'; granted: boolean }

@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { GLOBAL, type ServerConfig } from './model';
 import { APACHE_DEFAULTS } from './defaults';
+import { defaultDaemonOptions } from './daemon-options';
 import { DEFAULT_LOG_FORMATS } from './directives';
 import { newVirtualHost } from './load';
 import { parseLogLevel } from '../log/error-log';
@@ -84,9 +85,7 @@ export function startServerConfig(script: string, options: StartServerOptions): 
         { path: scriptPath, applicationGroup },
       ],
       multiprocess: options.processes > 1,
-      startupTimeout: 0,
-      shutdownTimeout: options.shutdownTimeout,
-      options: {},
+      options: { ...defaultDaemonOptions(), shutdownTimeoutSeconds: options.shutdownTimeout },
       vhostServerName: null,
       vhost: null,
       source: 'start-server',

@@ -1,81 +1,24 @@
-// The processes of one pool: spawned, watched until ready, replaced when they die, and
-// replaced one at a time, new before old, when anything restarts them (rolling replacement).
+// A process group: its processes (kept in slots and replaced new before old, process-slots.ts),
+// started with settings worked out from its options (launch-settings.ts), watched by the
+// health checks (health-checks.ts), and the dispatcher that gives them requests.
 
-import { EventEmitter } from 'node:events';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { DaemonOptions } from '../config/daemon-options';
 import type { ProcessGroupConfig, ServerConfig } from '../config/model';
-import type { WorkerSettings } from './worker-settings';
 import type { ErrorLog } from '../log/error-log';
 import { Dispatcher, type StartFailure } from './dispatcher';
 import { checkCanSwitch, resolveCredentials, type Credentials } from './credentials';
-import { jitteredLimit, numericOption, recycleLimits, recycleReason } from './recycling';
 import type { ImportReport, ReadyReport } from './control-messages';
+import { HealthChecks } from './health-checks';
+import { launchSettings, type Serving } from './launch-settings';
+import { describeExit, ProcessSlots, type Replacement } from './process-slots';
 import type { RuntimeDir } from './runtime-dir';
-import { WorkerProcess, type ExitReport, type LaunchOptions } from './worker-process';
+import { WorkerProcess, type ExitReport } from './worker-process';
 
 export function groupLabel(name: string, applicationGroup = ''): string {
   const group = name === '' ? "process group '%{GLOBAL}'" : `process group '${name}'`;
   return applicationGroup === '' ? group : `${group} (application group '${applicationGroup}')`;
-}
-
-/**
- * WSGIDaemonProcess lang=, locale= and python-eggs= become LANG, LC_ALL and PYTHON_EGG_CACHE,
- * cpu-priority= the nice value, and user= the HOME, USER and LOGNAME of the processes (the
- * worker takes the uid, gid and groups itself: see WorkerSettings.runAs), as mod_wsgi sets them.
- */
-function launchOptions(config: ProcessGroupConfig, credentials: Credentials | null, server: ServerConfig, runtime: RuntimeDir): LaunchOptions {
-  const env: NodeJS.ProcessEnv = {};
-  if (typeof config.options.lang === 'string') env.LANG = config.options.lang;
-  if (typeof config.options.locale === 'string') env.LC_ALL = config.options.locale;
-  if (typeof config.options['python-eggs'] === 'string') env.PYTHON_EGG_CACHE = config.options['python-eggs'];
-  const priority = numericOption(config, 'cpu-priority') || undefined;
-  const pythonFlags = new Array<string>(server.pythonOptimize).fill('-O');
-  if (!credentials) return { env, pythonFlags, priority };
-  Object.assign(env, { HOME: credentials.home, USER: credentials.user, LOGNAME: credentials.user });
-  // Without home=, a process of another user starts in that user's home directory, if there is one.
-  const cwd = config.home ?? (fs.existsSync(credentials.home) ? credentials.home : '/');
-  return { env, cwd, pythonFlags, packageDir: runtime.workerPackage(), priority };
-}
-
-function interpreterSettings(serving: Serving, socket: string): Pick<WorkerSettings, 'applicationGroup' | 'interpreters' | 'applicationGroups'> {
-  if (serving.mode === 'processes') return { applicationGroup: serving.applicationGroup, interpreters: 'main', applicationGroups: [] };
-  return {
-    applicationGroup: '',
-    interpreters: 'sub',
-    applicationGroups: serving.preload.map((name, i) => ({ name, socket: `${socket}.ag${i + 1}` })),
-  };
-}
-
-const MAX_BACKOFF_MS = 10_000;
-/** A process that served this long before dying is not in a crash loop. */
-const STABLE_MS = 10_000;
-/** A replacement that failed is tried again after this, doubling up to MAX_RETRY_MS. */
-const FIRST_RETRY_MS = 1_000;
-const MAX_RETRY_MS = 60_000;
-
-/** How a process group runs application groups other than %{GLOBAL}. */
-export type ApplicationGroupMode = 'sub-interpreters' | 'processes';
-
-export type Serving =
-  /** One set of processes for every application group, each in its own sub-interpreter. */
-  | { mode: 'sub-interpreters'; preload: string[] }
-  /** Processes of their own for one application group, run in their main interpreter. */
-  | { mode: 'processes'; applicationGroup: string };
-
-/**
- * How an outgoing process leaves once its replacement is ready: it finishes its requests
- * within `grace` seconds (0: shutdown-timeout only) and is killed if they run past grace plus
- * shutdown-timeout.
- */
-export interface Replacement {
-  reason: string;
-  grace: number;
-}
-
-interface DueSlot extends Replacement {
-  /** Not before this time (after a failed attempt). */
-  notBefore: number;
 }
 
 /** A group without a ready process whose processes die before they are ready. */
@@ -88,34 +31,14 @@ interface Outage {
 
 /**
  * The processes of a process group: all of its application groups (in sub-interpreters),
- * or one of them (in processes of its own). Emits 'changed' whenever a process becomes
- * ready or is replaced, or the group starts stopping.
+ * or one of them (in processes of its own).
  */
-export class ProcessGroup extends EventEmitter {
+export class ProcessGroup {
   readonly dispatcher: Dispatcher;
-  /** The serving process of each slot (or the one starting, at first start and after a crash). */
-  private readonly slots: Array<WorkerProcess | null> = [];
-  /** Replacements being started, by slot: they take no request until they swap in. */
-  private readonly incoming = new Map<number, WorkerProcess>();
-  /** Slots waiting their turn to be replaced. */
-  private readonly due = new Map<number, DueSlot>();
-  /** Replaced processes finishing their requests. */
-  private readonly retiring = new Set<WorkerProcess>();
-  private readonly crashBackoff: number[] = [];
-  private readonly retryBackoff: number[] = [];
-  /** Per process: the count of launches when it was launched, to tell old processes from new. */
-  private readonly generations = new WeakMap<WorkerProcess, number>();
-  /** Per process: its jittered maximum-requests. */
-  private readonly requestLimits = new WeakMap<WorkerProcess, number>();
-  private retryTimer: NodeJS.Timeout | null = null;
-  private retryAt = Infinity;
-  /** When each empty slot is to be filled again after a process died: a refused request's Retry-After. */
-  private readonly respawns = new Map<number, number>();
+  private readonly slots: ProcessSlots;
+  private readonly health: HealthChecks;
   /** Set when a process dies before it is ready while no process is ready; cleared when one is. */
   private outage: Outage | null = null;
-  private generation = 0;
-  private started = false;
-  private stopping = false;
   private credentials: Credentials | null;
 
   constructor(
@@ -126,12 +49,24 @@ export class ProcessGroup extends EventEmitter {
     private readonly runtime: RuntimeDir,
     private readonly log: ErrorLog,
   ) {
-    super();
     this.credentials = ProcessGroup.credentialsFor(config, server);
-    this.resize(config.processes);
+    const options = (): DaemonOptions => this.config.options;
+    this.slots = new ProcessSlots({
+      options,
+      launch: (slot, generation) => this.launch(slot, generation),
+      servingChanged: () => this.servingChanged(),
+      startDied: (exit) => this.startDied(exit),
+    }, log);
+    this.health = new HealthChecks({
+      options,
+      processes: () => this.slots.processes,
+      recyclable: () => this.slots.recyclable,
+      replace: (worker, replacement) => this.slots.replace(worker, replacement),
+    }, log);
+    this.slots.resize(config.processes);
     this.dispatcher = new Dispatcher({
-      processes: () => this.slots.filter((p): p is WorkerProcess => p !== null),
-      queueTimeout: () => numericOption(this.config, 'queue-timeout'),
+      processes: () => this.slots.serving,
+      queueTimeout: () => this.config.options.queueTimeoutSeconds,
       startFailure: () => this.startFailure(),
     });
   }
@@ -139,10 +74,11 @@ export class ProcessGroup extends EventEmitter {
   /** As mod_wsgi's daemons: the group's own user=/group=, else the server's User/Group, which count only as root. */
   private static credentialsFor(config: ProcessGroupConfig, server: ServerConfig): Credentials | null {
     const root = process.getuid!() === 0;
+    const { user, group, supplementaryGroups } = config.options;
     const credentials = resolveCredentials(
-      (config.options.user as string | undefined) ?? (root ? server.user ?? undefined : undefined),
-      (config.options.group as string | undefined) ?? (root ? server.group ?? undefined : undefined),
-      config.options['supplementary-groups'] as string | undefined);
+      user ?? (root ? server.user ?? undefined : undefined),
+      group ?? (root ? server.group ?? undefined : undefined),
+      supplementaryGroups ?? undefined);
     checkCanSwitch(credentials, config.name);
     return credentials;
   }
@@ -159,8 +95,19 @@ export class ProcessGroup extends EventEmitter {
     return groupLabel(this.config.name, this.serving.mode === 'processes' ? this.serving.applicationGroup : '');
   }
 
-  private get hasReadyProcess(): boolean {
-    return this.slots.some((p) => p?.state === 'ready');
+  /** Every live process: serving, starting as a replacement, or finishing its requests. */
+  get processes(): WorkerProcess[] {
+    return this.slots.processes;
+  }
+
+  /** graceful-timeout: how long a replaced process may finish its requests. */
+  get gracefulTimeout(): number {
+    return this.config.options.gracefulTimeoutSeconds;
+  }
+
+  /** For a graceful signal (mod_wsgi's eviction): eviction-timeout if set, else graceful-timeout. */
+  get evictionTimeout(): number {
+    return this.config.options.evictionTimeoutSeconds || this.gracefulTimeout;
   }
 
   /**
@@ -171,13 +118,13 @@ export class ProcessGroup extends EventEmitter {
   private startFailure(): StartFailure | null {
     const outage = this.outage;
     if (!outage) return null;
-    const startup = this.config.startupTimeout;
-    const [option, wait] = startup > 0 ? ['startup-timeout', startup] : ['connect-timeout', numericOption(this.config, 'connect-timeout', 15)];
+    const { startupTimeoutSeconds, connectTimeoutSeconds } = this.config.options;
+    const [option, wait] = startupTimeoutSeconds > 0 ? ['startup-timeout', startupTimeoutSeconds] : ['connect-timeout', connectTimeoutSeconds];
     return {
       wait,
       refuse: () => {
         const now = Date.now();
-        const retryAfter = Math.max(1, Math.ceil((this.nextStartAt(now) - now) / 1000));
+        const retryAfter = Math.max(1, Math.ceil((this.slots.nextStartAt(now) - now) / 1000));
         if (!outage.logged) {
           outage.logged = true;
           this.log.error(`${this.label} has no ready process, and its last process ${outage.cause}: ` +
@@ -188,16 +135,9 @@ export class ProcessGroup extends EventEmitter {
     };
   }
 
-  /** When the group next starts a process: now while one is starting, else its earliest scheduled start. */
-  private nextStartAt(now: number): number {
-    if ([...this.slots, ...this.incoming.values()].some((p) => p?.state === 'starting')) return now;
-    const scheduled = [...this.respawns.values(), ...[...this.due.values()].map((due) => due.notBefore)];
-    return scheduled.length > 0 ? Math.min(...scheduled) : now;
-  }
-
   /** A process died before it was ready: with none ready, the group is failing until one is. */
   private startDied(exit: ExitReport): void {
-    if (this.hasReadyProcess) return;
+    if (this.slots.hasReadyProcess) return;
     const cause = exit.startError !== undefined ? describeExit(exit) : `${describeExit(exit)} before it was ready`;
     if (this.outage) {
       this.outage.cause = cause;
@@ -210,24 +150,16 @@ export class ProcessGroup extends EventEmitter {
   /** A process became ready or took over a slot: waiting requests run, and an outage ends. */
   private servingChanged(): void {
     this.dispatcher.pump();
-    if (this.outage && this.hasReadyProcess) {
+    if (this.outage && this.slots.hasReadyProcess) {
       this.outage = null;
       this.log.notice(`${this.label} has a ready process again`);
       this.dispatcher.reschedule();
     }
-    this.emit('changed');
   }
-
-  /** Every live process: serving, starting as a replacement, or finishing its requests. */
-  get processes(): WorkerProcess[] {
-    return [...this.slots.filter((p): p is WorkerProcess => p !== null), ...this.incoming.values(), ...this.retiring];
-  }
-
 
   start(): void {
-    this.started = true;
     this.runtime.makePoolDir(this.index, this.credentials);
-    for (let slot = 0; slot < this.slots.length; slot++) this.fill(slot);
+    this.slots.start();
   }
 
   private get socketDir(): string {
@@ -236,58 +168,17 @@ export class ProcessGroup extends EventEmitter {
 
   /** Resolves true when every slot has a ready process, false if the group stops first. */
   whenReady(): Promise<boolean> {
-    return new Promise((resolve) => {
-      const check = () => {
-        const ready = this.slots.every((p) => p?.state === 'ready');
-        if (!ready && !this.stopping) return;
-        this.off('changed', check);
-        resolve(ready);
-      };
-      this.on('changed', check);
-      check();
-    });
+    return this.slots.whenReady();
   }
 
-  /**
-   * For a group a graceful restart adds: true once every slot is ready; false as soon as a
-   * process dies before it is ready, or after `limitMs`, so a broken new group is found out
-   * instead of waited for.
-   */
+  /** See ProcessSlots.whenStarted: for a group a graceful restart adds. */
   whenStarted(limitMs: number): Promise<boolean> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => finish(false), limitMs);
-      const finish = (ok: boolean) => {
-        clearTimeout(timer);
-        this.off('changed', check).off('start-failed', failed);
-        resolve(ok);
-      };
-      const check = () => { if (this.slots.every((p) => p?.state === 'ready')) finish(true); };
-      const failed = () => finish(false);
-      this.on('changed', check).on('start-failed', failed);
-      check();
-    });
+    return this.slots.whenStarted(limitMs);
   }
 
-  /**
-   * Replaces every process, one at a time, each only once its replacement is ready. Resolves
-   * true when all of them were replaced, false when an attempt failed (it is retried) or the
-   * group stopped.
-   */
+  /** Replaces every process, rolling; see ProcessSlots.restart. */
   restart(replacement: Replacement): Promise<boolean> {
-    const before = this.generation;
-    for (let slot = 0; slot < this.slots.length; slot++) this.due.set(slot, { ...replacement, notBefore: 0 });
-    this.advance();
-    return new Promise((resolve) => {
-      const check = (failed?: boolean) => {
-        const done = this.slots.every((p) => p !== null && p.state === 'ready' && this.generationOf(p) > before);
-        if (!done && !failed && !this.stopping) return;
-        this.off('changed', check).off('replacement-failed', onFailure);
-        resolve(done);
-      };
-      const onFailure = () => check(true);
-      this.on('changed', check).on('replacement-failed', onFailure);
-      check();
-    });
+    return this.slots.restart(replacement);
   }
 
   /** Takes a new config (graceful restart): new processes use it; the count of slots follows it. */
@@ -298,7 +189,7 @@ export class ProcessGroup extends EventEmitter {
     this.server = server;
     // user= may have changed: the replacements must be able to enter the socket directory.
     if (this.credentials) fs.chownSync(this.socketDir, this.credentials.uid, this.credentials.gid);
-    this.resize(config.processes);
+    this.slots.resize(config.processes);
   }
 
   /** Throws what reconfigure() would, without changing anything (a bad user= in a new config). */
@@ -306,76 +197,9 @@ export class ProcessGroup extends EventEmitter {
     ProcessGroup.credentialsFor(config, server);
   }
 
-  private resize(processes: number): void {
-    while (this.slots.length > processes) {
-      const slot = this.slots.length - 1;
-      this.due.delete(slot);
-      const starting = this.incoming.get(slot);
-      this.incoming.delete(slot);
-      if (starting) this.retire(starting, { reason: 'processes= lowered', grace: 0 });
-      const worker = this.slots.pop();
-      this.crashBackoff.pop();
-      this.retryBackoff.pop();
-      if (worker) this.retire(worker, { reason: 'processes= lowered', grace: this.gracefulTimeout });
-    }
-    while (this.slots.length < processes) {
-      this.slots.push(null);
-      this.crashBackoff.push(0);
-      this.retryBackoff.push(0);
-      if (this.started && !this.stopping) this.fill(this.slots.length - 1);
-    }
-    this.advance();
-  }
-
-  /** graceful-timeout (mod_wsgi's default 15 s): how long a replaced process may finish its requests. */
-  get gracefulTimeout(): number {
-    return numericOption(this.config, 'graceful-timeout', 15);
-  }
-
-  /** For a graceful signal (mod_wsgi's eviction): eviction-timeout if set, else graceful-timeout. */
-  get evictionTimeout(): number {
-    return numericOption(this.config, 'eviction-timeout') || this.gracefulTimeout;
-  }
-
-  /** deadlock-timeout (mod_wsgi's default 300 s; 0: off). */
-  private get deadlockTimeout(): number {
-    return numericOption(this.config, 'deadlock-timeout', 300);
-  }
-
-  /**
-   * Kills a process whose GIL has been held for deadlock-timeout (its heartbeat stopped): it can
-   * finish nothing, so, as in mod_wsgi, it goes at once and is replaced as after a crash.
-   */
-  private checkDeadlocks(now: number): void {
-    const timeout = this.deadlockTimeout;
-    if (timeout <= 0) return;
-    for (const worker of [...this.slots, ...this.incoming.values(), ...this.retiring]) {
-      if (!worker || worker.state === 'exited' || now - worker.aliveAt < timeout * 1000) continue;
-      this.log.error(`${worker.label}: deadlock-timeout (${timeout} s) expired, the Python GIL has not been free since; killing the process`);
-      worker.kill();
-    }
-  }
-
   /** Checks each process against deadlock-timeout and the recycling options; the supervisor calls this every second. */
-  checkRecycling(now = Date.now()): void {
-    this.checkDeadlocks(now);
-    const limits = recycleLimits(this.config);
-    for (const [slot, worker] of this.slots.entries()) {
-      if (worker?.state !== 'ready' || this.due.has(slot) || this.incoming.has(slot)) continue;
-      const reason = recycleReason(worker, limits, this.requestLimits.get(worker) ?? 0, now);
-      if (reason) this.replace(worker, { reason, grace: this.gracefulTimeout });
-    }
-  }
-
-  /** Replaces one serving process (a recycling trigger, or a request past request-timeout). */
-  replace(worker: WorkerProcess, replacement: Replacement): void {
-    const slot = this.slots.indexOf(worker);
-    if (slot < 0 || this.stopping) return;
-    const due = this.due.get(slot);
-    if (!due && !this.incoming.has(slot)) this.log.info(`Replacing ${worker.label}: ${replacement.reason}`);
-    // A replacement that failed a moment ago waits out its backoff.
-    this.due.set(slot, { ...replacement, notBefore: due?.notBefore ?? 0 });
-    this.advance();
+  checkHealth(now = Date.now()): void {
+    this.health.check(now);
   }
 
   /**
@@ -383,180 +207,40 @@ export class ProcessGroup extends EventEmitter {
    * 503), then stops every process once its requests finish.
    */
   async stop(timeoutSeconds: number): Promise<void> {
-    if (!this.stopping && this.hasReadyProcess) await this.dispatcher.drained(timeoutSeconds * 1000);
+    if (!this.slots.stopping && this.slots.hasReadyProcess) await this.dispatcher.drained(timeoutSeconds * 1000);
     this.dispatcher.abandon(`${this.label} is stopping`);
-    this.stopping = true;
-    if (this.retryTimer) clearTimeout(this.retryTimer);
-    this.due.clear();
-    this.emit('changed');
-    await Promise.all(this.processes.map((p) => stopProcess(p, timeoutSeconds)));
+    await this.slots.stop(timeoutSeconds);
   }
 
-  /** Starts due replacements while fewer than the group's bound are under way. */
-  private advance(): void {
-    if (!this.started || this.stopping) return;
-    // A few at a time in big groups; one at a time otherwise, so a group never loses capacity.
-    const bound = Math.max(1, Math.floor(this.slots.length / 4));
-    const now = Date.now();
-    let soonest = Infinity;
-    for (const [slot, due] of this.due) {
-      if (this.incoming.size >= bound) break;
-      if (this.incoming.has(slot)) continue;
-      if (due.notBefore > now) {
-        soonest = Math.min(soonest, due.notBefore);
-        continue;
-      }
-      this.due.delete(slot);
-      this.startReplacement(slot, due);
-    }
-    if (soonest < this.retryAt) {
-      if (this.retryTimer) clearTimeout(this.retryTimer);
-      this.retryAt = soonest;
-      this.retryTimer = setTimeout(() => { this.retryTimer = null; this.retryAt = Infinity; this.advance(); }, soonest - now);
-      this.retryTimer.unref();
-    }
-  }
-
-  private startReplacement(slot: number, replacement: Replacement): void {
-    const old = this.slots[slot];
-    const worker = this.launch(slot);
-    this.incoming.set(slot, worker);
-    this.log.info(`Starting ${worker.label} to replace ${old ? old.label : `the process of slot ${slot}`} (${replacement.reason})`);
-    worker.once('ready', () => {
-      // Dropped meanwhile (processes= lowered, or the group stopping).
-      if (this.incoming.get(slot) !== worker) return;
-      this.incoming.delete(slot);
-      const current = this.slots[slot] ?? null;
-      if (current && worker.importFailures > current.importFailures) {
-        this.retire(worker, { reason: 'refused', grace: 0 });
-        this.replacementFailed(slot, replacement, current,
-          `${worker.importFailures} of its import scripts failed (see above), ${current.importFailures} in the process it was to replace`);
-        return;
-      }
-      this.retryBackoff[slot] = 0;
-      this.slots[slot] = worker;
-      if (current) this.retire(current, replacement);
-      this.log.info(`${worker.label} took over${current ? ` from ${current.label}` : ''} (${replacement.reason})`);
-      this.servingChanged();
-      this.advance();
-    });
-    worker.once('exit', (exit: ExitReport) => {
-      if (this.incoming.get(slot) !== worker) return;
-      this.incoming.delete(slot);
-      if (this.stopping) return;
-      const how = describeExit(exit);
-      const current = this.slots[slot] ?? null;
-      if (current === null) {
-        // The process it was to replace died meanwhile: the slot is empty, so start afresh. A
-        // restart waiting for this replacement has failed all the same (else, with processes
-        // that die at start, it would wait for ever).
-        this.log.error(`${worker.label} ${how} before it was ready`);
-        this.respawnLater(slot);
-        this.emit('replacement-failed');
-        this.advance();
-        return;
-      }
-      this.replacementFailed(slot, replacement, current, `it ${how} before it was ready`);
-    });
-  }
-
-  /** Bad new code never takes the group down: the old process keeps serving, and the replacement is tried again later. */
-  private replacementFailed(slot: number, replacement: Replacement, current: WorkerProcess, why: string): void {
-    const delay = this.retryBackoff[slot] = Math.min(MAX_RETRY_MS, Math.max(FIRST_RETRY_MS, this.retryBackoff[slot]! * 2));
-    this.log.error(`Replacement for ${current.label} failed: ${why}; it keeps serving, and the replacement is tried again in ${delay / 1000} s`);
-    this.due.set(slot, { ...replacement, notBefore: Date.now() + delay });
-    this.emit('replacement-failed');
-    this.advance();
-  }
-
-  private retire(worker: WorkerProcess, replacement: Replacement): void {
-    this.retiring.add(worker);
-    const shutdown = this.config.shutdownTimeout;
-    worker.stop(replacement.grace + shutdown);
-  }
-
-  private generationOf(worker: WorkerProcess): number {
-    return this.generations.get(worker) ?? 0;
-  }
-
-  /** Puts a new process straight into an empty slot (first start, crash). */
-  private fill(slot: number): void {
-    this.slots[slot] = this.launch(slot);
-  }
-
-  private launch(slot: number): WorkerProcess {
+  private launch(slot: number, generation: number): WorkerProcess {
     const config = this.config;
-    const socket = path.join(this.socketDir, `p${slot}-${++this.generation}.sock`);
+    const socket = path.join(this.socketDir, `p${slot}-${generation}.sock`);
     fs.rmSync(socket, { force: true });
-    const worker = new WorkerProcess(this.label, config.python, {
-      socket,
-      processGroup: config.name,
-      ...interpreterSettings(this.serving, socket),
-      threads: config.threads,
-      processes: config.processes,
-      runAs: this.credentials && { user: this.credentials.user, uid: this.credentials.uid, gid: this.credentials.gid, groups: this.credentials.groups },
-      importScripts: this.serving.mode === 'sub-interpreters' ? config.importScripts
-        : config.importScripts.filter((s) => s.applicationGroup === (this.serving as { applicationGroup: string }).applicationGroup),
-      pythonPath: config.pythonPath,
-      home: config.home,
-      logLevel: this.server.logLevel,
-      multiprocess: config.multiprocess,
-      multithread: config.threads !== 1,
-      runOnce: config.threads === 1 && config.options['maximum-requests'] === 1,
-      umask: typeof config.options.umask === 'number' ? config.options.umask : null,
-      locale: typeof config.options.locale === 'string' ? config.options.locale : null,
-      displayName: typeof config.options['display-name'] === 'string'
-        ? config.options['display-name'].replace('%{GROUP}', `(wsgi:${config.name})`) : null,
-      stackSize: numericOption(config, 'stack-size') || null,
-      virtualMemoryLimit: numericOption(config, 'virtual-memory-limit') || null,
-      listenBacklog: typeof config.options['listen-backlog'] === 'number' ? config.options['listen-backlog'] : null,
-      sendBufferSize: numericOption(config, 'send-buffer-size') || null,
-      receiveBufferSize: numericOption(config, 'receive-buffer-size') || null,
-      deadlockTimeout: this.deadlockTimeout,
-    }, this.log, launchOptions(config, this.credentials, this.server, this.runtime));
-    this.generations.set(worker, this.generation);
-    // mod_wsgi's defaults: Apache's Timeout, and for the client's side socket-timeout.
-    const socketTimeout = (numericOption(config, 'socket-timeout') || this.server.timeout) * 1000;
-    worker.timeouts = {
-      connect: numericOption(config, 'connect-timeout', 15) * 1000,
-      socket: socketTimeout,
-      request: numericOption(config, 'request-timeout') * 1000,
-      response: numericOption(config, 'response-socket-timeout') * 1000 || socketTimeout,
+    const credentials = this.credentials;
+    const userSwitch = credentials && {
+      credentials, packageDir: this.runtime.workerPackage(), homeExists: fs.existsSync(credentials.home),
     };
-    // mod_wsgi's daemon processes pass response headers through a buffer of header-buffer-size
-    // (32 KiB by default); embedded mode, which %{GLOBAL} stands for, has none.
-    worker.headerLineLimit = config.name === '' ? 0 : numericOption(config, 'header-buffer-size') || 32768;
-    this.requestLimits.set(worker, jitteredLimit(recycleLimits(config).maximumRequests, this.server.maximumRequestsJitter));
-    if (config.startupTimeout > 0) {
-      const timer = setTimeout(() => {
-        if (worker.state !== 'starting') return;
-        this.log.error(`${worker.label} was not ready within startup-timeout (${config.startupTimeout} s); killing it`);
-        worker.kill();
-      }, config.startupTimeout * 1000);
-      worker.once('ready', () => clearTimeout(timer)).once('exit', () => clearTimeout(timer));
-    }
+    const settings = launchSettings(config, this.serving, socket, userSwitch, this.server);
+    const worker = new WorkerProcess(this.label, config.python, settings.worker, this.log, settings.launch);
+    worker.timeouts = settings.timeouts;
+    worker.headerLineLimit = settings.headerLineLimit;
     this.log.info(`Starting ${worker.label} with ${config.threads} threads (${config.python})`);
     worker.on('import', (report: ImportReport) => this.logImport(worker, report));
     worker.on('ready', (report: ReadyReport) => {
       const seconds = ((worker.readyAt - worker.startedAt) / 1000).toFixed(3);
       this.log.info(`${worker.label} is ready after ${seconds} s (Python ${report.python}, interpreters: ${report.interpreters})`);
-      this.servingChanged();
     });
-    worker.on('slot', () => {
-      this.dispatcher.pump();
-      const limit = this.requestLimits.get(worker) ?? 0;
-      if (limit > 0 && worker.requests >= limit) this.checkRecycling();
-    });
+    worker.on('slot', () => this.dispatcher.pump());
     worker.on('interpreter', () => this.dispatcher.pump());
     // Unreachable but not gone (a refused or timed-out connect): replace it, and kill it if it lingers.
-    worker.on('lost', () => this.replace(worker, { reason: 'its socket stopped taking connections', grace: 0 }));
+    worker.on('lost', () => this.slots.replace(worker, { reason: 'its socket stopped taking connections', grace: 0 }));
     worker.on('request-timeout', () => {
       // Its other requests finish in the old process while a fresh one takes over.
       this.log.error(`A request ran past request-timeout in ${worker.label}; its Python stacks follow, and the process is replaced`);
       worker.dumpStacks();
-      this.replace(worker, { reason: 'request-timeout', grace: this.gracefulTimeout });
+      this.slots.replace(worker, { reason: 'request-timeout', grace: this.gracefulTimeout });
     });
-    worker.on('exit', (exit: ExitReport) => this.exited(worker, exit));
+    this.health.watch(worker, this.server.maximumRequestsJitter);
     return worker;
   }
 
@@ -568,51 +252,4 @@ export class ProcessGroup extends EventEmitter {
       this.log.error(`Import script '${report.script}' failed ${where} after ${report.seconds.toFixed(3)} s: ${report.error ?? 'see the traceback above'}`);
     }
   }
-
-  private exited(worker: WorkerProcess, exit: ExitReport): void {
-    fs.rmSync(worker.settings.socket, { force: true });
-    this.retiring.delete(worker);
-    if (worker.readyAt === 0 && !exit.expected && !this.stopping) this.startDied(exit);
-    const slot = this.slots.indexOf(worker);
-    if (slot < 0) return;
-    if (exit.expected || this.stopping) {
-      this.slots[slot] = null;
-      return;
-    }
-    const how = describeExit(exit);
-    const lived = Date.now() - worker.startedAt;
-    this.crashBackoff[slot] = lived > STABLE_MS ? 0 : Math.min(MAX_BACKOFF_MS, Math.max(250, this.crashBackoff[slot]! * 2));
-    this.slots[slot] = null;
-    if (worker.readyAt === 0) this.emit('start-failed');
-    this.emit('changed');
-    if (this.incoming.has(slot)) {
-      this.log.error(`${worker.label} ${how}; its replacement, already starting, takes its place`);
-      return;
-    }
-    this.due.delete(slot);
-    this.log.error(`${worker.label} ${how}; starting a replacement${this.crashBackoff[slot] ? ` in ${this.crashBackoff[slot]} ms` : ''}`);
-    this.respawnLater(slot);
-  }
-
-  private respawnLater(slot: number): void {
-    const delay = this.crashBackoff[slot] ?? 0;
-    this.respawns.set(slot, Date.now() + delay);
-    setTimeout(() => {
-      this.respawns.delete(slot);
-      if (!this.stopping && this.slots[slot] === null && !this.incoming.has(slot) && slot < this.slots.length) this.fill(slot);
-    }, delay).unref();
-  }
-}
-
-function describeExit(exit: ExitReport): string {
-  if (exit.startError !== undefined) return `could not be started (${exit.startError})`;
-  return exit.signal ? `was killed by signal ${exit.signal}` : `exited with code ${exit.code}`;
-}
-
-function stopProcess(worker: WorkerProcess, timeoutSeconds: number): Promise<void> {
-  if (worker.state === 'exited') return Promise.resolve();
-  return new Promise((resolve) => {
-    worker.once('exit', () => resolve());
-    worker.stop(timeoutSeconds);
-  });
 }

@@ -1,20 +1,11 @@
 // When a serving process is due for replacement: the WSGIDaemonProcess options that
 // recycle processes, checked by the supervisor once a second and after each request.
 
-import type { ProcessGroupConfig } from '../config/model';
+import type { DaemonOptions } from '../config/daemon-options';
 
-export interface RecycleLimits {
-  /** Requests before replacement (0: never); jittered per process. */
-  maximumRequests: number;
-  /** Seconds of life (0: never). */
-  restartInterval: number;
-  /** Seconds idle (0: never). */
-  inactivityTimeout: number;
-  /** Bytes of resident memory (0: no limit). */
-  memoryLimit: number;
-  /** CPU seconds, user and system (0: no limit). */
-  cpuTimeLimit: number;
-}
+/** The options that recycle a process (each 0: never); maximum-requests is jittered per process. */
+export type RecycleLimits = Pick<DaemonOptions,
+  'maximumRequests' | 'restartIntervalSeconds' | 'inactivityTimeoutSeconds' | 'memoryLimitBytes' | 'cpuTimeLimitSeconds'>;
 
 /** What a check needs to know of a process. */
 export interface RecycleFacts {
@@ -26,22 +17,6 @@ export interface RecycleFacts {
   residentBytes(): number | null;
   /** Read only when there is a CPU time limit, for the same reason. */
   cpuSeconds(): number | null;
-}
-
-/** A numeric WSGIDaemonProcess option, or `fallback` when it is not given. */
-export function numericOption(config: ProcessGroupConfig, name: string, fallback = 0): number {
-  const value = config.options[name];
-  return typeof value === 'number' ? value : fallback;
-}
-
-export function recycleLimits(config: ProcessGroupConfig): RecycleLimits {
-  return {
-    maximumRequests: numericOption(config, 'maximum-requests'),
-    restartInterval: numericOption(config, 'restart-interval'),
-    inactivityTimeout: numericOption(config, 'inactivity-timeout'),
-    memoryLimit: numericOption(config, 'memory-limit'),
-    cpuTimeLimit: numericOption(config, 'cpu-time-limit'),
-  };
 }
 
 /**
@@ -57,21 +32,21 @@ export function jitteredLimit(maximumRequests: number, jitter: number): number {
 /** Why the process should be replaced now, or null. `requestLimit` is its jittered maximum-requests. */
 export function recycleReason(process: RecycleFacts, limits: RecycleLimits, requestLimit: number, now: number): string | null {
   if (requestLimit > 0 && process.requests >= requestLimit) return `maximum-requests (${requestLimit}) reached`;
-  if (limits.restartInterval > 0 && now - process.readyAt >= limits.restartInterval * 1000) {
-    return `restart-interval (${limits.restartInterval} s) reached`;
+  if (limits.restartIntervalSeconds > 0 && now - process.readyAt >= limits.restartIntervalSeconds * 1000) {
+    return `restart-interval (${limits.restartIntervalSeconds} s) reached`;
   }
   // A process that has served nothing has nothing to give back: replacing it would only churn.
-  if (limits.inactivityTimeout > 0 && process.requests > 0 && process.busy === 0
-    && now - process.lastActivity >= limits.inactivityTimeout * 1000) {
-    return `inactivity-timeout (${limits.inactivityTimeout} s) reached`;
+  if (limits.inactivityTimeoutSeconds > 0 && process.requests > 0 && process.busy === 0
+    && now - process.lastActivity >= limits.inactivityTimeoutSeconds * 1000) {
+    return `inactivity-timeout (${limits.inactivityTimeoutSeconds} s) reached`;
   }
-  if (limits.memoryLimit > 0) {
+  if (limits.memoryLimitBytes > 0) {
     const rss = process.residentBytes();
-    if (rss !== null && rss > limits.memoryLimit) return `memory-limit (${limits.memoryLimit} bytes) exceeded: ${rss} bytes resident`;
+    if (rss !== null && rss > limits.memoryLimitBytes) return `memory-limit (${limits.memoryLimitBytes} bytes) exceeded: ${rss} bytes resident`;
   }
-  if (limits.cpuTimeLimit > 0) {
+  if (limits.cpuTimeLimitSeconds > 0) {
     const used = process.cpuSeconds();
-    if (used !== null && used >= limits.cpuTimeLimit) return `cpu-time-limit (${limits.cpuTimeLimit} s) reached: ${used.toFixed(2)} s of CPU used`;
+    if (used !== null && used >= limits.cpuTimeLimitSeconds) return `cpu-time-limit (${limits.cpuTimeLimitSeconds} s) reached: ${used.toFixed(2)} s of CPU used`;
   }
   return null;
 }

@@ -4,18 +4,21 @@
 
 import type { ProcessGroupConfig, ServerConfig } from '../config/model';
 import type { ErrorLog } from '../log/error-log';
-import { ProcessGroup, type ApplicationGroupMode, type Serving } from './process-group';
+import type { ApplicationGroupMode, Serving } from './launch-settings';
+import { ProcessGroup } from './process-group';
 import type { RuntimeDir } from './runtime-dir';
 import { ScriptWatch } from './script-watch';
 
-export { groupLabel, type ApplicationGroupMode } from './process-group';
+export { groupLabel } from './process-group';
+export type { ApplicationGroupMode } from './launch-settings';
 
-/** How often recycling limits and WSGI scripts are checked. */
+/** How often the health checks (deadlock-timeout, recycling limits) run and WSGI scripts are checked. */
 const TICK_MS = 1_000;
 
 /** How long a graceful restart waits for a group it adds: its startup-timeout, else two minutes. */
 function startLimitMs(config: ProcessGroupConfig): number {
-  return config.startupTimeout > 0 ? (config.startupTimeout + 5) * 1000 : 120_000;
+  const startup = config.options.startupTimeoutSeconds;
+  return startup > 0 ? (startup + 5) * 1000 : 120_000;
 }
 
 /** Per process group, the application groups to create at start (sub-interpreter mode). */
@@ -111,7 +114,7 @@ export class Supervisor {
   }
 
   private tick(): void {
-    for (const pool of this.pools.values()) pool.checkRecycling();
+    for (const pool of this.pools.values()) pool.checkHealth();
     void this.scripts.poll();
   }
 
@@ -152,7 +155,7 @@ export class Supervisor {
     }
     const started = await Promise.all([...added.values()].map((pool) => pool.whenStarted(startLimitMs(pool.processGroupConfig))));
     if (!started.every(Boolean)) {
-      await Promise.all([...added.values()].map((pool) => pool.stop(pool.processGroupConfig.shutdownTimeout)));
+      await Promise.all([...added.values()].map((pool) => pool.stop(pool.processGroupConfig.options.shutdownTimeoutSeconds)));
       return null;
     }
     this.adopt(server, initial);

@@ -1,11 +1,7 @@
 // What the supervisor tells a worker process at spawn, as JSON in TSWSGI_WORKER.
 // The Python side reads the same keys (python/tswsgi_worker/settings.py).
 
-export interface ImportScriptSetting {
-  path: string;
-  /** "" is the main interpreter (%{GLOBAL}). */
-  applicationGroup: string;
-}
+import type { ImportScriptSetting } from '../config/model';
 
 export interface ApplicationGroupSetting {
   name: string;
