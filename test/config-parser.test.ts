@@ -455,10 +455,12 @@ describe('IfDefine', () => {
 describe('IfModule and LoadModule', () => {
   const WSGI = 'LoadModule wsgi_module /usr/lib/apache2/modules/mod_wsgi.so\n';
   const ALIAS = 'LoadModule alias_module /usr/lib/apache2/modules/mod_alias.so\n';
+  // A whole Apache config loads an MPM: from then on only the modules it loads count.
+  const MPM = 'LoadModule mpm_event_module /usr/lib/apache2/modules/mod_mpm_event.so\n';
 
   test('a LoadModule\'d module counts, by name or by source file; one not loaded does not; ! negates', () => {
     const { tree, errors } = parse({
-      'main.conf': ALIAS + WSGI + [
+      'main.conf': MPM + ALIAS + WSGI + [
         '<IfModule wsgi_module>', 'ServerAlias wsgi', '</IfModule>',
         '<IfModule mod_wsgi.c>', 'ServerAlias mod_wsgi.c', '</IfModule>',
         '<IfModule mime_module>', 'ServerAlias mime', '</IfModule>',
@@ -472,7 +474,7 @@ describe('IfModule and LoadModule', () => {
 
   test('only LoadModule lines seen so far count', () => {
     const { tree } = parse({
-      'main.conf': ALIAS + '<IfModule wsgi_module>\nServerAlias before\n</IfModule>\n' + WSGI + '<IfModule wsgi_module>\nServerAlias after\n</IfModule>\n',
+      'main.conf': MPM + ALIAS + '<IfModule wsgi_module>\nServerAlias before\n</IfModule>\n' + WSGI + '<IfModule wsgi_module>\nServerAlias after\n</IfModule>\n',
     });
     assert.deepEqual(marks(tree), ['after']);
   });
@@ -498,7 +500,7 @@ describe('IfModule and LoadModule', () => {
 
   test('nested IfModule and IfDefine with negations', () => {
     const { tree, errors } = parse({
-      'main.conf': ALIAS + [
+      'main.conf': MPM + ALIAS + [
         '<IfModule alias_module>',
         '  <IfDefine !NOPE>',
         '    <IfModule !mod_wsgi.c>',
@@ -515,6 +517,34 @@ describe('IfModule and LoadModule', () => {
     assert.deepEqual(marks(tree), ['deep']);
   });
 
+  test('before an MPM is loaded (a fragment, or a config for tswsgi alone) every implemented module counts; others only once loaded', () => {
+    const { tree, errors } = parse({
+      'main.conf': WSGI + [
+        '<IfModule alias_module>', 'ServerAlias alias', '</IfModule>',
+        '<IfModule ssl_module>', 'ServerAlias ssl', '</IfModule>',
+      ].join('\n') + '\n' + MPM + '<IfModule alias_module>\nServerAlias alias-after-mpm\n</IfModule>\n',
+    });
+    assert.deepEqual(errors, []);
+    assert.deepEqual(marks(tree), ['alias']);
+  });
+
+  test('a loaded module counts whether tswsgi implements it or not, by name or source file; so does one it does not know', () => {
+    const { tree, errors } = parse({
+      'main.conf': MPM + [
+        'LoadModule ssl_module /usr/lib/apache2/modules/mod_ssl.so',
+        'LoadModule rewrite_module /usr/lib/apache2/modules/mod_rewrite.so',
+        'LoadModule auth_openidc_module /usr/lib/apache2/modules/mod_auth_openidc.so',
+        '<IfModule ssl_module>', 'ServerAlias ssl', '</IfModule>',
+        '<IfModule mod_ssl.c>', 'ServerAlias mod_ssl.c', '</IfModule>',
+        '<IfModule !rewrite_module>', 'ServerAlias no-rewrite', '</IfModule>',
+        '<IfModule auth_openidc_module>', 'ServerAlias openidc', '</IfModule>',
+        '<IfModule headers_module>', 'ServerAlias headers', '</IfModule>',
+      ].join('\n'),
+    });
+    assert.deepEqual(errors, []);
+    assert.deepEqual(marks(tree), ['ssl', 'mod_ssl.c', 'openidc']);
+  });
+
   test('quotes around the module name are fine; no name is an error', () => {
     const { tree, errors } = parse({ 'main.conf': WSGI + '<IfModule "wsgi_module">\nServerAlias q\n</IfModule>\n<IfModule>\n</IfModule>\n' });
     assert.deepEqual(marks(tree), ['q']);
@@ -526,6 +556,7 @@ describe('false conditionals', () => {
   test('their contents are skipped whole: no Include, no Define, no errors, no ${} warnings', () => {
     const { tree, errors, state } = parse({
       'main.conf': [
+        'LoadModule mpm_event_module /usr/lib/apache2/modules/mod_mpm_event.so',
         'LoadModule alias_module /usr/lib/apache2/modules/mod_alias.so',
         '<IfDefine NOPE>',
         '  Include missing.conf',

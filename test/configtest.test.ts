@@ -3,6 +3,7 @@
 // test/fixtures/bad-conf/NN-short-name.conf: each is broken; its leading comment lines
 // `# expect: line N: message` name every error configtest must print, as
 // `tswsgi: Syntax error on line N of <absolute path of the fixture>: message`, and no other
+// (`# expect: file: message` one of the file as a whole, `tswsgi: Configuration error in <path>: message`)
 // (N counts the fixture's own lines; `${FIXTURE_DIR}` in a message stands for the fixture folder).
 // The messages are Apache's and mod_wsgi's own, checked with Debian's apache2 2.4 + mod_wsgi 4.9.4
 // (`apache2 -t` on a wrapper that Includes the fixture); a fixture whose comments say "Differs from
@@ -51,6 +52,7 @@ function envWith(dir: string | null): NodeJS.ProcessEnv {
 const confs = (dir: string) => fs.readdirSync(dir).filter((name) => name.endsWith('.conf')).sort();
 
 interface Expectation {
+  /** 0: the file as a whole. */
   line: number;
   message: string;
 }
@@ -60,8 +62,8 @@ function expectations(file: string): Expectation[] {
   const found: Expectation[] = [];
   for (const text of fs.readFileSync(file, 'utf8').split('\n')) {
     if (!text.startsWith('#')) break;
-    const m = /^# expect: line (\d+): (.+)$/.exec(text);
-    if (m) found.push({ line: Number(m[1]), message: m[2]!.replaceAll('${FIXTURE_DIR}', path.dirname(file)) });
+    const m = /^# expect: (?:line (\d+)|file): (.+)$/.exec(text);
+    if (m) found.push({ line: Number(m[1] ?? 0), message: m[2]!.replaceAll('${FIXTURE_DIR}', path.dirname(file)) });
   }
   return found;
 }
@@ -73,7 +75,7 @@ describe('configtest on broken configs (test/fixtures/bad-conf)', { concurrency:
     assert.ok(names.length >= 30, `only ${names.length} fixtures`);
     for (const name of names) {
       assert.match(name, /^\d{2}-[a-z0-9]+(-[a-z0-9]+)*\.conf$/);
-      assert.match(fs.readFileSync(path.join(BAD, name), 'utf8').split('\n')[0]!, /^# expect: line \d+: ./, name);
+      assert.match(fs.readFileSync(path.join(BAD, name), 'utf8').split('\n')[0]!, /^# expect: (line \d+|file): ./, name);
     }
   });
 
@@ -83,9 +85,9 @@ describe('configtest on broken configs (test/fixtures/bad-conf)', { concurrency:
       const expected = expectations(file);
       const { code, stderr } = await configtest(file, envWith(null));
       assert.equal(code, 1, `exit code; stderr:\n${stderr}`);
-      const printed = stderr.split('\n').filter((l) => l.includes('Syntax error'));
+      const printed = stderr.split('\n').filter((l) => l.includes('Syntax error') || l.includes('Configuration error'));
       for (const { line, message } of expected) {
-        const wanted = `tswsgi: Syntax error on line ${line} of ${file}: ${message}`;
+        const wanted = line > 0 ? `tswsgi: Syntax error on line ${line} of ${file}: ${message}` : `tswsgi: Configuration error in ${file}: ${message}`;
         assert.ok(printed.includes(wanted), `missing:\n  ${wanted}\nprinted:\n  ${printed.join('\n  ')}`);
       }
       assert.equal(printed.length, expected.length, `unexpected errors:\n  ${printed.join('\n  ')}`);

@@ -5,7 +5,7 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { isModuleLoaded, moduleByName, type ModuleRegistry } from './modules';
+import { isModuleLoaded, moduleByName, noteLoaded, type ModuleRegistry } from './modules';
 import { readRegularFile, strerror } from './read-file';
 
 export interface Directive {
@@ -21,8 +21,9 @@ export interface Directive {
 }
 
 export class ConfigError extends Error {
+  /** Line 0: the file as a whole (what is missing from it has no line). */
   constructor(readonly file: string, readonly line: number, readonly detail: string) {
-    super(`Syntax error on line ${line} of ${file}: ${detail}`);
+    super(line > 0 ? `Syntax error on line ${line} of ${file}: ${detail}` : `Configuration error in ${file}: ${detail}`);
   }
 }
 
@@ -271,12 +272,11 @@ function readTimeDirective(d: Directive, state: ParseState, including: readonly 
         fail(d.line, 'LoadModule takes two arguments, a module name and the name of a shared object file to load it from');
         return true;
       }
-      state.modules.explicit = true;
       if (!state.modules.loaded.has(d.args[0]!)) {
         if (moduleByName(d.args[0]!)?.builtIn) {
           fail(d.line, `module ${d.args[0]} is built-in and can't be loaded`);
         } else {
-          state.modules.loaded.add(d.args[0]!);
+          noteLoaded(state.modules, d.args[0]!);
         }
       } else {
         state.warnings.push(`${d.file}:${d.line}: module ${d.args[0]} is already loaded, skipping`);

@@ -69,6 +69,8 @@ export interface BuildContext {
   logFormats: Map<VirtualHost, Map<string, LogFormat>>;
   /** CustomLog lines; a nickname is looked up once the file is read (a LogFormat may follow it, as in Apache). */
   customLogs: PendingLog[];
+  /** Directives accepted without effect that were warned about: one warning per name. */
+  warnedDirectives: Set<string>;
 }
 
 export interface DirectiveSpec {
@@ -266,7 +268,13 @@ function requireRule(d: Directive): AccessRule {
     }
     return { kind: 'ip', networks: d.args.slice(1) };
   }
-  throw new DirectiveError(`Unknown Authz provider: ${d.args[0]} (tswsgi implements 'Require all' and 'Require ip')`);
+  // Apache's `local` also allows a client connecting from the server's own address; the loopback
+  // networks alone allow no one Apache would refuse.
+  if (kind === 'local') {
+    if (rest.length > 0) throw new DirectiveError("'Require local' does not take an argument");
+    return { kind: 'ip', networks: ['127.0.0.0/8', '::1', '::ffff:127.0.0.0/104'] };
+  }
+  throw new DirectiveError(`Unknown Authz provider: ${d.args[0]} (tswsgi implements 'Require all', 'Require ip' and 'Require local')`);
 }
 
 const OPTION_WORDS: Record<string, number> = {
@@ -631,8 +639,8 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
   },
   {
     name: 'Require', module: 'authz_core_module', contexts: ['directory'], args: [1, -1],
-    syntax: 'Require all granted|all denied|ip address...', default: 'all granted', argHelp: 'specifies authorization directives which one must pass (or not) for a request to suceeed',
-    description: 'Who may make requests in this section; several Require lines allow a request if any allows it.',
+    syntax: 'Require all granted|all denied|ip address...|local', default: 'all granted', argHelp: 'specifies authorization directives which one must pass (or not) for a request to suceeed',
+    description: 'Who may make requests in this section; several Require lines allow a request if any allows it. `Require local` allows the loopback addresses (127.0.0.0/8, ::1); Apache\'s also allows a client connecting from the server\'s own address, which tswsgi refuses. Other providers (host, env, method, expr, user, group, valid-user) are errors.',
     example: 'Require ip 127.0.0.1 192.168.0.0/16',
     apply: (d, ctx) => { ctx.dir.require = [...(ctx.dir.require ?? []), requireRule(d)]; },
   },

@@ -8,6 +8,7 @@ import { ConfigError, parseFile, type Directive, type ParseState } from './apach
 import { DEFAULT_LOG_FORMATS, DirectiveError, SECTIONS, directiveSpec, type BuildContext, type Context, type DirectiveSpec } from './directives';
 import { GLOBAL, type ProcessGroupConfig, type Section, type SectionKind, type ServerConfig, type VirtualHost } from './model';
 import { isModuleLoaded, moduleByName, newModuleRegistry } from './modules';
+import { tierRules, type TierRule } from './module-rules';
 import { APACHE_DEFAULTS } from './defaults';
 import { defaultDaemonOptions } from './daemon-options';
 import { readMimeTypes } from './mime-types';
@@ -80,7 +81,7 @@ export function loadConfig(file: string, options: LoadOptions): LoadResult {
     defaultPython: { python: options.python, source: options.pythonSource },
     typesConfig: false,
     warnings: state.warnings,
-    logFormats: new Map(), customLogs: [],
+    logFormats: new Map(), customLogs: [], warnedDirectives: new Set(),
   };
   const errors = state.errors;
   walk(tree, ctx, 'server', state, errors);
@@ -113,7 +114,13 @@ function contextError(name: string, where: Context, sectionName: string | null, 
 
 function section(node: Directive, ctx: BuildContext, where: Context, state: ParseState, errors: ConfigError[]): void {
   const spec = SECTIONS.find((s) => s.name.toLowerCase() === node.key);
-  if (!spec) throw new DirectiveError(`Invalid command '<${node.name}>', perhaps misspelled or defined by a module not included in the server configuration`);
+  if (!spec) {
+    // Every section of module-rules.ts is refused: an accepted one would drop its contents unread.
+    const { rule, modules } = tierLookup(`<${node.key}`, state);
+    if (!rule) throw invalidCommand(`<${node.name}>`, modules[0]);
+    applyTier(rule, node, ctx);
+    return;
+  }
   if (!spec.contexts.includes(where)) throw new DirectiveError(contextError(`<${spec.name}>`, where, ctx.sectionName, spec.contexts));
   if (spec.kind === 'vhost') {
     if (node.args.length === 0) throw new DirectiveError('<VirtualHost> directive requires additional arguments');
@@ -146,16 +153,40 @@ function section(node: Directive, ctx: BuildContext, where: Context, state: Pars
 function directive(node: Directive, ctx: BuildContext, where: Context, state: ParseState): void {
   const spec = directiveSpec(node.key);
   if (!spec || !moduleUsable(spec, state)) {
-    const known = moduleByName(spec?.module ?? '');
-    throw new DirectiveError(`Invalid command '${node.name}', perhaps misspelled or defined by a module not included in the server configuration` +
-      (known ? ` (add LoadModule ${known.name} to use it)` : ''));
+    const { rule, modules } = tierLookup(node.key, state);
+    if (!rule) throw invalidCommand(node.name, spec?.module ?? modules[0]);
+    applyTier(rule, node, ctx);
+    return;
   }
   if (!spec.contexts.includes(where)) throw new DirectiveError(contextError(spec.name, where, ctx.sectionName, spec.contexts));
   checkArity(spec, node);
   spec.apply(node, ctx);
 }
 
-/** MPM directives belong to whichever MPM is loaded. */
+/** For a directive tswsgi does not implement: the rule of a loaded module that registers it, and every module that does. */
+function tierLookup(key: string, state: ParseState): { rule: TierRule | undefined; modules: string[] } {
+  const rules = tierRules(key);
+  return { rule: rules.find((rule) => isModuleLoaded(state.modules, rule.module)), modules: rules.map((rule) => rule.module) };
+}
+
+/** Apache's message; with the module that would make the directive known, when tswsgi knows one. */
+function invalidCommand(name: string, module: string | undefined): DirectiveError {
+  const known = moduleByName(module ?? '');
+  return new DirectiveError(`Invalid command '${name}', perhaps misspelled or defined by a module not included in the server configuration` +
+    (known ? ` (add LoadModule ${known.name} to use it)` : ''));
+}
+
+/** A directive of a loaded module tswsgi does not implement: its arguments checked, then a warning (once per name) or a refusal. */
+function applyTier(rule: TierRule, node: Directive, ctx: BuildContext): void {
+  const result = rule.check(rule.name, node.args);
+  if (result && 'error' in result) throw new DirectiveError(result.error);
+  if (rule.tier === 'refused' || result) throw new DirectiveError(`${rule.name} (${rule.module}) is not supported by tswsgi: ${result?.refuse ?? rule.why}`);
+  if (ctx.warnedDirectives.has(rule.name)) return;
+  ctx.warnedDirectives.add(rule.name);
+  ctx.warnings.push(`${node.file}:${node.line}: ${rule.name} (${rule.module}) has no effect in tswsgi: ${rule.why}`);
+}
+
+/** MPM directives of the table belong to whichever MPM is loaded. */
 function moduleUsable(spec: DirectiveSpec, state: ParseState): boolean {
   if (spec.module.startsWith('mpm_')) {
     return ['mpm_event_module', 'mpm_worker_module', 'mpm_prefork_module'].some((m) => isModuleLoaded(state.modules, m));
@@ -199,7 +230,7 @@ function finish(ctx: BuildContext, errors: ConfigError[]): void {
     vhost.accessLogs.push(named ? { ...log, format: named } : log);
   }
   if (config.listen.length === 0) {
-    errors.push(new ConfigError(path.resolve(config.main.source), 1, 'no listening sockets available: the configuration has no Listen directive'));
+    errors.push(new ConfigError(path.resolve(config.main.source), 0, 'no listening sockets available: the configuration has no Listen directive'));
   }
   const { mpm } = ctx;
   const workers = mpm.maxRequestWorkers ?? mpm.serverLimit * mpm.threadsPerChild;

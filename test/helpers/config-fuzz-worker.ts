@@ -42,7 +42,8 @@ function check(job: FuzzJob): FuzzVerdict {
     for (const error of errors as unknown[]) {
       if (!(error instanceof ConfigError)) {
         problems.push(`an error that is not a ConfigError (no file:line): ${String(error)}`);
-      } else if (!path.isAbsolute(error.file) || !Number.isInteger(error.line) || error.line < 1 || error.line > Math.max(1, linesOf(error.file))) {
+      } else if (!path.isAbsolute(error.file) || !Number.isInteger(error.line) || error.line < 0 || error.line > Math.max(1, linesOf(error.file))) {
+        // Line 0 is the file as a whole (the missing Listen).
         problems.push(`an error at a place that does not exist, ${error.file}:${error.line}: ${error.detail}`);
       } else if (!error.detail.trim()) {
         problems.push(`an error without a message at ${error.file}:${error.line}`);
