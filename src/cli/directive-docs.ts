@@ -8,7 +8,7 @@ const CONTEXT_NAMES: Record<Context, string> = { server: 'server config', vhost:
 const contexts = (list: readonly Context[]) => list.map((c) => CONTEXT_NAMES[c]).join(', ');
 const sorted = () => [...DIRECTIVES].sort((a, b) => a.name.localeCompare(b.name));
 /** A group's directive names, without their argument shapes. */
-const names = (group: TierGroup) => group.directives.split(/\s+/).filter(Boolean).map((word) => word.split(':')[0]!);
+const names = (group: TierGroup) => group.directives.split(/\s+/).filter(Boolean).map((word) => word.split(':')[0]!.replace(/^<.*/, '$&>'));
 const TIER_NAMES = { accepted: 'accepted without effect', refused: 'refused' } as const;
 const tierGroups = () => MODULE_RULES.flatMap((module) => module.groups.map((group) => ({ module: module.name, group })));
 

@@ -411,8 +411,10 @@ function buildRules(): Map<string, TierRule[]> {
   for (const module of MODULE_RULES) {
     for (const group of module.groups) {
       for (const word of group.directives.split(/\s+/).filter(Boolean)) {
-        const [name, shape] = word.split(':') as [string, string | undefined];
-        const key = name.toLowerCase();
+        const [written, shape] = word.split(':') as [string, string | undefined];
+        // A section is written '<Name', as `apache2 -L` lists it, and named in messages as <Name>.
+        const name = written.startsWith('<') ? `${written}>` : written;
+        const key = written.toLowerCase();
         rules.set(key, [...(rules.get(key) ?? []), { name, module: module.name, tier: group.tier, why: group.why, check: shapeCheck(shape) }]);
       }
     }
