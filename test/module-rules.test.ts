@@ -113,18 +113,26 @@ describe('accepted without effect', () => {
     assert.match(warnings[0]!, /^D\/main.conf:5: WSGIRestrictSignal \(wsgi_module\) has no effect in tswsgi: tswsgi lets applications register signal handlers/);
   });
 
+  test('process-wide ones are refused in a <VirtualHost> or <Directory>, as Apache and mod_wsgi refuse them', () => {
+    const { errors } = check([...HEAD, '<VirtualHost *:80>', '  MinSpareThreads 5', '  WSGIRestrictSignal Off', '</VirtualHost>']);
+    assert.deepEqual(errors, [
+      'Syntax error on line 6 of D/main.conf: MinSpareThreads cannot occur within <VirtualHost> section',
+      'Syntax error on line 7 of D/main.conf: WSGIRestrictSignal cannot occur within <VirtualHost> section',
+    ]);
+  });
+
   test('a typo in the arguments stays an error, with Apache\'s checks: count, On/Off, keyword sets', () => {
     const { errors } = check([...HEAD, load('autoindex'), load('reqtimeout'),
       'IndexOptions FancyIndexing FolderFirst', 'ServerSignature Of', 'MinSpareThreads 5 10', 'WSGIRestrictStdout yes',
       'RequestReadTimeout header=20-40,minrat=500', 'WSGIPythonHashSeed sometimes', 'AddIcon /icons/a.gif']);
     assert.deepEqual(errors, [
-      "Syntax error on line 7 of D/main.conf: Invalid directory indexing option 'FolderFirst'",
+      'Syntax error on line 7 of D/main.conf: Invalid directory indexing option',
       'Syntax error on line 8 of D/main.conf: ServerSignature must be one of: On | Off | EMail',
-      'Syntax error on line 9 of D/main.conf: MinSpareThreads takes 1 argument',
-      'Syntax error on line 10 of D/main.conf: WSGIRestrictStdout must be On or Off',
+      'Syntax error on line 9 of D/main.conf: MinSpareThreads takes one argument',
+      'Syntax error on line 10 of D/main.conf: WSGIRestrictStdout must be one of: Off | On',
       "Syntax error on line 11 of D/main.conf: RequestReadTimeout: unknown or malformed timeout 'header=20-40,minrat=500'",
       'Syntax error on line 12 of D/main.conf: WSGIPythonHashSeed must be "random" or an integer in range [0; 4294967295]',
-      'Syntax error on line 13 of D/main.conf: AddIcon takes at least 2 arguments',
+      'Syntax error on line 13 of D/main.conf: AddIcon requires at least two arguments',
     ]);
   });
 });
@@ -138,11 +146,12 @@ describe('refused', () => {
 
   test('values that would change the answer are refused where others of the same directive are accepted', () => {
     const { errors, warnings } = check([...HEAD, load('setenvif'), load('mime'),
-      'HostnameLookups Double', 'BrowserMatch "MSIE 4" nokeepalive', 'BrowserMatch Mobile is_mobile=1', 'AddHandler cgi-script .cgi', 'AddHandler type-map var']);
+      'HostnameLookups Double', 'BrowserMatch "MSIE 4" nokeepalive', 'BrowserMatch Mobile is_mobile=1', 'AddHandler cgi-script .cgi', 'AddHandler type-map var', 'SetHandler None']);
     assert.deepEqual(errors, [
       'Syntax error on line 7 of D/main.conf: HostnameLookups (core_module) is not supported by tswsgi: tswsgi does not look up client host names, so REMOTE_HOST would be missing from the environ',
       "Syntax error on line 9 of D/main.conf: BrowserMatch (setenvif_module) is not supported by tswsgi: it sets 'is_mobile' for the application, and tswsgi does not evaluate BrowserMatch yet",
       "Syntax error on line 10 of D/main.conf: AddHandler (mime_module) is not supported by tswsgi: tswsgi does not run the 'cgi-script' handler, and would serve what it handles as plain files",
+      'Syntax error on line 12 of D/main.conf: SetHandler (core_module) is not supported by tswsgi: under a WSGIScriptAlias mount it takes requests away from the application in Apache, and tswsgi would hand them to it',
     ]);
     assert.equal(warnings.length, 2);
   });
@@ -172,6 +181,13 @@ describe('<IfModule> and loaded modules', () => {
     const { errors } = check([...HEAD, 'AddIcon /icons/a.gif .a']);
     assert.deepEqual(errors, ["Syntax error on line 5 of D/main.conf: Invalid command 'AddIcon', perhaps misspelled or defined by a module not included " +
       'in the server configuration (add LoadModule autoindex_module to use it)']);
+  });
+
+  test('a directive no known module defines, with a module tswsgi does not know loaded, names that module', () => {
+    const { errors } = check([...HEAD, `LoadModule auth_openidc_module ${MODULES}/mod_auth_openidc.so`, '<IfModule auth_openidc_module>',
+      '  OIDCProviderMetadataURL https://id.example.com/.well-known/openid-configuration', '</IfModule>']);
+    assert.deepEqual(errors, ["Syntax error on line 7 of D/main.conf: Invalid command 'OIDCProviderMetadataURL', perhaps misspelled or defined by a " +
+      'module not included in the server configuration (or by auth_openidc_module, loaded here, which tswsgi does not know and cannot honour)']);
   });
 
   test('a fragment with its own LoadModule line but no MPM keeps the implemented modules: WSGI, Alias and Require lines read', () => {

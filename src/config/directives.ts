@@ -566,7 +566,6 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
     example: 'TswsgiMaximumRequestsJitter 100',
     apply: (d, ctx) => { ctx.config.maximumRequestsJitter = wholeNumber(d, d.args[0]!, 'number of requests'); },
   }),
-  wsgiFlag('WSGILazyInitialization', GLOBAL_ONLY, 'On', 'Accepted: tswsgi never runs Python in its own process.', noop),
 
   // httpd core
   {

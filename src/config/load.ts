@@ -117,7 +117,7 @@ function section(node: Directive, ctx: BuildContext, where: Context, state: Pars
   if (!spec) {
     // Every section of module-rules.ts is refused: an accepted one would drop its contents unread.
     const { rule, modules } = tierLookup(`<${node.key}`, state);
-    if (!rule) throw invalidCommand(`<${node.name}>`, modules[0]);
+    if (!rule) throw invalidCommand(`<${node.name}>`, modules[0], state);
     applyTier(rule, node, ctx);
     return;
   }
@@ -154,7 +154,8 @@ function directive(node: Directive, ctx: BuildContext, where: Context, state: Pa
   const spec = directiveSpec(node.key);
   if (!spec || !moduleUsable(spec, state)) {
     const { rule, modules } = tierLookup(node.key, state);
-    if (!rule) throw invalidCommand(node.name, spec?.module ?? modules[0]);
+    if (!rule) throw invalidCommand(node.name, spec?.module ?? modules[0], state);
+    if (!rule.contexts.includes(where)) throw new DirectiveError(contextError(rule.name, where, ctx.sectionName, rule.contexts));
     applyTier(rule, node, ctx);
     return;
   }
@@ -169,11 +170,16 @@ function tierLookup(key: string, state: ParseState): { rule: TierRule | undefine
   return { rule: rules.find((rule) => isModuleLoaded(state.modules, rule.module)), modules: rules.map((rule) => rule.module) };
 }
 
-/** Apache's message; with the module that would make the directive known, when tswsgi knows one. */
-function invalidCommand(name: string, module: string | undefined): DirectiveError {
+/**
+ * Apache's message, with the module that would make the directive known when tswsgi knows one; else
+ * the loaded modules tswsgi does not know, which may be the ones that define it.
+ */
+function invalidCommand(name: string, module: string | undefined, state: ParseState): DirectiveError {
   const known = moduleByName(module ?? '');
-  return new DirectiveError(`Invalid command '${name}', perhaps misspelled or defined by a module not included in the server configuration` +
-    (known ? ` (add LoadModule ${known.name} to use it)` : ''));
+  const unknown = [...state.modules.loaded].filter((loaded) => !moduleByName(loaded));
+  const hint = known ? ` (add LoadModule ${known.name} to use it)`
+    : unknown.length > 0 ? ` (or by ${unknown.join(', ')}, loaded here, which tswsgi does not know and cannot honour)` : '';
+  return new DirectiveError(`Invalid command '${name}', perhaps misspelled or defined by a module not included in the server configuration${hint}`);
 }
 
 /** A directive of a loaded module tswsgi does not implement: its arguments checked, then a warning (once per name) or a refusal. */

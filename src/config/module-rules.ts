@@ -12,11 +12,15 @@
 //   @check            a function of CHECKS below, which may also refuse some values
 // Refused directives need no shape: they are an error whatever their arguments.
 
+import type { Context } from './directives';
+
 export type Tier = 'accepted' | 'refused';
 
 export interface TierGroup {
   tier: Tier;
   why: string;
+  /** Where Apache allows them, when it restricts them to the main server (anywhere otherwise). */
+  contexts?: readonly Context[];
   /** `Name[:shape]` words. */
   directives: string;
 }
@@ -32,6 +36,8 @@ export type CheckResult = { error: string } | { refuse: string } | null;
 
 const accept = (why: string, directives: string): TierGroup => ({ tier: 'accepted', why, directives });
 const refuse = (why: string, directives: string): TierGroup => ({ tier: 'refused', why, directives });
+/** Accepted in the main server only, as Apache's process-wide directives (mod_wsgi's check GLOBAL_ONLY). */
+const acceptGlobal = (why: string, directives: string): TierGroup => ({ ...accept(why, directives), contexts: ['server'] });
 const mod = (name: string, source: string, ...groups: TierGroup[]): ModuleRules => ({ name, source, groups });
 
 const AUTH = 'tswsgi does not implement this authentication or authorization module, and ignoring it would serve what it protects to anyone';
@@ -53,8 +59,12 @@ const PROTOCOL_VARIABLES = new Set([
   'force-no-vary', 'gzip-only-text/html', 'no-gzip', 'no-brotli', 'dont-vary', 'force-gzip', 'no-cache',
 ]);
 
-/** Handlers whose absence changes no answer a user relies on: the files stay what tswsgi serves anyway, or 404. */
-const HARMLESS_HANDLERS = new Set(['none', 'default-handler', 'server-status', 'server-info', 'type-map', 'balancer-manager']);
+/** Handlers whose absence changes no answer a user relies on: their URLs are answered as any other (a status page's usually 404). */
+const HARMLESS_HANDLERS = new Set(['server-status', 'server-info', 'type-map', 'balancer-manager']);
+
+/** Why a handler is refused, for those whose reason is not "tswsgi would serve the files as they are". */
+const STATIC_HANDLER = 'under a WSGIScriptAlias mount it takes requests away from the application in Apache, and tswsgi would hand them to it';
+const HANDLER_REFUSALS: Record<string, string> = { 'none': STATIC_HANDLER, 'default-handler': STATIC_HANDLER };
 
 const COMPRESSION_FILTERS = new Set(['deflate', 'brotli_compress']);
 
@@ -94,7 +104,7 @@ export const CHECKS: Record<string, (name: string, args: string[]) => CheckResul
   handler: (name, args) => {
     const syntax = name.toLowerCase() === 'sethandler' ? (args.length === 1 ? null : { error: `${name} takes one argument` }) : atLeast(name, args, 2);
     return syntax ?? (HARMLESS_HANDLERS.has(args[0]!.toLowerCase()) ? null
-      : { refuse: `tswsgi does not run the '${args[0]}' handler, and would serve what it handles as plain files` });
+      : { refuse: HANDLER_REFUSALS[args[0]!.toLowerCase()] ?? `tswsgi does not run the '${args[0]}' handler, and would serve what it handles as plain files` });
   },
   compression: (name, args) => {
     const syntax = atLeast(name, args, name.toLowerCase() === 'setoutputfilter' ? 1 : 2);
@@ -125,7 +135,7 @@ export const CHECKS: Record<string, (name: string, args: string[]) => CheckResul
   indexoptions: keywords(['FancyIndexing', 'FoldersFirst', 'HTMLTable', 'IconsAreLinks', 'IgnoreCase', 'IgnoreClient', 'ScanHTMLTitles',
     'ShowForbidden', 'SuppressColumnSorting', 'SuppressDescription', 'SuppressHTMLPreamble', 'SuppressIcon', 'SuppressLastModified',
     'SuppressRules', 'SuppressSize', 'TrackModified', 'VersionSort', 'XHTML', 'UseOldDateFormat', 'AddAltClass', 'None',
-    'Charset=', 'DescriptionWidth=', 'IconHeight=', 'IconWidth=', 'NameWidth=', 'Type='], (w) => `Invalid directory indexing option${w ? ` '${w}'` : ''}`),
+    'Charset=', 'DescriptionWidth=', 'IconHeight=', 'IconWidth=', 'NameWidth=', 'Type='], () => 'Invalid directory indexing option'),
   forcelanguagepriority: keywords(['None', 'Prefer', 'Fallback'], (w) => `Invalid ForceLanguagePriority option ${w}`),
   fileetag: keywords(['All', 'None', 'INode', 'MTime', 'Size', 'Digest'], (w) => `Unknown keyword '${w}' for FileETag`),
   acceptmutex: oneOf(['default', 'flock', 'fcntl', 'sysvsem', 'posixsem', 'pthread']),
@@ -137,7 +147,7 @@ export const CHECKS: Record<string, (name: string, args: string[]) => CheckResul
 export const MODULE_RULES: readonly ModuleRules[] = [
   mod('core_module', 'core.c',
     accept(NO_HTACCESS, 'AccessFileName:1+'),
-    accept(MPM, 'MaxConnectionsPerChild:1 MaxRequestsPerChild:1 MaxMemFree:1 ThreadStackSize:1 ScoreBoardFile:1 CoreDumpDirectory:1'),
+    acceptGlobal(MPM, 'MaxConnectionsPerChild:1 MaxRequestsPerChild:1 MaxMemFree:1 ThreadStackSize:1 ScoreBoardFile:1 CoreDumpDirectory:1'),
     accept(NO_OP, 'AcceptFilter:2 EnableMMAP:flag EnableSendfile:flag ExtendedStatus:flag FlushMaxPipelined:1 FlushMaxThreshold:1 ' +
       'ReadBufferSize:1 SeeRequestTail:flag LimitInternalRecursion:1-2 NameVirtualHost:1 ContentDigest:flag DefaultType:1 ' +
       'RLimitCPU:1-2 RLimitMEM:1-2 RLimitNPROC:1-2 LimitXMLRequestBody:1'),
@@ -169,31 +179,35 @@ export const MODULE_RULES: readonly ModuleRules[] = [
   mod('so_module', 'mod_so.c', accept('tswsgi loads no shared objects', 'LoadFile:1+')),
   mod('watchdog_module', 'mod_watchdog.c', accept(NO_OP, 'WatchdogInterval:1')),
   mod('version_module', 'mod_version.c', refuse('tswsgi does not evaluate <IfVersion> yet', '<IfVersion')),
+  // Red Hat builds it in its httpd; it has no directives.
+  mod('systemd_module', 'mod_systemd.c'),
   ...(['mpm_event_module:event.c', 'mpm_worker_module:worker.c', 'mpm_prefork_module:prefork.c'].map((entry) => {
     const [name, source] = entry.split(':') as [string, string];
     const threads = name === 'mpm_prefork_module' ? 'MinSpareServers:1 MaxSpareServers:1' : 'MinSpareThreads:1 MaxSpareThreads:1 ThreadLimit:1';
-    return mod(name, source, accept(MPM, `${threads} ${name === 'mpm_event_module' ? 'AsyncRequestWorkerFactor:1 ' : ''}` +
+    return mod(name, source, acceptGlobal(MPM, `${threads} ${name === 'mpm_event_module' ? 'AsyncRequestWorkerFactor:1 ' : ''}` +
       'GracefulShutdownTimeout:1 ListenBacklog:1 ListenCoresBucketsRatio:1 ListenTCPDeferAccept:1 MaxClients:1 ReceiveBufferSize:1 SendBufferSize:1'));
   })),
 
   mod('wsgi_module', 'mod_wsgi.c',
-    accept('tswsgi lets applications register signal handlers (mod_wsgi\'s On ignores them with a logged warning)', 'WSGIRestrictSignal:flag'),
-    accept('sys.stdout and sys.stdin of tswsgi\'s workers go to the error log and read nothing, as mod_wsgi\'s Off', 'WSGIRestrictStdout:flag WSGIRestrictStdin:flag'),
-    accept('tswsgi does not set PYTHON_EGG_CACHE: set it with SetEnv or the daemon\'s environment', 'WSGIPythonEggs:1'),
-    accept('tswsgi does not pass it to Python: set PYTHONHASHSEED in tswsgi\'s environment', 'WSGIPythonHashSeed:@hashseed'),
-    accept('tswsgi does not pass it to Python: set PYTHONWARNINGS in tswsgi\'s environment', 'WSGIPythonWarnings:1'),
-    accept('tswsgi does not pass it to Python: set PYTHONDONTWRITEBYTECODE in tswsgi\'s environment', 'WSGIDontWriteBytecode:flag'),
-    accept('tswsgi\'s workers take connections without an accept mutex', 'WSGIAcceptMutex:@acceptmutex WSGISocketRotation:flag'),
-    accept('tswsgi always lets interpreters end normally, as mod_wsgi\'s On', 'WSGIDestroyInterpreter:flag'),
-    accept('tswsgi names script modules by their full path, as mod_wsgi\'s On', 'WSGICaseSensitivity:flag'),
-    accept('tswsgi has no extra debug logging', 'WSGIVerboseDebugging:flag'),
-    accept('tswsgi sends file_wrapper responses itself', 'WSGIEnableSendfile:flag'),
-    accept('every request resets a daemon\'s inactivity-timeout in tswsgi', 'WSGIIgnoreActivity:flag'),
-    accept('tswsgi has no embedded mode, so no Apache request object or server metrics to pass', 'WSGIPassApacheRequest:flag WSGIServerMetrics:flag'),
+    acceptGlobal('tswsgi lets applications register signal handlers (mod_wsgi\'s On ignores them with a logged warning)', 'WSGIRestrictSignal:Off|On'),
+    acceptGlobal('sys.stdout of tswsgi\'s workers writes to the error log, as mod_wsgi\'s Off', 'WSGIRestrictStdout:Off|On'),
+    acceptGlobal('sys.stdin of tswsgi\'s workers raises on use, as mod_wsgi\'s On', 'WSGIRestrictStdin:Off|On'),
+    acceptGlobal('tswsgi does not set PYTHON_EGG_CACHE: set it in tswsgi\'s environment', 'WSGIPythonEggs:1'),
+    acceptGlobal('tswsgi does not pass it to Python: set PYTHONHASHSEED in tswsgi\'s environment', 'WSGIPythonHashSeed:@hashseed'),
+    acceptGlobal('tswsgi does not pass it to Python: set PYTHONWARNINGS in tswsgi\'s environment', 'WSGIPythonWarnings:1'),
+    acceptGlobal('tswsgi does not pass it to Python: set PYTHONDONTWRITEBYTECODE in tswsgi\'s environment', 'WSGIDontWriteBytecode:Off|On'),
+    acceptGlobal('tswsgi\'s workers take connections without an accept mutex', 'WSGIAcceptMutex:@acceptmutex WSGISocketRotation:Off|On'),
+    acceptGlobal('tswsgi always lets interpreters end normally, as mod_wsgi\'s On', 'WSGIDestroyInterpreter:Off|On'),
+    acceptGlobal('tswsgi names script modules by their full path, as mod_wsgi\'s On', 'WSGICaseSensitivity:Off|On'),
+    acceptGlobal('tswsgi has no extra debug logging', 'WSGIVerboseDebugging:Off|On'),
+    acceptGlobal('tswsgi never runs Python in its own process, as mod_wsgi\'s On', 'WSGILazyInitialization:Off|On'),
+    accept('tswsgi sends file_wrapper responses itself', 'WSGIEnableSendfile:Off|On'),
+    accept('every request resets a daemon\'s inactivity-timeout in tswsgi', 'WSGIIgnoreActivity:Off|On'),
+    accept('tswsgi has no embedded mode, so no Apache request object or server metrics to pass', 'WSGIPassApacheRequest:Off|On WSGIServerMetrics:Off|On'),
     accept('tswsgi does not wrap applications with the New Relic agent', 'WSGINewRelicConfigFile:1 WSGINewRelicEnvironment:1'),
-    accept('mod_wsgi 6 tuning that tswsgi\'s interpreters do not have', 'WSGIPerInterpreterGIL:flag WSGIFreeThreading:flag WSGISwitchInterval:1 ' +
+    accept('mod_wsgi 6 tuning that tswsgi\'s interpreters do not have', 'WSGIPerInterpreterGIL:Off|On WSGIFreeThreading:Off|On WSGISwitchInterval:1 ' +
       'WSGITelemetryService:1+ WSGITelemetryOptions:1+ WSGISlowRequests:1+'),
-    accept('only WSGIAuthGroupScript (refused) would use it', 'WSGIGroupAuthoritative:flag'),
+    accept('only WSGIAuthGroupScript (refused) would use it', 'WSGIGroupAuthoritative:Off|On'),
     accept('tswsgi sends the application\'s own error pages, as with Off', 'WSGIErrorOverride:@errorOverride'),
     refuse(AUTH, 'WSGIAccessScript WSGIAuthUserScript WSGIAuthGroupScript'),
     refuse('tswsgi does not run dispatch or handler scripts yet, so requests would go to other applications', 'WSGIDispatchScript WSGIHandlerScript <WSGIInterpreterOptions')),
@@ -384,7 +398,18 @@ export interface TierRule {
   module: string;
   tier: Tier;
   why: string;
+  contexts: readonly Context[];
   check: (name: string, args: string[]) => CheckResult;
+}
+
+const NUMBERS = ['no', 'one', 'two', 'three'];
+
+/** Apache's words for an argument count (the start of its message; tswsgi has not its per-directive help after the comma). */
+function countWords(min: number, max: number): string {
+  if (max === Infinity) return `requires at least ${NUMBERS[min]} argument${min === 1 ? '' : 's'}`;
+  if (min === max) return `takes ${NUMBERS[min]} argument${min === 1 ? '' : 's'}`;
+  const words = NUMBERS.slice(min, max + 1);
+  return `takes ${words.slice(0, -1).join(', ')} or ${words[words.length - 1]} arguments`;
 }
 
 /** A shape word made into a check with Apache's messages. */
@@ -397,14 +422,15 @@ function shapeCheck(shape: string | undefined): TierRule['check'] {
   }
   if (shape === 'flag') return (name, args) => (args.length === 1 && /^(on|off)$/i.test(args[0]!) ? null : { error: `${name} must be On or Off` });
   if (shape.includes('|')) return oneOf(shape.split('|'));
-  const m = /^(\d+)(?:(\+)|-(\d+))?$/.exec(shape);
+  const m = /^(\d)(?:(\+)|-(\d))?$/.exec(shape);
   if (!m) throw new Error(`module-rules: bad shape '${shape}'`);
   const min = Number(m[1]);
   const max = m[2] ? Infinity : Number(m[3] ?? m[1]);
-  const count = max === Infinity ? `at least ${min}` : min === max ? `${min}` : `${min} to ${max}`;
-  return (name, args) => (args.length >= min && args.length <= max ? null
-    : { error: `${name} takes ${count} argument${max === 1 && min === 1 ? '' : 's'}` });
+  const count = countWords(min, max);
+  return (name, args) => (args.length >= min && args.length <= max ? null : { error: `${name} ${count}` });
 }
+
+const EVERYWHERE: readonly Context[] = ['server', 'vhost', 'directory'];
 
 function buildRules(): Map<string, TierRule[]> {
   const rules = new Map<string, TierRule[]>();
@@ -415,7 +441,7 @@ function buildRules(): Map<string, TierRule[]> {
         // A section is written '<Name', as `apache2 -L` lists it, and named in messages as <Name>.
         const name = written.startsWith('<') ? `${written}>` : written;
         const key = written.toLowerCase();
-        rules.set(key, [...(rules.get(key) ?? []), { name, module: module.name, tier: group.tier, why: group.why, check: shapeCheck(shape) }]);
+        rules.set(key, [...(rules.get(key) ?? []), { name, module: module.name, tier: group.tier, why: group.why, contexts: group.contexts ?? EVERYWHERE, check: shapeCheck(shape) }]);
       }
     }
   }
