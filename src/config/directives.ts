@@ -800,9 +800,10 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
     example: 'ServerTokens Prod',
     apply: (d, ctx) => { ctx.config.serverTokens = d.args[0]!; },
   },
-  ...(['StartServers', 'ServerLimit', 'ThreadsPerChild', 'MaxRequestWorkers'] as const).map((name): DirectiveSpec => ({
+  // MaxClients: Apache 2.4's old name for MaxRequestWorkers.
+  ...(['StartServers', 'ServerLimit', 'ThreadsPerChild', 'MaxRequestWorkers', 'MaxClients'] as const).map((name): DirectiveSpec => ({
     name, module: 'mpm_event_module', contexts: GLOBAL_ONLY, args: [1, 1],
-    syntax: `${name} n`, default: { StartServers: '3', ServerLimit: '16', ThreadsPerChild: '25', MaxRequestWorkers: 'ServerLimit x ThreadsPerChild' }[name],
+    syntax: `${name} n`, default: { StartServers: '3', ServerLimit: '16', ThreadsPerChild: '25', MaxRequestWorkers: 'ServerLimit x ThreadsPerChild', MaxClients: 'as MaxRequestWorkers' }[name],
     argHelp: 'a number',
     description: 'Sizes the server\'s own pool (%{GLOBAL}): StartServers (capped by ServerLimit and MaxRequestWorkers / ThreadsPerChild) processes of ThreadsPerChild threads.',
     example: `${name} 2`,

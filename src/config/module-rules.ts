@@ -81,9 +81,9 @@ function only(allowed: readonly string[], words: readonly string[], why: string)
     syntax(name, args) ?? (allowed.some((w) => w.toLowerCase() === args[0]!.toLowerCase()) ? null : { refuse: why });
 }
 
-/** At least `min` arguments. */
+/** At least `min` arguments, with Apache's message. */
 function atLeast(name: string, args: string[], min: number): CheckResult {
-  return args.length >= min ? null : { error: `${name} requires at least ${min === 1 ? 'one argument' : `${min} arguments`}` };
+  return args.length >= min ? null : { error: `${name} ${countWords(min, Infinity)}` };
 }
 
 /** Keyword options as IndexOptions takes them: [+|-]word, or word=value for those listed with '='. */
@@ -102,7 +102,7 @@ function keywords(words: readonly string[], message: (word: string) => string) {
 
 export const CHECKS: Record<string, (name: string, args: string[]) => CheckResult> = {
   handler: (name, args) => {
-    const syntax = name.toLowerCase() === 'sethandler' ? (args.length === 1 ? null : { error: `${name} takes one argument` }) : atLeast(name, args, 2);
+    const syntax = name.toLowerCase() === 'sethandler' ? (args.length === 1 ? null : { error: `${name} ${countWords(1, 1)}` }) : atLeast(name, args, 2);
     return syntax ?? (HARMLESS_HANDLERS.has(args[0]!.toLowerCase()) ? null
       : { refuse: HANDLER_REFUSALS[args[0]!.toLowerCase()] ?? `tswsgi does not run the '${args[0]}' handler, and would serve what it handles as plain files` });
   },
@@ -130,8 +130,9 @@ export const CHECKS: Record<string, (name: string, args: string[]) => CheckResul
   usecanonicalname: only(['Off'], ['On', 'Off', 'DNS'], 'tswsgi takes SERVER_NAME from the request\'s Host, as with Off'),
   usecanonicalphysicalport: only(['Off'], ['On', 'Off'], 'tswsgi takes SERVER_PORT from the request, as with Off'),
   stricthostcheck: only(['Off'], ['On', 'Off'], 'tswsgi answers requests for any host name, as with Off'),
-  sslengine: only(['Off'], ['On', 'Off', 'Optional'], TLS),
-  errorOverride: only(['Off'], ['On', 'Off'], 'tswsgi sends the application\'s own error pages'),
+  // On, Optional, or the addresses to enable TLS on: all but Off need TLS.
+  sslengine: (name, args) => atLeast(name, args, 1) ?? (args.length === 1 && /^off$/i.test(args[0]!) ? null : { refuse: TLS }),
+  errorOverride: only(['Off'], ['Off', 'On'], 'tswsgi sends the application\'s own error pages'),
   indexoptions: keywords(['FancyIndexing', 'FoldersFirst', 'HTMLTable', 'IconsAreLinks', 'IgnoreCase', 'IgnoreClient', 'ScanHTMLTitles',
     'ShowForbidden', 'SuppressColumnSorting', 'SuppressDescription', 'SuppressHTMLPreamble', 'SuppressIcon', 'SuppressLastModified',
     'SuppressRules', 'SuppressSize', 'TrackModified', 'VersionSort', 'XHTML', 'UseOldDateFormat', 'AddAltClass', 'None',
@@ -185,7 +186,7 @@ export const MODULE_RULES: readonly ModuleRules[] = [
     const [name, source] = entry.split(':') as [string, string];
     const threads = name === 'mpm_prefork_module' ? 'MinSpareServers:1 MaxSpareServers:1' : 'MinSpareThreads:1 MaxSpareThreads:1 ThreadLimit:1';
     return mod(name, source, acceptGlobal(MPM, `${threads} ${name === 'mpm_event_module' ? 'AsyncRequestWorkerFactor:1 ' : ''}` +
-      'GracefulShutdownTimeout:1 ListenBacklog:1 ListenCoresBucketsRatio:1 ListenTCPDeferAccept:1 MaxClients:1 ReceiveBufferSize:1 SendBufferSize:1'));
+      'GracefulShutdownTimeout:1 ListenBacklog:1 ListenCoresBucketsRatio:1 ListenTCPDeferAccept:1 ReceiveBufferSize:1 SendBufferSize:1'));
   })),
 
   mod('wsgi_module', 'mod_wsgi.c',
