@@ -127,7 +127,7 @@ describe('accepted without effect', () => {
       'RequestReadTimeout header=20-40,minrat=500', 'WSGIPythonHashSeed sometimes', 'AddIcon /icons/a.gif']);
     assert.deepEqual(errors, [
       'Syntax error on line 7 of D/main.conf: Invalid directory indexing option',
-      'Syntax error on line 8 of D/main.conf: ServerSignature must be one of: On | Off | EMail',
+      'Syntax error on line 8 of D/main.conf: ServerSignature: use one of: off | on | email',
       'Syntax error on line 9 of D/main.conf: MinSpareThreads takes one argument',
       'Syntax error on line 10 of D/main.conf: WSGIRestrictStdout must be one of: Off | On',
       "Syntax error on line 11 of D/main.conf: RequestReadTimeout: unknown or malformed timeout 'header=20-40,minrat=500'",
@@ -258,3 +258,34 @@ function run(file: string, args: string[], env: NodeJS.ProcessEnv): { code: numb
   const result = spawnSync(file, args, { env, encoding: 'utf8', timeout: 30_000 });
   return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
 }
+
+// The same typos through `apache2 -t`: tswsgi's message is Apache's, or its start (Apache goes on
+// with the directive's help text after a comma, which tswsgi does not have for these directives).
+describe('argument errors as apache2 -t gives them', { skip: !fs.existsSync(APACHE) && 'no apache2' }, () => {
+  const TYPOS = [
+    'MinSpareThreads 5 10', 'AddIcon /icons/a.gif', 'FancyIndexing maybe', 'IndexOptions FancyIndexing FolderFirst', 'DeflateFilterNote a b c',
+    'WSGIRestrictStdout yes', 'WSGIPythonHashSeed sometimes', 'WSGIAcceptMutex spinlock', 'TraceEnable nope', 'LanguagePriority',
+    'SSLRandomSeed startup', 'RemoveType',
+  ];
+  const MODULE_LINES = [load('mpm_event'), load('authz_core'), load('wsgi'), load('autoindex'), load('deflate'), load('negotiation'),
+    load('mime'), load('socache_shmcb'), load('ssl'), 'Listen 127.0.0.1:18080'];
+
+  for (const typo of TYPOS) {
+    test(typo, () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tswsgi-apache-t-'));
+      try {
+        fs.mkdirSync(path.join(dir, 'logs'));
+        fs.writeFileSync(path.join(dir, 'main.conf'), [...MODULE_LINES, typo].join('\n') + '\n');
+        const apache = run(APACHE, ['-t', '-d', dir, '-f', path.join(dir, 'main.conf')], process.env);
+        const said = /Syntax error on line \d+ of [^:]+:\n(.*)/.exec(apache.stderr)?.[1];
+        assert.ok(said, apache.stderr);
+        const { errors } = check([...MODULE_LINES, typo]);
+        assert.equal(errors.length, 1, errors.join('\n'));
+        const ours = errors[0]!.replace(/^Syntax error on line \d+ of D\/main.conf: /, '');
+        assert.ok(said === ours || said.startsWith(`${ours},`), `apache2 -t: ${said}\ntswsgi:     ${ours}`);
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
+});

@@ -68,10 +68,13 @@ const HANDLER_REFUSALS: Record<string, string> = { 'none': STATIC_HANDLER, 'defa
 
 const COMPRESSION_FILTERS = new Set(['deflate', 'brotli_compress']);
 
-/** One argument, one of `words` (any case), with Apache's message otherwise. */
-function oneOf(words: readonly string[]) {
+/** WSGIAcceptMutex's mechanisms, as mod_wsgi lists them on Linux. */
+const MUTEXES = ['default', 'flock', 'fcntl', 'sysvsem', 'posixsem', 'pthread'];
+
+/** One argument, one of `words` (any case); otherwise the directive's own message, or the usual one. */
+function oneOf(words: readonly string[], message?: (value: string) => string) {
   return (name: string, args: string[]): CheckResult => (args.length === 1 && words.some((w) => w.toLowerCase() === args[0]!.toLowerCase()) ? null
-    : { error: `${name} must be one of: ${words.join(' | ')}` });
+    : { error: message?.(args[0] ?? '') ?? `${name} must be one of: ${words.join(' | ')}` });
 }
 
 /** One of `words`, accepted only when it is one of `allowed`: the others are refused. */
@@ -139,7 +142,11 @@ export const CHECKS: Record<string, (name: string, args: string[]) => CheckResul
     'Charset=', 'DescriptionWidth=', 'IconHeight=', 'IconWidth=', 'NameWidth=', 'Type='], () => 'Invalid directory indexing option'),
   forcelanguagepriority: keywords(['None', 'Prefer', 'Fallback'], (w) => `Invalid ForceLanguagePriority option ${w}`),
   fileetag: keywords(['All', 'None', 'INode', 'MTime', 'Size', 'Digest'], (w) => `Unknown keyword '${w}' for FileETag`),
-  acceptmutex: oneOf(['default', 'flock', 'fcntl', 'sysvsem', 'posixsem', 'pthread']),
+  acceptmutex: oneOf(MUTEXES, (value) => `Accept mutex lock mechanism '${value}' is invalid. Valid accept mutex mechanisms for this platform are: ${MUTEXES.join(', ')}.`),
+  traceenable: oneOf(['On', 'Off', 'extended'], () => 'TraceEnable must be one of \'on\', \'off\', or \'extended\''),
+  serversignature: oneOf(['On', 'Off', 'EMail'], () => 'ServerSignature: use one of: off | on | email'),
+  // Apache 2.4 refuses it whatever its argument.
+  fancyindexing: () => ({ error: 'The FancyIndexing directive is no longer supported. Use IndexOptions FancyIndexing.' }),
   hashseed: (name, args) => (args.length === 1 && /^(random|\d{1,10})$/.test(args[0]!) && (args[0] === 'random' || Number(args[0]) <= 4294967295) ? null
     : { error: `${name} must be "random" or an integer in range [0; 4294967295]` }),
 };
@@ -153,8 +160,8 @@ export const MODULE_RULES: readonly ModuleRules[] = [
       'ReadBufferSize:1 SeeRequestTail:flag LimitInternalRecursion:1-2 NameVirtualHost:1 ContentDigest:flag DefaultType:1 ' +
       'RLimitCPU:1-2 RLimitMEM:1-2 RLimitNPROC:1-2 LimitXMLRequestBody:1'),
     accept('tswsgi\'s error log keeps its own line format', 'ErrorLogFormat:1-2'),
-    accept('tswsgi\'s own error pages carry no signature line', 'ServerSignature:On|Off|EMail'),
-    accept('tswsgi never answers TRACE itself: it hands it to the application like any other method', 'TraceEnable:On|Off|extended'),
+    accept('tswsgi\'s own error pages carry no signature line', 'ServerSignature:@serversignature'),
+    accept('tswsgi never answers TRACE itself: it hands it to the application like any other method', 'TraceEnable:@traceenable'),
     accept('tswsgi passes every method to the application', 'RegisterHttpMethod:1+'),
     accept('tswsgi speaks HTTP/1.1 only', 'Protocols:1+ ProtocolsHonorOrder:flag'),
     accept('tswsgi\'s static files carry ETags of their own', 'FileETag:@fileetag'),
@@ -231,7 +238,7 @@ export const MODULE_RULES: readonly ModuleRules[] = [
   mod('authz_host_module', 'mod_authz_host.c'),
 
   mod('autoindex_module', 'mod_autoindex.c', accept(NO_LISTINGS, 'AddAlt:2+ AddAltByEncoding:2+ AddAltByType:2+ AddDescription:2+ AddIcon:2+ ' +
-    'AddIconByEncoding:2+ AddIconByType:2+ DefaultIcon:1 FancyIndexing:flag HeaderName:1 IndexHeadInsert:1 IndexIgnore:1+ IndexIgnoreReset:flag ' +
+    'AddIconByEncoding:2+ AddIconByType:2+ DefaultIcon:1 FancyIndexing:@fancyindexing HeaderName:1 IndexHeadInsert:1 IndexIgnore:1+ IndexIgnoreReset:flag ' +
     'IndexOptions:@indexoptions IndexOrderDefault:2 IndexStyleSheet:1 ReadmeName:1')),
   mod('negotiation_module', 'mod_negotiation.c', accept(NO_NEGOTIATION, 'CacheNegotiatedDocs:flag LanguagePriority:1+ ForceLanguagePriority:@forcelanguagepriority')),
   mod('deflate_module', 'mod_deflate.c', accept(NO_COMPRESSION, 'DeflateAlterEtag:1 DeflateBufferSize:1 DeflateCompressionLevel:1 DeflateFilterNote:1-2 ' +
@@ -409,6 +416,8 @@ const NUMBERS = ['no', 'one', 'two', 'three'];
 function countWords(min: number, max: number): string {
   if (max === Infinity) return `requires at least ${NUMBERS[min]} argument${min === 1 ? '' : 's'}`;
   if (min === max) return `takes ${NUMBERS[min]} argument${min === 1 ? '' : 's'}`;
+  // Apache's TAKE12 alone says it in figures.
+  if (min === 1 && max === 2) return 'takes 1-2 arguments';
   const words = NUMBERS.slice(min, max + 1);
   return `takes ${words.slice(0, -1).join(', ')} or ${words[words.length - 1]} arguments`;
 }
