@@ -86,3 +86,38 @@ WSGIScriptAlias /shop ${project}/mysite/wsgi.py
     assert.match(reply.body.toString(), /^Contact:/);
   });
 });
+
+describe('AllowOverride other than None, where tswsgi reads no .htaccess', () => {
+  let server: RunningServer;
+  const root = tempDir();
+  before(async () => {
+    for (const dir of ['guarded', 'open', 'plain']) {
+      fs.mkdirSync(path.join(root, dir));
+      fs.writeFileSync(path.join(root, dir, 'page.txt'), `${dir}\n`);
+    }
+    fs.writeFileSync(path.join(root, 'guarded/.htaccess'), 'Require all denied\n');
+    fs.writeFileSync(path.join(root, 'plain/.htaccess'), 'Require all denied\n');
+    server = await startServe(writeConf(`Listen 127.0.0.1:0
+DocumentRoot ${root}
+<Directory ${root}>
+    AllowOverride AuthConfig Limit
+</Directory>
+<Directory ${root}/plain>
+    AllowOverride None
+</Directory>
+`));
+  });
+  after(() => server.stop());
+
+  test('a request passing a .htaccess gets 500, never what the file may forbid, and the log says why', async () => {
+    const reply = await request(server.url + '/guarded/page.txt');
+    assert.equal(reply.status, 500);
+    assert.doesNotMatch(reply.body.toString(), /guarded/);
+    await server.waitForLog(/guarded\/\.htaccess: tswsgi reads no \.htaccess files, and AllowOverride is not None here/);
+  });
+
+  test('without a .htaccess on the way, or under AllowOverride None, files are served', async () => {
+    assert.equal((await request(server.url + '/open/page.txt')).body.toString(), 'open\n');
+    assert.equal((await request(server.url + '/plain/page.txt')).body.toString(), 'plain\n');
+  });
+});

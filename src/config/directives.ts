@@ -853,7 +853,19 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
     example: 'Options -FollowSymLinks +SymLinksIfOwnerMatch',
     apply: (d, ctx) => { ctx.dir.options = options(d, ctx.dir.options); },
   },
-  accepted('AllowOverride', 'core_module', ['directory'], [1, -1], 'Accepted; tswsgi reads no .htaccess files.', 'AllowOverride None'),
+  {
+    name: 'AllowOverride', module: 'core_module', contexts: ['directory'], args: [1, -1],
+    syntax: 'AllowOverride None|directive-type ...', default: 'None', argHelp: 'Controls what options .htaccess files in directories can override',
+    description: 'tswsgi reads no .htaccess files. Where AllowOverride is not None, a request whose path passes a directory ' +
+      'holding one gets 500 (as Apache\'s answer to a .htaccess it cannot read), so that restrictions written there are never ' +
+      'skipped; move what it holds into the config, or set AllowOverride None.',
+    example: 'AllowOverride None',
+    apply: (d, ctx) => {
+      const bad = d.args.find((arg) => !/^(none|all|authconfig|fileinfo|indexes|limit|options(=.*)?|nonfatal=(override|unknown|all))$/i.test(arg));
+      if (bad !== undefined) throw new DirectiveError(`Illegal override option ${bad}`);
+      ctx.dir.allowOverride = !(d.args.length === 1 && /^none$/i.test(d.args[0]!));
+    },
+  },
 ];
 
 /** Nicknames tswsgi knows without a LogFormat (Apache's documented common and combined), for configs written for tswsgi alone. */

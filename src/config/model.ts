@@ -93,6 +93,8 @@ export interface DirConfig {
   require?: AccessRule[];
   setEnv?: Array<[string, string]>;
   directoryIndex?: string[];
+  /** AllowOverride other than None: Apache would read .htaccess files in the directories this covers. */
+  allowOverride?: boolean;
   /** AddType: extension (without dot, lowercase) to content type. */
   addType?: Array<[string, string]>;
   /** LimitRequestBody: bytes a request body may have; 0 means no limit. */

@@ -111,6 +111,9 @@ function neverServed(file: string, appDirs: readonly string[]): string | null {
   return null;
 }
 
+const unreadOverridesMessage = (htaccess: string) =>
+  `${htaccess}: tswsgi reads no .htaccess files, and AllowOverride is not None here; move what it holds into the config, or set AllowOverride None`;
+
 export const isFile = (file: string) => fileKind(file) === 'file';
 const isDirectory = (file: string) => fileKind(file) === 'directory';
 
@@ -126,11 +129,14 @@ export class Router {
    * none does, paths are not walked at all (Apache skips its lstat calls the same way).
    */
   private readonly symlinksChecked: boolean;
+  /** Whether any <Directory> has AllowOverride other than None: only then are .htaccess files looked for. */
+  private readonly overridesChecked: boolean;
   private readonly applicationDirectories: string[];
 
   constructor(private readonly config: ServerConfig) {
     this.applicationDirectories = applicationDirectories(config);
     const settings = [config.main, ...config.vhosts].flatMap((v) => [v.dir, ...v.sections.map((s) => s.config)]);
+    this.overridesChecked = settings.some((dir) => dir.allowOverride === true);
     this.symlinksChecked = settings.some((dir) => (applyOptions(OPTIONS_DEFAULT, dir.options) & SYMLINK_OPTIONS) !== OPTION.followSymLinks);
   }
 
@@ -177,6 +183,8 @@ export class Router {
     if (link) return refuse(403, `Symbolic link not allowed or link target not accessible: ${link}`, script);
     if (isDirectory(script)) return refuse(403, `Attempt to invoke directory as WSGI application: ${script}`, script);
     if (!isFile(script)) return refuse(404, `Target WSGI script not found or unable to stat: ${script}`, script, true);
+    const htaccess = this.unreadOverrides(vhost, script);
+    if (htaccess) return refuse(500, unreadOverridesMessage(htaccess), script, true);
     const scriptName = urlPath.slice(0, urlPath.length - pathInfo.length);
     return { kind: 'wsgi', vhost, script, scriptName, pathInfo, dir: this.scriptDir(vhost, script, scriptName + pathInfo, options) };
   }
@@ -216,6 +224,8 @@ export class Router {
       if (indexLink) return refuse(403, `Symbolic link not allowed or link target not accessible: ${indexLink}`);
     }
     if (!isFile(resolved)) return refuse(404, `File does not exist: ${resolved}`, true);
+    const htaccess = this.unreadOverrides(vhost, resolved);
+    if (htaccess) return refuse(500, unreadOverridesMessage(htaccess), true);
     const denied = neverServed(resolved, this.applicationDirectories);
     if (denied) return refuse(403, denied, true);
     return { kind: 'static', vhost, file: resolved, uri, dir: this.merge(vhost, resolved, urlPath, {}) };
@@ -243,6 +253,24 @@ export class Router {
       const next = path.join(dir, name);
       if (((options & SYMLINK_OPTIONS) !== OPTION.followSymLinks || !exists) && !symlinkAllowed(next, options)) return next;
       dir = next;
+    }
+    return null;
+  }
+
+  /**
+   * The first .htaccess file Apache would read on the way to `file` (in a directory where
+   * AllowOverride is not None), or null. tswsgi cannot honour one, so its presence fails the request
+   * rather than skipping restrictions it may hold.
+   */
+  private unreadOverrides(vhost: VirtualHost, file: string): string | null {
+    if (!this.overridesChecked) return null;
+    const main = this.config.main;
+    const base = [main.dir, ...(vhost === main ? [] : [vhost.dir])].reduce((on, dir) => dir.allowOverride ?? on, false);
+    const directories = this.directorySections(vhost);
+    for (let dir = path.dirname(file), above = ''; dir !== above; above = dir, dir = path.dirname(dir)) {
+      const allowed = directories.filter((s) => inDirectory(dir, s.pattern)).reduce((on, s) => s.config.allowOverride ?? on, base);
+      const htaccess = path.join(dir, '.htaccess');
+      if (allowed && isFile(htaccess)) return htaccess;
     }
     return null;
   }
