@@ -111,7 +111,7 @@ async function run(program: Command, config: ServerConfig, reload: () => ServerC
 }
 
 /** The pools the server started, as the ready line lists them. */
-const poolsOf = (server: Server) => server.supervisor.all
+const poolsOf = (server: Server) => server.host.supervisor.all
   .map((pool) => `${pool.label} ${pool.processGroupConfig.processes} x ${pool.processGroupConfig.threads}`).join(', ');
 
 interface ControlOptions {
