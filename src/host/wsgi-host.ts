@@ -4,15 +4,20 @@
 
 import type * as http from 'node:http';
 import type { ProcessGroupConfig, ServerConfig } from '../config/model';
-import type { ErrorLog } from '../log/error-log';
+import { ErrorLog } from '../log/error-log';
 import type { ProcessGroup } from '../process/process-group';
-import { probeSubInterpreters } from '../process/python-check';
+import { probeSubInterpreters, probeSubInterpretersAsync, pythonProblemsAsync } from '../process/python-check';
 import { RuntimeDir } from '../process/runtime-dir';
 import { groupLabel, Supervisor, type ApplicationGroupMode } from '../process/supervisor';
 import { EnvironBuilder, environFrame, environValue } from './environ';
+import { nowMicros } from './clock';
 import { HttpExchange } from './http-exchange';
 import type { Mount } from './mount';
+import { OwnMount } from './own-mount';
 import { refuseRequest } from './refusal';
+import { hostConfig, type WsgiHostOptions } from './start-options';
+
+export type { WsgiHostOptions } from './start-options';
 
 /** graceful: replaced processes finish their requests (eviction-timeout, else graceful-timeout); restart: shutdown-timeout only. */
 export type RestartKind = 'graceful' | 'restart';
@@ -51,13 +56,44 @@ export interface BodyInProgress {
   refuse(status: number): void;
 }
 
+/** What a host started by WsgiHost.start has beyond the Apache server's: its one mount, and its interpreters' sub-interpreter APIs, asked off the event loop. */
+export interface LibraryParts {
+  own: OwnMount;
+  subInterpreters: ReadonlyMap<string, string | null>;
+}
+
 export class WsgiHost {
   readonly supervisor: Supervisor;
   private readonly runtime: RuntimeDir;
   private readonly environs = new EnvironBuilder();
+  /** Per interpreter, its sub-interpreter API (null: none), asked once per host. */
+  private readonly subInterpreters: Map<string, string | null>;
+  /** The library's mount; null for the Apache server's host, which resolves each request's. */
+  private readonly own: OwnMount | null;
   private requestCounter = 0;
+  private closing: Promise<void> | null = null;
 
-  constructor(private config: ServerConfig, readonly log: ErrorLog, plan: PoolPlan) {
+  /**
+   * A host with its own mount, serving `handler`: resolves once every process has loaded its
+   * import scripts. Throws when an option is wrong or the interpreter does not run.
+   */
+  static async start(options: WsgiHostOptions): Promise<WsgiHost> {
+    const config = hostConfig(options);
+    const problems = await pythonProblemsAsync(config.processGroups);
+    if (problems.length > 0) throw new Error(problems.join('; '));
+    const pythons = [...new Set(config.processGroups.map((group) => group.python))];
+    const apis = await Promise.all(pythons.map(probeSubInterpretersAsync));
+    const log = new ErrorLog(config.logLevel, { write: options.errorLog ?? ((line) => process.stderr.write(line)) });
+    const own = new OwnMount(config);
+    const host = new WsgiHost(config, log, own.plan(), { own, subInterpreters: new Map(pythons.map((python, i) => [python, apis[i]!])) });
+    host.openRuntime();
+    if (!(await host.start())) throw new Error('the host was closed before its processes were ready');
+    return host;
+  }
+
+  constructor(private config: ServerConfig, readonly log: ErrorLog, plan: PoolPlan, library: LibraryParts | null = null) {
+    this.own = library?.own ?? null;
+    this.subInterpreters = new Map(library?.subInterpreters);
     this.runtime = new RuntimeDir(config.runtimeDir);
     this.supervisor = new Supervisor(config, this.runtime, log, plan.pools, (group) => this.applicationGroupMode(group));
     this.watchPreloaded(plan.watched);
@@ -75,8 +111,8 @@ export class WsgiHost {
   private applicationGroupMode(group: ProcessGroupConfig): ApplicationGroupMode {
     const wanted = this.config.applicationGroups;
     if (wanted === 'processes') return 'processes';
-    const api = probeSubInterpreters(group.python);
-    if (api) return 'sub-interpreters';
+    if (!this.subInterpreters.has(group.python)) this.subInterpreters.set(group.python, probeSubInterpreters(group.python));
+    if (this.subInterpreters.get(group.python)) return 'sub-interpreters';
     const how = `${group.python} has no sub-interpreters that can run threads; each application group of ${groupLabel(group.name)} runs in processes of its own`;
     if (wanted === 'sub-interpreters') this.log.warn(how);
     else this.log.info(how);
@@ -91,6 +127,31 @@ export class WsgiHost {
   /** Starts every planned pool; resolves true once each process has loaded its import scripts, false if stopped before. */
   start(): Promise<boolean> {
     return this.supervisor.start();
+  }
+
+  /**
+   * For node:http's 'request' event, or an Express or Connect app's use(): serves the request
+   * through the host's own mount. Only for a host made by WsgiHost.start.
+   */
+  readonly handler = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+    if (!this.own) throw new Error('handler serves only a host made by WsgiHost.start');
+    if (this.closing) return refuseRequest(this.log, req, res, 503, 'the WSGI host is closing');
+    const resolved = this.own.resolve(req);
+    if ('status' in resolved) return refuseRequest(this.log, req, res, resolved.status, resolved.message);
+    // node:http answers 100 Continue itself when its server has no checkContinue listener.
+    this.serve(req, res, resolved.mount, { startMicros: nowMicros(), answerContinue: false });
+  };
+
+  /** A rolling restart of every process, new before old, as `tswsgi graceful`. */
+  graceful(): Promise<RestartOutcome> {
+    this.log.notice('Graceful restart requested; replacing every process, new before old');
+    return this.replace('graceful', this.supervisor.all, { reason: 'graceful restart', kind: 'graceful' }, Date.now());
+  }
+
+  /** Refuses new requests, lets those in flight finish (within shutdownTimeout), and stops every worker. */
+  close(): Promise<void> {
+    this.closing ??= this.stop(this.config.shutdownTimeout);
+    return this.closing;
   }
 
   /**

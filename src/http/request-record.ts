@@ -4,8 +4,8 @@
 
 import * as http from 'node:http';
 import type { Socket } from 'node:net';
-import { performance } from 'node:perf_hooks';
 import type { VirtualHost } from '../config/model';
+import { nowMicros } from '../host/clock';
 import type { RequestContext } from '../host/wsgi-host';
 import type { Handler, Route } from './router';
 
@@ -36,8 +36,6 @@ export class MeteredResponse extends http.ServerResponse {
 
 /** A node:http server whose responses are MeteredResponses. */
 export type MeteredServer = http.Server<typeof http.IncomingMessage, typeof MeteredResponse>;
-
-export const nowMicros = (): number => Math.round((performance.timeOrigin + performance.now()) * 1000);
 
 /** Per connection: requests begun on it, and its byte counts when the last one ended. */
 interface ConnectionCounts {

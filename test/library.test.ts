@@ -1,0 +1,121 @@
+// The WSGI host as a library, through the package's own entry point: mounted in a
+// node:http server, streaming both ways, spread over its processes, restarted without a
+// failed request, and closed with no Python process left behind.
+
+import { test, after, before } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as crypto from 'node:crypto';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as path from 'node:path';
+import { APPS, childrenOf, DEBIAN_PYTHON, ROOT } from './helpers/tswsgi';
+
+// By the package's name, as a user's code does (self-reference through package.json's exports).
+const { WsgiHost } = require('tswsgi') as typeof import('../src/index');
+
+let host: InstanceType<typeof WsgiHost>;
+let server: http.Server;
+let port = 0;
+
+interface Answer {
+  status: number;
+  body: Buffer;
+}
+
+function request(method: string, urlPath: string, body?: Buffer | (() => AsyncIterable<Buffer>)): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ port, method, path: urlPath, agent: false }, (res) => {
+      const pieces: Buffer[] = [];
+      res.on('data', (piece: Buffer) => pieces.push(piece));
+      res.on('end', () => resolve({ status: res.statusCode!, body: Buffer.concat(pieces) }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    if (typeof body === 'function') {
+      void (async () => {
+        for await (const piece of body()) if (!req.write(piece)) await new Promise((r) => req.once('drain', r));
+        req.end();
+      })();
+    } else {
+      req.end(body);
+    }
+  });
+}
+
+const json = (answer: Answer) => JSON.parse(answer.body.toString()) as { environ: Record<string, string>; pid: number };
+
+before(async () => {
+  host = await WsgiHost.start({
+    script: path.join(APPS, 'library.wsgi'),
+    processes: 2,
+    threads: 4,
+    mountPoint: '/py',
+    python: DEBIAN_PYTHON,
+    logLevel: 'warn',
+  });
+  server = http.createServer(host.handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  port = (server.address() as AddressInfo).port;
+});
+
+after(async () => {
+  server?.close();
+  await host?.close();
+});
+
+test('a node:http server serves the application at the mount point', async () => {
+  const answer = await request('GET', '/py/a%20b/c?x=1');
+  assert.equal(answer.status, 200);
+  const { environ } = json(answer);
+  assert.equal(environ.SCRIPT_NAME, '/py');
+  assert.equal(environ.PATH_INFO, '/a b/c');
+  assert.equal(environ.QUERY_STRING, 'x=1');
+  assert.equal(environ.REQUEST_URI, '/py/a%20b/c?x=1');
+  assert.equal((await request('GET', '/elsewhere')).status, 404);
+});
+
+test('a 5 MiB request body streams in and back out unchanged', async () => {
+  const sent = crypto.randomBytes(5 * 1024 * 1024);
+  const answer = await request('POST', '/py/echo', async function* () {
+    for (let at = 0; at < sent.length; at += 100_000) yield sent.subarray(at, at + 100_000);
+  });
+  assert.equal(answer.status, 200);
+  assert.equal(answer.body.length, sent.length);
+  assert.ok(answer.body.equals(sent));
+});
+
+test('32 concurrent requests over 2 processes are all answered 200', async () => {
+  const answers = await Promise.all(Array.from({ length: 32 }, () => request('GET', '/py/slow')));
+  assert.deepEqual(answers.map((a) => a.status), Array(32).fill(200));
+  assert.equal(new Set(answers.map((a) => json(a).pid)).size, 2);
+});
+
+test('graceful() replaces every process while requests keep being answered', async () => {
+  const before = new Set((await Promise.all(Array.from({ length: 8 }, () => request('GET', '/py/slow')))).map((a) => json(a).pid));
+  let restarting = true;
+  const statuses: number[] = [];
+  const clients = Array.from({ length: 4 }, async () => {
+    while (restarting) statuses.push((await request('GET', '/py/slow')).status);
+  });
+  const outcome = await host.graceful();
+  restarting = false;
+  await Promise.all(clients);
+  assert.ok(outcome.ok, outcome.message);
+  assert.ok(statuses.length > 0);
+  assert.deepEqual(statuses.filter((status) => status !== 200), []);
+  const afterwards = (await Promise.all(Array.from({ length: 8 }, () => request('GET', '/py/slow')))).map((a) => json(a).pid);
+  assert.ok(afterwards.every((pid) => !before.has(pid)), 'new processes answer');
+});
+
+test('the package imports as an ES module too', () => {
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', "import { WsgiHost } from 'tswsgi'; console.log(typeof WsgiHost.start);"], { cwd: ROOT, encoding: 'utf8' });
+  assert.equal(out.trim(), 'function');
+});
+
+test('close() stops every worker: no Python process is left', async () => {
+  assert.ok(childrenOf(process.pid).length > 0);
+  await host.close();
+  assert.deepEqual(childrenOf(process.pid), []);
+  assert.equal((await request('GET', '/py/')).status, 503);
+});
