@@ -9,6 +9,7 @@ import * as crypto from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
+import express from 'express';
 import { APPS, childrenOf, DEBIAN_PYTHON, ROOT } from './helpers/tswsgi';
 
 // By the package's name, as a user's code does (self-reference through package.json's exports).
@@ -23,9 +24,9 @@ interface Answer {
   body: Buffer;
 }
 
-function request(method: string, urlPath: string, body?: Buffer | (() => AsyncIterable<Buffer>)): Promise<Answer> {
+function request(method: string, urlPath: string, body?: Buffer | (() => AsyncIterable<Buffer>), to = port): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ port, method, path: urlPath, agent: false }, (res) => {
+    const req = http.request({ port: to, method, path: urlPath, agent: false }, (res) => {
       const pieces: Buffer[] = [];
       res.on('data', (piece: Buffer) => pieces.push(piece));
       res.on('end', () => resolve({ status: res.statusCode!, body: Buffer.concat(pieces) }));
@@ -106,6 +107,23 @@ test('graceful() replaces every process while requests keep being answered', asy
   assert.deepEqual(statuses.filter((status) => status !== 200), []);
   const afterwards = (await Promise.all(Array.from({ length: 8 }, () => request('GET', '/py/slow')))).map((a) => json(a).pid);
   assert.ok(afterwards.every((pid) => !before.has(pid)), 'new processes answer');
+});
+
+test('mounted by Express, SCRIPT_NAME is the prefix it was mounted under', async () => {
+  const app = express();
+  app.get('/node', (_req, res) => { res.send('from node'); });
+  app.use('/app/v1', host.handler);
+  const mounted = app.listen(0, '127.0.0.1');
+  await new Promise((resolve) => mounted.once('listening', resolve));
+  const at = (mounted.address() as AddressInfo).port;
+  try {
+    const { environ } = json(await request('GET', '/app/v1/a/b?x=1', undefined, at));
+    assert.deepEqual([environ.SCRIPT_NAME, environ.PATH_INFO, environ.QUERY_STRING, environ.REQUEST_URI], ['/app/v1', '/a/b', 'x=1', '/app/v1/a/b?x=1']);
+    assert.equal(json(await request('GET', '/app/v1', undefined, at)).environ.PATH_INFO, '');
+    assert.equal((await request('GET', '/node', undefined, at)).body.toString(), 'from node');
+  } finally {
+    mounted.close();
+  }
 });
 
 test('the package imports as an ES module too', () => {
