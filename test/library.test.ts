@@ -126,6 +126,22 @@ test('mounted by Express, SCRIPT_NAME is the prefix it was mounted under', async
   }
 });
 
+test('fetch() answers a WHATWG Request with a Response, streaming the body both ways', async () => {
+  const answer = await host.fetch(new Request('http://example.test:8080/py/a/b?x=1'));
+  assert.equal(answer.status, 200);
+  const { environ } = await answer.json() as { environ: Record<string, string> };
+  assert.deepEqual([environ.SCRIPT_NAME, environ.PATH_INFO, environ.QUERY_STRING, environ.SERVER_NAME, environ.SERVER_PORT],
+    ['/py', '/a/b', 'x=1', 'example.test', '8080']);
+  const sent = crypto.randomBytes(5 * 1024 * 1024);
+  const echoed = await host.fetch(new Request('http://example.test/py/echo', {
+    method: 'POST',
+    body: new Blob([sent]).stream(),
+    duplex: 'half',
+  } as RequestInit));
+  assert.ok(Buffer.from(await echoed.arrayBuffer()).equals(sent));
+  assert.equal((await host.fetch(new Request('http://example.test/elsewhere'))).status, 404);
+});
+
 test('the package imports as an ES module too', () => {
   const out = execFileSync(process.execPath, ['--input-type=module', '-e', "import { WsgiHost } from 'tswsgi'; console.log(typeof WsgiHost.start);"], { cwd: ROOT, encoding: 'utf8' });
   assert.equal(out.trim(), 'function');

@@ -3,6 +3,7 @@
 // listeners, virtual hosts or Apache: the Apache front end and the library are its users.
 
 import type * as http from 'node:http';
+import * as path from 'node:path';
 import type { ProcessGroupConfig, ServerConfig } from '../config/model';
 import { ErrorLog } from '../log/error-log';
 import type { ProcessGroup } from '../process/process-group';
@@ -10,6 +11,7 @@ import { probeSubInterpreters, probeSubInterpretersAsync, pythonProblemsAsync } 
 import { RuntimeDir } from '../process/runtime-dir';
 import { groupLabel, Supervisor, type ApplicationGroupMode } from '../process/supervisor';
 import { EnvironBuilder, environFrame, environValue } from './environ';
+import { FetchBridge } from './fetch-bridge';
 import { nowMicros } from './clock';
 import { HttpExchange } from './http-exchange';
 import type { Mount } from './mount';
@@ -72,6 +74,7 @@ export class WsgiHost {
   private readonly own: OwnMount | null;
   private requestCounter = 0;
   private closing: Promise<void> | null = null;
+  private bridge: FetchBridge | null = null;
 
   /**
    * A host with its own mount, serving `handler`: resolves once every process has loaded its
@@ -142,6 +145,13 @@ export class WsgiHost {
     this.serve(req, res, resolved.mount, { startMicros: nowMicros(), answerContinue: false });
   };
 
+  /** Serves a WHATWG Request (Hono, fetch-style servers) as `handler` serves a node:http one; SCRIPT_NAME is the mount point. */
+  fetch(request: Request): Promise<Response> {
+    if (!this.own) throw new Error('fetch serves only a host made by WsgiHost.start');
+    this.bridge ??= new FetchBridge(this.handler, path.join(this.runtime.path, 'fetch.sock'));
+    return this.bridge.fetch(request);
+  }
+
   /** A rolling restart of every process, new before old, as `tswsgi graceful`. */
   graceful(): Promise<RestartOutcome> {
     this.log.notice('Graceful restart requested; replacing every process, new before old');
@@ -150,7 +160,10 @@ export class WsgiHost {
 
   /** Refuses new requests, lets those in flight finish (within shutdownTimeout), and stops every worker. */
   close(): Promise<void> {
-    this.closing ??= this.stop(this.config.shutdownTimeout);
+    this.closing ??= (async () => {
+      await this.bridge?.close();
+      await this.stop(this.config.shutdownTimeout);
+    })();
     return this.closing;
   }
 
