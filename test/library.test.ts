@@ -142,6 +142,14 @@ test('fetch() answers a WHATWG Request with a Response, streaming the body both 
   assert.equal((await host.fetch(new Request('http://example.test/elsewhere'))).status, 404);
 });
 
+test('two hosts in one Node process are independent: closing one leaves the other serving', async () => {
+  const other = await WsgiHost.start({ script: path.join(APPS, 'library.wsgi'), mountPoint: '/other', python: DEBIAN_PYTHON, logLevel: 'warn' });
+  const answer = await other.fetch(new Request('http://example.test/other/x'));
+  assert.equal((await answer.json() as { environ: Record<string, string> }).environ.SCRIPT_NAME, '/other');
+  await other.close();
+  assert.equal((await request('GET', '/py/after-other')).status, 200);
+});
+
 test('the package imports as an ES module too', () => {
   const out = execFileSync(process.execPath, ['--input-type=module', '-e', "import { WsgiHost } from 'tswsgi'; console.log(typeof WsgiHost.start);"], { cwd: ROOT, encoding: 'utf8' });
   assert.equal(out.trim(), 'function');
