@@ -52,7 +52,7 @@ export class Server {
     this.log.info(`Runtime directory (sockets, control socket): ${runtimeDir}`);
     if (this.config.pidFile) fs.writeFileSync(this.config.pidFile, `${process.pid}\n`);
     this.control = listenControl(path.join(runtimeDir, CONTROL_SOCKET), (command) => this.command(command));
-    return (await this.host.start()) ? addresses : null;
+    return (await this.host.startProcesses()) ? addresses : null;
   }
 
   private command(command: ControlCommand): Promise<ControlReply> {

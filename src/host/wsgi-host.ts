@@ -90,7 +90,7 @@ export class WsgiHost {
     const own = new OwnMount(config);
     const host = new WsgiHost(config, log, own.plan(), { own, subInterpreters: new Map(pythons.map((python, i) => [python, apis[i]!])) });
     host.openRuntime();
-    if (!(await host.start())) throw new Error('the host was closed before its processes were ready');
+    if (!(await host.startProcesses())) throw new Error('the host was closed before its processes were ready');
     return host;
   }
 
@@ -128,7 +128,7 @@ export class WsgiHost {
   }
 
   /** Starts every planned pool; resolves true once each process has loaded its import scripts, false if stopped before. */
-  start(): Promise<boolean> {
+  startProcesses(): Promise<boolean> {
     return this.supervisor.start();
   }
 
