@@ -1,23 +1,18 @@
-// The running server: one supervisor for the Python processes, one front end for
+// The running server: one WSGI host for the Python processes, one front end for
 // HTTP, and the signals and control commands that start, restart and stop them (as
 // gunicorn's arbiter owns its loop).
 
 import * as fs from 'node:fs';
 import type { AddressInfo, Server as NetServer } from 'node:net';
 import * as path from 'node:path';
-import type { ProcessGroupConfig, ServerConfig } from './config/model';
+import type { ServerConfig } from './config/model';
 import { ErrorLog } from './log/error-log';
 import { AccessLog } from './http/access-log';
 import { FrontEnd } from './http/front-end';
-import { preloadPlan, type PreloadedScript } from './http/preload-pools';
-import { groupLabel, Supervisor, type ApplicationGroupMode } from './process/supervisor';
-import type { ProcessGroup } from './process/process-group';
-import { probeSubInterpreters } from './process/python-check';
-import { RuntimeDir } from './process/runtime-dir';
+import { preloadPlan } from './http/preload-pools';
+import { groupLabel } from './process/supervisor';
+import { WsgiHost, type RestartKind } from './host/wsgi-host';
 import { CONTROL_SOCKET, listenControl, type ControlCommand, type ControlReply } from './control-socket';
-
-/** graceful: replaced processes finish their requests (eviction-timeout, else graceful-timeout); restart: shutdown-timeout only. */
-export type RestartKind = 'graceful' | 'restart';
 
 /** A control command once it has changed what it changes: its reply comes when the replacements it started are done. */
 interface Begun {
@@ -28,9 +23,8 @@ const answered = (reply: ControlReply): Begun => ({ reply: Promise.resolve(reply
 
 export class Server {
   readonly log: ErrorLog;
-  readonly supervisor: Supervisor;
+  readonly host: WsgiHost;
   private readonly frontEnd: FrontEnd;
-  private readonly runtime: RuntimeDir;
   private stopping: Promise<void> | null = null;
   /** Control commands change the config and start replacements one after another. */
   private restarting: Promise<unknown> = Promise.resolve();
@@ -42,31 +36,8 @@ export class Server {
   constructor(private config: ServerConfig, private readonly reload: (() => ServerConfig) | null = null) {
     this.errorFile = openErrorLog(config);
     this.log = new ErrorLog(config.logLevel, { write: (line) => (this.errorFile ?? process.stderr).write(line) });
-    const plan = preloadPlan(config);
-    this.runtime = new RuntimeDir(config.runtimeDir);
-    this.supervisor = new Supervisor(config, this.runtime, this.log, plan.pools, (group) => this.applicationGroupMode(group));
-    this.watchPreloaded(plan.watched);
-    this.frontEnd = new FrontEnd(config, this.supervisor, this.log, new AccessLog(config));
-  }
-
-  /** Scripts loaded at start are watched from then on, not from their first request (as mod_wsgi compares with the loaded file). */
-  private watchPreloaded(watched: PreloadedScript[]): void {
-    for (const { script, processGroup, applicationGroup } of watched) {
-      const pool = this.supervisor.pool(processGroup, applicationGroup);
-      if (pool) this.supervisor.noteScript(script, pool);
-    }
-  }
-
-  /** Sub-interpreters as mod_wsgi has them, unless asked otherwise or the group's Python has none. */
-  private applicationGroupMode(group: ProcessGroupConfig): ApplicationGroupMode {
-    const wanted = this.config.applicationGroups;
-    if (wanted === 'processes') return 'processes';
-    const api = probeSubInterpreters(group.python);
-    if (api) return 'sub-interpreters';
-    const how = `${group.python} has no sub-interpreters that can run threads; each application group of ${groupLabel(group.name)} runs in processes of its own`;
-    if (wanted === 'sub-interpreters') this.log.warn(how);
-    else this.log.info(how);
-    return 'processes';
+    this.host = new WsgiHost(config, this.log, preloadPlan(config));
+    this.frontEnd = new FrontEnd(config, this.host, this.log, new AccessLog(config));
   }
 
   /**
@@ -77,11 +48,11 @@ export class Server {
    */
   async start(): Promise<AddressInfo[] | null> {
     const addresses = await this.frontEnd.listen();
-    const runtimeDir = this.runtime.open();
+    const runtimeDir = this.host.openRuntime();
     this.log.info(`Runtime directory (sockets, control socket): ${runtimeDir}`);
     if (this.config.pidFile) fs.writeFileSync(this.config.pidFile, `${process.pid}\n`);
     this.control = listenControl(path.join(runtimeDir, CONTROL_SOCKET), (command) => this.command(command));
-    return (await this.supervisor.start()) ? addresses : null;
+    return (await this.host.startProcesses()) ? addresses : null;
   }
 
   private command(command: ControlCommand): Promise<ControlReply> {
@@ -107,10 +78,6 @@ export class Server {
     return (await begun).reply;
   }
 
-  private graceOf(pool: ProcessGroup, kind: RestartKind): number {
-    return kind === 'restart' ? 0 : pool.evictionTimeout;
-  }
-
   /**
    * Reads the config again and moves to it without refusing or failing a request: new groups
    * start and become ready, then requests are routed by the new config, then every process
@@ -134,24 +101,22 @@ export class Server {
       }
       const started = Date.now();
       this.log.notice(`${kind === 'graceful' ? 'Graceful restart' : 'Restart'} requested; replacing every process, new before old`);
-      const plan = preloadPlan(config);
       let moved;
       try {
-        moved = await this.supervisor.reconfigure(config, plan.pools);
+        moved = await this.host.reconfigure(config, preloadPlan(config));
       } catch (err) {
         return answered(this.refused(kind, (err as Error).message));
       }
       if (moved === null) return answered(this.refused(kind, 'a process group it adds did not start (see the error log)'));
       const { kept, removed } = moved;
-      this.watchPreloaded(plan.watched);
       const unbound = await this.frontEnd.reconfigure(config);
       for (const problem of unbound) this.log.error(`Could not listen on ${problem}`);
       this.config = config;
       const stopped = removed.map((pool) => {
         this.log.notice(`${pool.label} is no longer configured; stopping it once its requests finish`);
-        return pool.stop(this.graceOf(pool, kind) + pool.processGroupConfig.options.shutdownTimeoutSeconds);
+        return pool.stop(this.host.graceOf(pool, kind) + pool.processGroupConfig.options.shutdownTimeoutSeconds);
       });
-      const replaced = this.replace(kind, kept, { reason: kind === 'graceful' ? 'graceful restart' : 'restart', kind }, started);
+      const replaced = this.host.replace(kind, kept, { reason: kind === 'graceful' ? 'graceful restart' : 'restart', kind }, started);
       return {
         reply: Promise.all([replaced, ...stopped]).then(([reply]) => unbound.length === 0 ? reply
           : { ok: false, message: `${reply.message}; could not listen on ${unbound.join(', ')}` }),
@@ -178,29 +143,15 @@ export class Server {
     return { ok: false, message };
   }
 
-  /**
-   * Starts the rolling replacement of these pools at once; resolves with the answer once it is
-   * done or has failed, naming the pools where a replacement failed.
-   */
-  private async replace(what: string, pools: ProcessGroup[], how: { reason: string; kind: RestartKind }, started: number): Promise<ControlReply> {
-    const done = await Promise.all(pools.map((pool) => pool.restart({ reason: how.reason, grace: this.graceOf(pool, how.kind) })));
-    const failed = pools.filter((_, i) => !done[i]).map((pool) => pool.label);
-    const seconds = ((Date.now() - started) / 1000).toFixed(1);
-    const message = failed.length === 0 ? `${what}: every process replaced in ${seconds} s`
-      : `${what}: some replacements failed after ${seconds} s in ${failed.join(', ')}; any process they were to replace keeps serving (see the error log)`;
-    this.log.notice(message);
-    return { ok: failed.length === 0, message };
-  }
-
   /** Rolling restart of one process group, as a graceful signal to its processes. */
   restartGroup(name: string): Promise<ControlReply> {
     return this.serially(async () => {
       const group = name === '%{GLOBAL}' ? '' : name;
-      const pools = this.supervisor.poolsOf(group);
+      const pools = this.host.supervisor.poolsOf(group);
       if (pools === null) return answered({ ok: false, message: `no process group called '${name}' is configured` });
       this.log.notice(`Restart of ${groupLabel(group)} requested`);
       const what = `restart-group ${name}`;
-      return { reply: this.replace(what, pools, { reason: what, kind: 'graceful' }, Date.now()) };
+      return { reply: this.host.replace(what, pools, { reason: what, kind: 'graceful' }, Date.now()) };
     });
   }
 
@@ -210,8 +161,7 @@ export class Server {
       const timeout = this.config.shutdownTimeout;
       this.control?.close();
       await this.frontEnd.close(timeout);
-      await this.supervisor.stop(timeout);
-      this.runtime.remove();
+      await this.host.stop(timeout);
       if (this.config.pidFile) fs.rmSync(this.config.pidFile, { force: true });
     })();
     return this.stopping;
@@ -227,7 +177,7 @@ export class Server {
       received++;
       if (received > 1) {
         this.log.notice(`${signal} received again; exiting without waiting`);
-        this.supervisor.killAll();
+        this.host.supervisor.killAll();
         process.exit(1);
       }
       this.log.notice(`${signal} received; finishing in-flight requests, then exiting`);

@@ -5,8 +5,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { loadConfig } from '../config/load';
-import { DIR_DEFAULTS, type ServerConfig } from '../config/model';
-import { startServerConfig, type StartServerOptions } from '../config/start-server';
+import type { ServerConfig } from '../config/model';
+import { START_SERVER_DEFAULTS, startServerConfig, type StartServerOptions } from '../config/start-server';
 import { pythonProblems } from '../process/python-check';
 import { parseSeconds } from '../config/seconds';
 import { controlSocketOf, runningServers, sendControl, trustedControlSocket, type ControlCommand } from '../control-socket';
@@ -28,7 +28,7 @@ function seconds(value: string): number {
 const collect = (value: string, previous: string[]) => [...previous, value];
 
 const pythonOption = () => new Option('--python <path>', 'Python interpreter to run the workers with (unless python-home says otherwise)')
-  .env('TSWSGI_PYTHON').default('python3');
+  .env('TSWSGI_PYTHON').default(START_SERVER_DEFAULTS.python);
 
 /** What chose --python's value, for messages about that interpreter. */
 function pythonSource(command: Command): string {
@@ -111,7 +111,7 @@ async function run(program: Command, config: ServerConfig, reload: () => ServerC
 }
 
 /** The pools the server started, as the ready line lists them. */
-const poolsOf = (server: Server) => server.supervisor.all
+const poolsOf = (server: Server) => server.host.supervisor.all
   .map((pool) => `${pool.label} ${pool.processGroupConfig.processes} x ${pool.processGroupConfig.threads}`).join(', ');
 
 interface ControlOptions {
@@ -171,21 +171,21 @@ export function buildProgram(): Command {
   program.command('start-server')
     .description('Serve one WSGI script file with no config file (like mod_wsgi-express start-server).')
     .argument('<script>', 'the WSGI script file')
-    .option('--host <host>', 'address to listen on', 'localhost')
-    .option('--port <port>', 'port to listen on', wholeNumber, 8000)
-    .option('--processes <n>', 'worker processes', wholeNumber, 1)
-    .option('--threads <n>', 'request threads in each process', wholeNumber, 5)
-    .option('--mount-point <path>', 'URL path the application is mounted at', '/')
-    .option('--callable-object <name>', 'name of the WSGI callable in the script', 'application')
-    .option('--application-group <name>', 'application group (interpreter) the script and import scripts run in', '%{GLOBAL}')
+    .option('--host <host>', 'address to listen on', START_SERVER_DEFAULTS.host)
+    .option('--port <port>', 'port to listen on', wholeNumber, START_SERVER_DEFAULTS.port)
+    .option('--processes <n>', 'worker processes', wholeNumber, START_SERVER_DEFAULTS.processes)
+    .option('--threads <n>', 'request threads in each process', wholeNumber, START_SERVER_DEFAULTS.threads)
+    .option('--mount-point <path>', 'URL path the application is mounted at', START_SERVER_DEFAULTS.mountPoint)
+    .option('--callable-object <name>', 'name of the WSGI callable in the script', START_SERVER_DEFAULTS.callableObject)
+    .option('--application-group <name>', 'application group (interpreter) the script and import scripts run in', START_SERVER_DEFAULTS.applicationGroup)
     .addOption(pythonOption())
     .option('--python-path <dir>', 'directory to put on sys.path (repeatable)', collect, [])
     .option('--working-directory <dir>', 'directory the workers run in (default: the current one)')
     .option('--import-script <path>', 'script to load in every process before it takes requests (repeatable)', collect, [])
-    .option('--limit-request-body <bytes>', 'largest request body accepted', wholeNumber, DIR_DEFAULTS.limitRequestBody)
-    .option('--log-level <level>', 'error log level: emerg, alert, crit, error, warn, notice, info, debug', 'info')
-    .option('--access-log', 'write an access log line (Apache combined format) to stdout for each request', false)
-    .option('--shutdown-timeout <seconds>', 'how long SIGTERM waits for in-flight requests', seconds, 30)
+    .option('--limit-request-body <bytes>', 'largest request body accepted', wholeNumber, START_SERVER_DEFAULTS.limitRequestBody)
+    .option('--log-level <level>', 'error log level: emerg, alert, crit, error, warn, notice, info, debug', START_SERVER_DEFAULTS.logLevel)
+    .option('--access-log', 'write an access log line (Apache combined format) to stdout for each request', START_SERVER_DEFAULTS.accessLog)
+    .option('--shutdown-timeout <seconds>', 'how long SIGTERM waits for in-flight requests', seconds, START_SERVER_DEFAULTS.shutdownTimeout)
     .action(async (script: string, given: Omit<StartServerOptions, 'pythonSource'>, command: Command) => {
       const options: StartServerOptions = { ...given, pythonSource: pythonSource(command) };
       let config: ServerConfig;

@@ -3,7 +3,7 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { GLOBAL, type ServerConfig } from './model';
+import { DIR_DEFAULTS, GLOBAL, type ServerConfig } from './model';
 import { APACHE_DEFAULTS } from './defaults';
 import { defaultDaemonOptions } from './daemon-options';
 import { DEFAULT_LOG_FORMATS } from './directives';
@@ -30,8 +30,23 @@ export interface StartServerOptions {
   shutdownTimeout: number;
 }
 
-export class OptionError extends Error {}
+/** start-server's defaults, for the command's options and the library's alike. */
+export const START_SERVER_DEFAULTS = {
+  host: 'localhost',
+  port: 8000,
+  processes: 1,
+  threads: 5,
+  mountPoint: '/',
+  callableObject: 'application',
+  applicationGroup: '%{GLOBAL}',
+  python: 'python3',
+  limitRequestBody: DIR_DEFAULTS.limitRequestBody,
+  logLevel: 'info',
+  accessLog: false,
+  shutdownTimeout: 30,
+} as const satisfies Omit<StartServerOptions, 'pythonSource' | 'workingDirectory' | 'pythonPath' | 'importScript'>;
 
+export class OptionError extends Error {}
 
 function normalizeMountPoint(mountPoint: string): string {
   if (!mountPoint.startsWith('/')) throw new OptionError(`--mount-point must start with '/': '${mountPoint}'`);

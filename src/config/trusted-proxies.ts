@@ -1,6 +1,6 @@
 // WSGITrustedProxies and WSGITrustedProxyHeaders as the config reads them: networks held and
 // compared as APR's apr_ipsubnet_t, and header names as their CGI names. The front end applies
-// them per request (src/http/proxy-headers.ts).
+// them per request (src/host/proxy-headers.ts).
 
 /**
  * An address or network of WSGITrustedProxies, held as APR's apr_ipsubnet_t holds it: 16 bytes

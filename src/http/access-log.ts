@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import type { LogField, LogPart } from '../config/log-format';
 import type { AccessLogConfig, ServerConfig, VirtualHost } from '../config/model';
-import { asBytes, parseHost, plainAddress } from './environ';
+import { asBytes, parseHost, plainAddress } from '../host/environ';
 import { formatTime } from './log-time';
 import type { MeteredResponse, RequestRecord } from './request-record';
 

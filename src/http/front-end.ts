@@ -6,21 +6,19 @@ import * as http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { ListenAddress, ServerConfig, VirtualHost } from '../config/model';
 import type { ErrorLog } from '../log/error-log';
-import type { Supervisor } from '../process/supervisor';
+import { parseHost, plainAddress } from '../host/environ';
+import { ERROR_PAGE_TYPE, errorPage, rawErrorResponse } from '../host/error-page';
+import { refuseRequest } from '../host/refusal';
+import { parseTarget, TargetError } from '../host/request-target';
+import type { BodyInProgress, WsgiHost } from '../host/wsgi-host';
 import type { AccessLog } from './access-log';
-import { buildEnviron, environFrame, environValue, expandGroupName, parseHost, plainAddress } from './environ';
-import { ERROR_PAGE_TYPE, errorPage, rawErrorResponse } from './error-page';
 import { ConnectionOrder } from './connection-order';
 import { connectionLimit } from './descriptor-limit';
-import { HttpExchange } from './http-exchange';
-import { parseTarget, TargetError } from './request-target';
+import { expandGroupName } from './group-names';
 import { checkBodyLength, checkRequest, parseErrorStatus, validHost, type ParseError } from './request-checks';
 import { MeteredResponse, RequestRecord, type MeteredServer } from './request-record';
 import { accessAllowed, Router, type Route } from './router';
 import { serveStatic } from './static-files';
-
-/** Statuses after which Apache closes the connection (its ap_status_drops_connection). */
-const DROPS_CONNECTION = new Set([400, 408, 411, 413, 414, 431, 500, 501, 503]);
 
 type WsgiRoute = Extract<Route, { kind: 'wsgi' }>;
 
@@ -35,19 +33,18 @@ export class FrontEnd {
   private readonly order = new ConnectionOrder();
   /** Per connection, the request node:http parsed last: a parse error while its body is incomplete is that request's. */
   private readonly lastRequest = new WeakMap<Socket, http.IncomingMessage>();
-  /** Requests whose body is still being read, with their exchange: a malformed body is refused there. */
-  private readonly active = new WeakMap<http.IncomingMessage, HttpExchange>();
+  /** Requests whose body is still being read: a malformed body is refused through them. */
+  private readonly active = new WeakMap<http.IncomingMessage, BodyInProgress>();
   /** Requests waiting behind others on their connection whose body turned out malformed: refused when their turn comes. */
   private readonly malformed = new WeakMap<http.IncomingMessage, number>();
   /** When the front end last said it was at its connection limit (once per burst). */
   private droppedAt = 0;
   private inFlight = 0;
   private idleWaiters: Array<() => void> = [];
-  private requestCounter = 0;
 
   constructor(
     private config: ServerConfig,
-    private readonly supervisor: Supervisor,
+    private readonly host: WsgiHost,
     private readonly log: ErrorLog,
     private accessLog: AccessLog,
   ) {
@@ -226,12 +223,10 @@ export class FrontEnd {
     this.runScript(req, res, listener, route, target.query, record);
   }
 
+  /** Resolves the Mount (the groups' %{...} names expanded) and hands the request to the WSGI host. */
   private runScript(req: http.IncomingMessage, res: MeteredResponse, listener: ListenAddress, route: WsgiRoute,
     query: string, record: RequestRecord): void {
     const { dir, vhost } = route;
-    if (req.headers['transfer-encoding'] !== undefined && !dir.chunkedRequest) {
-      return this.refuse(req, res, 411, 'Received request requiring chunked transfer encoding, but optional support for chunked transfer encoding has not been enabled.', 'error');
-    }
     const expansion = {
       serverName: vhost.serverName,
       // Apache's ap_get_server_port, as for SERVER_PORT: the Host header's port, else ServerName's, else 80.
@@ -240,52 +235,28 @@ export class FrontEnd {
       hostHeader: req.headers.host,
       setEnv: dir.setEnv ?? [],
     };
-    const processGroup = expandGroupName(dir.processGroup, expansion);
-    const applicationGroup = expandGroupName(dir.applicationGroup, expansion);
     const callableObject = /^%\{ENV:[^}]+\}$/.test(dir.callableObject) ? (expandGroupName(dir.callableObject, expansion).replace(/^%.*/, 'application')) : dir.callableObject;
-    const refusal = this.groupRefusal(processGroup, route);
-    if (refusal) return this.refuse(req, res, 500, refusal, 'error');
-    const group = this.supervisor.pool(processGroup, applicationGroup)!;
-    if (dir.scriptReloading) this.supervisor.noteScript(route.script, group);
-
-    const method = req.method === 'HEAD' && dir.mapHeadToGet === 'on' ? 'GET' : (req.method ?? 'GET');
-    const requestId = `${process.pid.toString(36)}-${(++this.requestCounter).toString(36)}`;
-    const environ = buildEnviron(req, {
-      script: { script: route.script, documentRoot: vhost.documentRoot, processGroup, applicationGroup, callableObject, scriptReloading: dir.scriptReloading },
-      method,
+    const inProgress = this.host.serve(req, res, {
+      script: route.script,
+      callableObject,
+      processGroup: expandGroupName(dir.processGroup, expansion),
+      applicationGroup: expandGroupName(dir.applicationGroup, expansion),
       scriptName: route.scriptName,
       pathInfo: route.pathInfo,
       query,
+      documentRoot: vhost.documentRoot,
       serverName: vhost.serverName,
       serverPort: vhost.serverPort,
       listenerHost: listener.host,
       listenerPort: listener.port,
-      passAuthorization: dir.passAuthorization,
-      setEnv: dir.setEnv ?? [],
-      trustedProxyHeaders: dir.trustedProxyHeaders,
-      trustedProxies: dir.trustedProxies,
-      startMicros: record.startMicros,
-      requestId,
-    });
-    record.logId = requestId;
-    record.variable = (name) => environValue(environ, name);
-    const length = req.headers['content-length'];
-    const bodyless = req.headers['transfer-encoding'] === undefined && (length === undefined || length === '0');
-    const exchange = new HttpExchange(applicationGroup, environ.constant, environFrame(environ, bodyless), bodyless, req, res, {
-      dispatcher: group.dispatcher,
-      log: this.log,
-      limitRequestBody: dir.limitRequestBody,
-      script: route.script,
-      clientTimeout: this.config.timeout,
-    });
-    if (req.headers.expect?.toLowerCase() === '100-continue') res.writeContinue();
-    if (!bodyless && !req.complete) {
-      this.active.set(req, exchange);
+      settings: dir,
+    }, record);
+    if (inProgress) {
+      this.active.set(req, inProgress);
       const done = () => this.active.delete(req);
       req.once('end', done);
       res.once('close', done);
     }
-    exchange.begin();
   }
 
   /** `OPTIONS *` asks about the server itself: Apache's core answers 200 with no body; any other method is a 400. */
@@ -293,22 +264,6 @@ export class FrontEnd {
     if (req.method !== 'OPTIONS') return this.refuse(req, res, 400, `request target '*' with method ${req.method}`);
     res.writeHead(200, { 'Content-Length': 0 });
     res.end();
-  }
-
-  /** mod_wsgi's checks on the process group a request resolved to, with its messages. */
-  private groupRefusal(name: string, route: WsgiRoute): string | null {
-    const restrict = route.dir.restrictProcess;
-    if (restrict && !restrict.includes(name)) {
-      return `Daemon process called '${name}' cannot be accessed by this WSGI application as not a member of allowed groups: ${route.script}`;
-    }
-    if (name === '' && this.config.restrictEmbedded) return `Embedded mode of mod_wsgi disabled by runtime configuration: ${route.script}`;
-    const group = this.supervisor.group(name);
-    if (!group) return `No WSGI daemon process called '${name}' has been configured: ${route.script}`;
-    const owner = group.vhostServerName;
-    if (owner !== null && owner !== route.vhost.serverName) {
-      return `Daemon process called '${name}' cannot be accessed by this WSGI application: ${route.script}`;
-    }
-    return null;
   }
 
   /**
@@ -329,15 +284,7 @@ export class FrontEnd {
 
   private refuse(req: http.IncomingMessage, res: http.ServerResponse, status: number, message: string,
     level: 'info' | 'error' = 'info'): void {
-    this.log.log(level, `Refused ${req.method} ${req.url} from ${req.socket.remoteAddress} with ${status}: ${message}`);
-    const page = errorPage(status);
-    const hasBody = req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
-    const headers: http.OutgoingHttpHeaders = { 'Content-Type': ERROR_PAGE_TYPE, 'Content-Length': page.length };
-    // Reading an unwanted body just to keep the connection open is not worth it; and after a
-    // malformed request the connection's state is doubtful, so Apache closes it too.
-    if (hasBody || DROPS_CONNECTION.has(status)) headers.Connection = 'close';
-    res.writeHead(status, headers);
-    res.end(page);
+    refuseRequest(this.log, req, res, status, message, level);
   }
 
   /**

@@ -4,23 +4,12 @@
 // are loaded there at start, so that WSGIScriptReloading watches them from then on.
 
 import type { ServerConfig, VirtualHost } from '../config/model';
-import { expandGroupName } from './environ';
+import type { PoolPlan, PreloadedScript } from '../host/wsgi-host';
+import { expandGroupName } from './group-names';
 import { isFile, Router } from './router';
 
-/** A mount's WSGI script that its pool loads at start (WSGIImportScript, or WSGIScriptAlias with both groups). */
-export interface PreloadedScript {
-  script: string;
-  processGroup: string;
-  applicationGroup: string;
-}
-
-export interface PreloadPlan {
-  pools: Array<[string, string]>;
-  /** The preloaded scripts WSGIScriptReloading applies to: a change before their first request is a change too. */
-  watched: PreloadedScript[];
-}
-
-export function preloadPlan(config: ServerConfig): PreloadPlan {
+/** The pools a config's mounts need, and the preloaded scripts WSGIScriptReloading applies to (a change before their first request is a change too). */
+export function preloadPlan(config: ServerConfig): PoolPlan {
   const router = new Router(config);
   const pairs = new Map<string, [string, string]>();
   const watched: PreloadedScript[] = [];

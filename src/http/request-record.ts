@@ -4,8 +4,9 @@
 
 import * as http from 'node:http';
 import type { Socket } from 'node:net';
-import { performance } from 'node:perf_hooks';
 import type { VirtualHost } from '../config/model';
+import { nowMicros } from '../host/clock';
+import type { RequestContext } from '../host/wsgi-host';
 import type { Handler, Route } from './router';
 
 /** Statuses whose answers have no body (and HEAD has none either), as node:http treats them. */
@@ -36,8 +37,6 @@ export class MeteredResponse extends http.ServerResponse {
 /** A node:http server whose responses are MeteredResponses. */
 export type MeteredServer = http.Server<typeof http.IncomingMessage, typeof MeteredResponse>;
 
-export const nowMicros = (): number => Math.round((performance.timeOrigin + performance.now()) * 1000);
-
 /** Per connection: requests begun on it, and its byte counts when the last one ended. */
 interface ConnectionCounts {
   requests: number;
@@ -53,7 +52,8 @@ function countsOf(socket: Socket): ConnectionCounts {
   return counts;
 }
 
-export class RequestRecord {
+/** Also the WSGI host's context of a request: it reads the start time and reports the request id and environ back. */
+export class RequestRecord implements RequestContext {
   /** Microseconds since the epoch when it was taken up (%t, and the start of %D and %T). */
   readonly startMicros = nowMicros();
   /** Requests its connection carried before it (%k). */
@@ -74,12 +74,19 @@ export class RequestRecord {
   logId: string | null = null;
   /** The request's variables (%e, CustomLog env=): a WSGI request's environ, else its scope's SetEnv. */
   variable: (name: string) => string | undefined = () => undefined;
+  /** The front end answers 100 Continue itself, once the request is known to be acceptable. */
+  readonly answerContinue = true;
   private ended = false;
 
   constructor(readonly req: http.IncomingMessage, readonly res: MeteredResponse) {
     this.keepalives = countsOf(req.socket).requests++;
     // At 'finish' the answer is all in the socket and the next request on the connection has not begun.
     res.once('finish', () => this.end());
+  }
+
+  environBuilt(requestId: string, variable: (name: string) => string | undefined): void {
+    this.logId = requestId;
+    this.variable = variable;
   }
 
   /** Takes the end time and the connection's counts; once, at 'finish', or at 'close' for an answer cut short. */

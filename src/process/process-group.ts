@@ -13,6 +13,7 @@ import type { ImportReport, ReadyReport } from './control-messages';
 import { HealthChecks } from './health-checks';
 import { launchSettings, type Serving } from './launch-settings';
 import { describeExit, ProcessSlots, type Replacement } from './process-slots';
+import type { SilenceSweep } from './silence-sweep';
 import type { RuntimeDir } from './runtime-dir';
 import { WorkerProcess, type ExitReport } from './worker-process';
 
@@ -48,6 +49,7 @@ export class ProcessGroup {
     private server: ServerConfig,
     private readonly runtime: RuntimeDir,
     private readonly log: ErrorLog,
+    private readonly sweep: SilenceSweep,
   ) {
     this.credentials = ProcessGroup.credentialsFor(config, server);
     const options = (): DaemonOptions => this.config.options;
@@ -221,7 +223,7 @@ export class ProcessGroup {
       credentials, packageDir: this.runtime.workerPackage(), homeExists: fs.existsSync(credentials.home),
     };
     const settings = launchSettings(config, this.serving, socket, userSwitch, this.server);
-    const worker = new WorkerProcess(this.label, config.python, settings.worker, this.log, settings.launch);
+    const worker = new WorkerProcess(this.label, config.python, settings.worker, this.log, this.sweep, settings.launch);
     worker.timeouts = settings.timeouts;
     worker.headerLineLimit = settings.headerLineLimit;
     this.log.info(`Starting ${worker.label} with ${config.threads} threads (${config.python})`);

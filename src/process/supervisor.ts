@@ -8,6 +8,7 @@ import type { ApplicationGroupMode, Serving } from './launch-settings';
 import { ProcessGroup } from './process-group';
 import type { RuntimeDir } from './runtime-dir';
 import { ScriptWatch } from './script-watch';
+import { SilenceSweep } from './silence-sweep';
 
 export { groupLabel } from './process-group';
 export type { ApplicationGroupMode } from './launch-settings';
@@ -45,6 +46,8 @@ export class Supervisor {
   private nextIndex = 0;
   private started = false;
   private ticker: NodeJS.Timeout | null = null;
+  /** socket-timeout's one timer, for this supervisor's connections only. */
+  private readonly sweep = new SilenceSweep();
 
   /**
    * `initial`: the (process group, application group) pairs to start with the server;
@@ -83,7 +86,7 @@ export class Supervisor {
     const { key, serving } = this.keyOf(config, applicationGroup);
     let pool = this.pools.get(key);
     if (!pool) {
-      pool = new ProcessGroup(config, serving, this.nextIndex++, this.server, this.runtime, this.log);
+      pool = new ProcessGroup(config, serving, this.nextIndex++, this.server, this.runtime, this.log, this.sweep);
       this.pools.set(key, pool);
       this.log.info(`${pool.label} runs application groups ${serving.mode === 'sub-interpreters' ? 'in sub-interpreters of its processes' : 'in processes of their own'}`);
       if (this.started) {
@@ -148,7 +151,7 @@ export class Supervisor {
       if (!config) continue;
       const { key, serving } = this.keyOf(config, applicationGroup, preload);
       if (this.pools.has(key) || added.has(key)) continue;
-      const pool = new ProcessGroup(config, serving, this.nextIndex++, server, this.runtime, this.log);
+      const pool = new ProcessGroup(config, serving, this.nextIndex++, server, this.runtime, this.log, this.sweep);
       this.log.info(`Starting ${pool.label}, which the new configuration adds`);
       pool.start();
       added.set(key, pool);

@@ -4,6 +4,7 @@
 import * as net from 'node:net';
 import { BODY_END, decodeHead, encodeFrame, FrameDecoder, FrameType, frameHeader, WHOLE_FRAME_LIMIT, type Frame } from './framing';
 import type { Exchange, RequestChannel } from './exchange';
+import type { SilenceSweep } from './silence-sweep';
 
 /** Response body pieces go to the client as they arrive, whatever the size of the worker's D frames. */
 const STREAMED = new Set<number>([FrameType.Data]);
@@ -25,34 +26,14 @@ export interface ConnectionOwner {
   readonly settings: { readonly processGroup: string };
   readonly timeouts: ConnectionTimeouts;
   readonly headerLineLimit: number;
+  /** Where socket-timeout looks at the connection. */
+  readonly sweep: SilenceSweep;
   /** A request on this connection ran past request-timeout; it has been answered 504. */
   requestTimedOut(connection: WorkerConnection): void;
   /** The exchange finished and the connection can carry another one. */
   released(connection: WorkerConnection): void;
   /** The connection is gone, with or without an exchange on it; `peerGone` when the worker is unreachable. */
   closed(connection: WorkerConnection, peerGone: boolean): void;
-}
-
-/** Every open connection, for the socket-timeout sweep: one timer for all, none armed per request. */
-const open = new Set<WorkerConnection>();
-const SWEEP_MS = 250;
-let sweep: NodeJS.Timeout | null = null;
-
-function track(connection: WorkerConnection): void {
-  open.add(connection);
-  if (sweep) return;
-  sweep = setInterval(() => {
-    const now = Date.now();
-    for (const each of open) each.checkSilence(now);
-  }, SWEEP_MS);
-  sweep.unref();
-}
-
-function untrack(connection: WorkerConnection): void {
-  open.delete(connection);
-  if (open.size > 0 || !sweep) return;
-  clearInterval(sweep);
-  sweep = null;
 }
 
 export class WorkerConnection implements RequestChannel {
@@ -94,7 +75,7 @@ export class WorkerConnection implements RequestChannel {
       this.connected = true;
       this.clearConnectTimer();
     });
-    track(this);
+    owner.sweep.track(this);
     this.socket.on('data', (chunk: Buffer) => this.received(chunk));
     this.socket.on('drain', () => this.exchange?.onDrain());
     this.socket.on('error', (err: NodeJS.ErrnoException) => {
@@ -299,7 +280,7 @@ export class WorkerConnection implements RequestChannel {
   private lose(reason: string): false {
     if (this.dead) return false;
     this.dead = true;
-    untrack(this);
+    this.owner.sweep.untrack(this);
     this.stopTimers();
     this.socket.destroy();
     const exchange = this.exchange;

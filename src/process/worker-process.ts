@@ -11,6 +11,7 @@ import type { ErrorLog } from '../log/error-log';
 import { CONTROL_LINE_LIMIT, parseControlLine, type ControlMessage } from './control-messages';
 import { excerpt, LineSplitter } from './lines';
 import { statField } from './proc-stat';
+import type { SilenceSweep } from './silence-sweep';
 import { WorkerConnection, type ConnectionOwner, type ConnectionTimeouts } from './worker-connection';
 import type { WorkerSettings } from './worker-settings';
 
@@ -88,6 +89,7 @@ export class WorkerProcess extends EventEmitter implements ConnectionOwner {
     readonly python: string,
     readonly settings: WorkerSettings,
     private readonly log: ErrorLog,
+    readonly sweep: SilenceSweep,
     launch: LaunchOptions = { env: {} },
   ) {
     super();
