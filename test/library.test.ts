@@ -10,6 +10,8 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import express from 'express';
+import Fastify from 'fastify';
+import { Hono } from 'hono';
 import { APPS, childrenOf, DEBIAN_PYTHON, ROOT } from './helpers/tswsgi';
 
 // By the package's name, as a user's code does (self-reference through package.json's exports).
@@ -124,6 +126,42 @@ test('mounted by Express, SCRIPT_NAME is the prefix it was mounted under', async
   } finally {
     mounted.close();
   }
+});
+
+test('mounted in Fastify (the route hijacks the reply and hands the raw pair on), bodies stream through', async () => {
+  const app = Fastify();
+  // Fastify would read a body for its own parsers; left unread, it streams to Python.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_req, _payload, done) => done(null));
+  app.get('/node', async () => 'from node');
+  app.all('/py/*', (req, reply) => {
+    reply.hijack();
+    host.handler(req.raw, reply.raw);
+  });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const at = (app.server.address() as AddressInfo).port;
+  try {
+    const { environ } = json(await request('GET', '/py/a/b?x=1', undefined, at));
+    assert.deepEqual([environ.SCRIPT_NAME, environ.PATH_INFO, environ.QUERY_STRING], ['/py', '/a/b', 'x=1']);
+    const sent = crypto.randomBytes(1024 * 1024);
+    const echoed = await request('POST', '/py/echo', sent, at);
+    assert.equal(echoed.status, 200);
+    assert.ok(echoed.body.equals(sent));
+    assert.equal((await request('GET', '/node', undefined, at)).body.toString(), 'from node');
+  } finally {
+    await app.close();
+  }
+});
+
+test('mounted in Hono through fetch(), beside Hono routes of its own', async () => {
+  const app = new Hono();
+  app.get('/node', (c) => c.text('from node'));
+  app.all('/py/*', (c) => host.fetch(c.req.raw));
+  const answer = await app.request('http://example.test/py/a/b?x=1');
+  assert.equal(answer.status, 200);
+  const { environ } = await answer.json() as { environ: Record<string, string> };
+  assert.deepEqual([environ.SCRIPT_NAME, environ.PATH_INFO, environ.QUERY_STRING], ['/py', '/a/b', 'x=1']);
+  assert.equal(await (await app.request('/node')).text(), 'from node');
 });
 
 test('fetch() answers a WHATWG Request with a Response, streaming the body both ways', async () => {
