@@ -57,7 +57,7 @@ describe('the rules', () => {
       fs.mkdirSync(path.join(dir, 'logs'));
       const known = new Set([...DIRECTIVES.map((d) => d.name), ...allTierRules().map((r) => r.name.replace(/>$/, ''))].map((n) => n.toLowerCase()));
       // Read by Apache while parsing, as by tswsgi's parser (apache-parser.ts).
-      for (const name of ['<IfModule', '<IfDefine', 'Include', 'IncludeOptional', 'Define', 'UnDefine', 'LoadModule', '<VirtualHost',
+      for (const name of ['<IfModule', '<IfDefine', '<IfVersion', '<IfFile', 'Include', 'IncludeOptional', 'Define', 'UnDefine', 'LoadModule', '<VirtualHost',
         '<Directory', '<DirectoryMatch', '<Files', '<FilesMatch', '<Location', '<LocationMatch']) known.add(name.toLowerCase());
       const missing = new Set<string>();
       for (const mpm of ['event', 'worker', 'prefork']) {

@@ -172,7 +172,7 @@ export const MODULE_RULES: readonly ModuleRules[] = [
     accept(NO_COMPRESSION, 'SetOutputFilter:@compression'),
     refuse('tswsgi does not implement it yet, and its responses would differ', 'AcceptPathInfo AddDefaultCharset AllowEncodedSlashes ErrorDocument ' +
       'ForceType MaxRangeOverlaps MaxRangeReversals MaxRanges MergeSlashes MergeTrailers QualifyRedirectURL RegexDefaultOptions ServerPath ' +
-      'SetInputFilter Protocol <If <ElseIf <Else <IfFile <IfDirective <IfSection'),
+      'SetInputFilter Protocol <If <ElseIf <Else <IfDirective <IfSection'),
     refuse(AUTH, '<Limit <LimitExcept AllowOverrideList CGIPassAuth'),
     refuse(CGI, 'CGIVar'),
     refuse('the configuration asks to fail here', 'Error'),
@@ -186,7 +186,8 @@ export const MODULE_RULES: readonly ModuleRules[] = [
     refuse('tswsgi does not chroot, and the processes would see the whole file system', 'ChrootDir')),
   mod('so_module', 'mod_so.c', accept('tswsgi loads no shared objects', 'LoadFile:1+')),
   mod('watchdog_module', 'mod_watchdog.c', accept(NO_OP, 'WatchdogInterval:1')),
-  mod('version_module', 'mod_version.c', refuse('tswsgi does not evaluate <IfVersion> yet', '<IfVersion')),
+  // <IfVersion>, its only directive, is evaluated while reading (if-version.ts).
+  mod('version_module', 'mod_version.c'),
   // Red Hat builds it in its httpd; it has no directives.
   mod('systemd_module', 'mod_systemd.c'),
   ...(['mpm_event_module:event.c', 'mpm_worker_module:worker.c', 'mpm_prefork_module:prefork.c'].map((entry) => {
