@@ -292,7 +292,8 @@ function readTimeDirective(d: Directive, state: ParseState, including: readonly 
         return true;
       }
       if (!state.modules.loaded.has(d.args[0]!)) {
-        if (moduleByName(d.args[0]!)?.builtIn) {
+        const info = moduleByName(d.args[0]!);
+        if (info?.builtIn && !info.sharedOnRedHat) {
           fail(d.line, `module ${d.args[0]} is built-in and can't be loaded`);
         } else {
           noteLoaded(state.modules, d.args[0]!);
