@@ -10,10 +10,16 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseFile, type ParseState } from '../src/config/apache-parser';
+import { readEnvvars } from '../src/config/envvars';
+import { loadConfig } from '../src/config/load';
 import { APACHE_VERSION, ifVersion } from '../src/config/if-version';
 import { newModuleRegistry } from '../src/config/modules';
 
+// __dirname is dist/test.
+const REPO = path.resolve(__dirname, '..', '..');
+const BIN = path.join(REPO, 'bin', 'tswsgi.js');
 const APACHE = '/usr/sbin/apache2';
+const DEBIAN_ENVVARS = '/etc/apache2/envvars';
 
 function tempDir(files: Record<string, string> = {}): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tswsgi-layouts-'));
@@ -112,4 +118,111 @@ describe('<IfVersion> and <IfFile> as apache2 -t answers them', { skip: !fs.exis
       }
     });
   }
+});
+
+describe('--envvars', () => {
+  /** readEnvvars of `text` in `env`, or its error with the file shown as F. */
+  function envvars(text: string, env: NodeJS.ProcessEnv = {}): Record<string, string> | string {
+    const dir = tempDir({ envvars: text });
+    try {
+      return readEnvvars(path.join(dir, 'envvars'), env);
+    } catch (err) {
+      return (err as Error).message.replaceAll(path.join(dir, 'envvars'), 'F');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  test('assignments, export, unset, quotes and the ${} forms; only what is exported comes out, over the environment', () => {
+    const result = envvars([
+      '# a comment', 'unset HOME', 'BASE=/srv', 'export A=$BASE/a B="${BASE}/b c" C=\'$BASE\'', 'export D=${UNSET:-default} E=${EMPTY-kept}',
+      'F=${BASE#/} G=${PATH##/usr}', 'export F', 'export H=x\\$y # trailing comment', 'PATH=/opt/bin',
+    ].join('\n') + '\n', { HOME: '/root', PATH: '/usr/bin', EMPTY: '' });
+    assert.deepEqual(result, { PATH: '/opt/bin', EMPTY: '', A: '/srv/a', B: '/srv/b c', C: '$BASE', D: 'default', E: '', F: 'srv', H: 'x$y' });
+  });
+
+  test('if [ A = B ]; then ... else ... fi, nested, = and !=', () => {
+    const text = ['if [ "$X" = yes ] ; then', '  export R=yes', '  if [ "$Y" != "" ]; then', '    export S=$Y', '  fi', 'else', '  export R=no', 'fi'].join('\n');
+    assert.deepEqual(envvars(text, { X: 'yes', Y: 'y' }), { X: 'yes', Y: 'y', R: 'yes', S: 'y' });
+    assert.deepEqual(envvars(text, {}), { R: 'no' });
+  });
+
+  test('anything that needs a shell is refused, naming file:line and the set -a alternative', () => {
+    const CASES: Array<[string, string]> = [
+      ['ulimit -n 65536', "'ulimit' is a command"],
+      ['. /etc/default/locale', "'.' is a command"],
+      ['export A=$(hostname)', "'$(' needs a shell"],
+      ['export A=`hostname`', 'command substitution'],
+      ['A=${B:+x}', '${B:+x} needs a shell'],
+      ['if test -f x; then', 'only `if [ A = B ]; then`'],
+      ['fi', "'fi' without its if"],
+      ['A="open', 'unterminated'],
+    ];
+    for (const [line, expected] of CASES) {
+      const message = envvars(`# first\n${line}\n`) as string;
+      assert.equal(typeof message, 'string', line);
+      assert.ok(message.startsWith('F:2: ') && message.includes(expected) && message.includes('set -a; . F'), `${line}: ${message}`);
+    }
+  });
+
+  test('Debian\'s own envvars gives what `set -a; . envvars` exports, for one instance and for apache2-NAME', { skip: !fs.existsSync(DEBIAN_ENVVARS) && 'no ' + DEBIAN_ENVVARS }, () => {
+    for (const env of [{ PATH: '/usr/bin:/bin' }, { PATH: '/usr/bin:/bin', APACHE_CONFDIR: '/etc/apache2-two' }]) {
+      const printed = execFileSync('sh', ['-c', `. ${DEBIAN_ENVVARS}; env -0`], { encoding: 'utf8', env });
+      const shell = Object.fromEntries(printed.split('\0').filter(Boolean).map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
+      delete shell.PWD;
+      delete shell.SHLVL;
+      delete shell._;
+      assert.deepEqual(readEnvvars(DEBIAN_ENVVARS, env), shell);
+    }
+  });
+});
+
+describe('-d, -C and -c, as apache2 has them', () => {
+  const MAIN = ['Listen 127.0.0.1:18080', 'ServerName ${NAME}', '<IfDefine BEFORE>', 'Alias /before-seen-by-the-file /tmp', '</IfDefine>'].join('\n') + '\n';
+
+  test('-C is read before the file, -c after it; their errors are at lines of "-c/-C directives"', () => {
+    const dir = tempDir({ 'main.conf': MAIN });
+    try {
+      const result = loadConfig(path.join(dir, 'main.conf'), {
+        defines: [], python: 'python3', pythonSource: 'test', env: {},
+        before: ['Define NAME first', 'Define BEFORE'], after: ['Define NAME ignored', 'Alias /after /tmp', 'Bogus x'],
+      });
+      assert.equal(result.config.main.serverName, 'first');
+      assert.deepEqual(result.config.main.aliases.map((alias) => alias.pattern), ['/before-seen-by-the-file', '/after']);
+      assert.deepEqual(result.errors.map((e) => e.message), ['Syntax error on line 3 of -c/-C directives: Invalid command \'Bogus\', perhaps misspelled or defined by a module not included in the server configuration']);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('-d is ServerRoot (Include and IfFile are relative to it) and what a relative -f is relative to', () => {
+    const dir = tempDir({ 'conf/main.conf': 'Listen 127.0.0.1:18080\nInclude conf.d/*.conf\n<IfFile conf.d>\nAlias /iffile /tmp\n</IfFile>\n', 'conf.d/site.conf': 'ServerName site\n' });
+    try {
+      const result = loadConfig('conf/main.conf', { defines: [], python: 'python3', pythonSource: 'test', env: {}, serverRoot: dir });
+      assert.deepEqual(result.errors, []);
+      assert.equal(result.config.serverRoot, dir);
+      assert.equal(result.config.main.serverName, 'site');
+      assert.deepEqual(result.config.main.aliases.map((alias) => alias.pattern), ['/iffile']);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('configtest takes -d, -C, -c and --envvars, as apache2 -t does', () => {
+    const dir = tempDir({ 'main.conf': MAIN, envvars: 'export NAME=from-envvars\n', 'logs/.keep': '' });
+    try {
+      const args = ['-d', dir, '-f', 'main.conf', '-C', 'Define BEFORE', '-c', 'Error after ${NAME}'];
+      const ours = spawnSync(process.execPath, [BIN, 'configtest', ...args, '--envvars', path.join(dir, 'envvars')], { encoding: 'utf8', env: { PATH: process.env.PATH } });
+      assert.equal(ours.status, 1);
+      assert.match(ours.stderr, /Syntax error on line 1 of -c\/-C directives: Error \(core_module\) is not supported by tswsgi: the configuration asks to fail here/);
+      if (fs.existsSync(APACHE)) {
+        // Apache needs an MPM (and then mod_alias): for tswsgi, a file without one may use what it implements.
+        const modules = ['mpm_event', 'alias'].flatMap((name) => ['-C', `LoadModule ${name}_module /usr/lib/apache2/modules/mod_${name}.so`]);
+        const apache = spawnSync(APACHE, ['-t', ...modules, ...args], { encoding: 'utf8', env: { PATH: process.env.PATH, NAME: 'from-envvars' } });
+        assert.match(apache.stderr, /Syntax error on line 1 of -c\/-C directives:\nafter from-envvars/);
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

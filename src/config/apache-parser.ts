@@ -157,6 +157,15 @@ export function parseFile(file: string, state: ParseState, including: readonly V
   return parseLines(logicalLines(source), file, state, [...including, visit(file, state)]);
 }
 
+/** Where Apache says directives given with -C and -c come from. */
+export const COMMAND_LINE = '-c/-C directives';
+
+/** Directives given on the command line (-C or -c), one a line, numbered in order as Apache numbers them. */
+export function parseCommandLine(directives: readonly string[], state: ParseState): Directive[] {
+  const lines = directives.map((text, i) => ({ text: text.trim(), line: i + 1 })).filter((line) => line.text !== '');
+  return parseLines(lines, COMMAND_LINE, state, []);
+}
+
 interface OpenSection {
   directive: Directive;
   /** False inside a conditional section whose condition failed: its contents are skipped. */
