@@ -20,14 +20,14 @@ interface Shell {
   exported: Set<string>;
 }
 
-/** What `${NAME<op>word}` gives, for the value of NAME (undefined when unset). */
+const stripPrefix = (value = '', word: string) => (value.startsWith(word) ? value.slice(word.length) : value);
+const stripSuffix = (value = '', word: string) => (value.endsWith(word) ? value.slice(0, value.length - word.length) : value);
+
+/** What `${NAME<op>word}` gives, for the value of NAME (undefined when unset). Patterns are literal, so # and ## agree. */
 const OPERATORS: Record<string, (value: string | undefined, word: string) => string> = {
   ':-': (value, word) => value || word,
   '-': (value, word) => value ?? word,
-  '#': (value = '', word) => (value.startsWith(word) ? value.slice(word.length) : value),
-  '##': (value = '', word) => (value.startsWith(word) ? value.slice(word.length) : value),
-  '%': (value = '', word) => (value.endsWith(word) ? value.slice(0, value.length - word.length) : value),
-  '%%': (value = '', word) => (value.endsWith(word) ? value.slice(0, value.length - word.length) : value),
+  '#': stripPrefix, '##': stripPrefix, '%': stripSuffix, '%%': stripSuffix,
 };
 
 /** Splits a line into words as the shell does, quotes kept for expand(); `;` is a word of its own. */
