@@ -252,6 +252,17 @@ describe('Debian\'s stock /etc/apache2 with a WSGI site', { skip: !fs.existsSync
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  test('--envvars envvars gives configtest the same environment, without a shell', () => {
+    const { dir } = debianCopy();
+    try {
+      const result = run(process.execPath, [BIN, 'configtest', '-f', path.join(dir, 'apache2.conf'), '--envvars', path.join(dir, 'envvars')], { PATH: process.env.PATH });
+      assert.equal(result.code, 0, result.stderr);
+      assert.doesNotMatch(result.stderr, /is not defined/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 function run(file: string, args: string[], env: NodeJS.ProcessEnv): { code: number; stdout: string; stderr: string } {
