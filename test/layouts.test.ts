@@ -215,6 +215,7 @@ describe('-d, -C and -c, as apache2 has them', () => {
       const ours = spawnSync(process.execPath, [BIN, 'configtest', ...args, '--envvars', path.join(dir, 'envvars')], { encoding: 'utf8', env: { PATH: process.env.PATH } });
       assert.equal(ours.status, 1);
       assert.match(ours.stderr, /Syntax error on line 1 of -c\/-C directives: Error \(core_module\) is not supported by tswsgi: the configuration asks to fail here/);
+      assert.ok(ours.stderr.includes(`1 error in ${path.join(dir, 'main.conf')}`), ours.stderr);
       if (fs.existsSync(APACHE)) {
         // Apache needs an MPM (and then mod_alias): for tswsgi, a file without one may use what it implements.
         const modules = ['mpm_event', 'alias'].flatMap((name) => ['-C', `LoadModule ${name}_module /usr/lib/apache2/modules/mod_${name}.so`]);

@@ -4,7 +4,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { loadConfig } from '../config/load';
+import { configFilePath, loadConfig } from '../config/load';
 import { readEnvvars } from '../config/envvars';
 import { DIR_DEFAULTS, type ServerConfig } from '../config/model';
 import { startServerConfig, type StartServerOptions } from '../config/start-server';
@@ -259,7 +259,13 @@ export function buildProgram(): Command {
     .action((name: string, options: Omit<ControlOptions, 'pythonSource'>, from: Command) => sendCommand(program, { ...options, pythonSource: pythonSource(from) }, { command: 'restart-group', group: name }));
 
   // apache2's -d, -C and -c, and Debian's envvars, for every command that reads a config file.
-  for (const command of program.commands) if (command.options.some((option) => option.long === '--file')) layoutOptions(command);
+  // -f is then the file's full name, for every message about it.
+  for (const command of program.commands.filter((c) => c.options.some((option) => option.long === '--file'))) {
+    layoutOptions(command).hook('preAction', (action) => {
+      const { file, serverRoot } = action.opts<{ file?: string; serverRoot?: string }>();
+      if (file !== undefined) action.setOptionValue('file', configFilePath(file, serverRoot));
+    });
+  }
 
   // `tswsgi help directives`: help is a command group here, so commander's own help command steps aside.
   program.helpCommand(false);

@@ -40,8 +40,11 @@ export function newVirtualHost(source: string): VirtualHost {
   return { addresses: [], serverName: '', serverPort: null, serverAliases: [], documentRoot: '', aliases: [], dir: {}, sections: [], accessLogs: [], source };
 }
 
+/** The config file a name means: as apache2, a relative one is relative to -d's ServerRoot when there is one. */
+export const configFilePath = (file: string, serverRoot?: string) => path.resolve(serverRoot ?? '', file);
+
 export function loadConfig(file: string, options: LoadOptions): LoadResult {
-  const configFile = path.resolve(options.serverRoot ?? '', file);
+  const configFile = configFilePath(file, options.serverRoot);
   const state: ParseState = {
     serverRoot: options.serverRoot === undefined ? path.dirname(configFile) : path.resolve(options.serverRoot),
     defines: new Map(options.defines.map((name) => [name, ''])),
