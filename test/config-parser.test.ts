@@ -482,13 +482,21 @@ describe('IfModule and LoadModule', () => {
   test('built-in modules always count; a LoadModule of one is Apache\'s error, unless guarded', () => {
     const { tree, errors } = parse({
       'main.conf': WSGI + [
-        '<IfModule log_config_module>', 'ServerAlias log', '</IfModule>',
-        '<IfModule !log_config_module>', 'LoadModule log_config_module /usr/lib/apache2/modules/mod_log_config.so', '</IfModule>',
-        'LoadModule log_config_module /usr/lib/apache2/modules/mod_log_config.so',
+        '<IfModule so_module>', 'ServerAlias so', '</IfModule>',
+        '<IfModule !so_module>', 'LoadModule so_module /usr/lib/apache2/modules/mod_so.so', '</IfModule>',
+        'LoadModule so_module /usr/lib/apache2/modules/mod_so.so',
       ].join('\n'),
     });
-    assert.deepEqual(marks(tree), ['log']);
-    assert.deepEqual(errors, ["Syntax error on line 8 of D/main.conf: module log_config_module is built-in and can't be loaded"]);
+    assert.deepEqual(marks(tree), ['so']);
+    assert.deepEqual(errors, ["Syntax error on line 8 of D/main.conf: module so_module is built-in and can't be loaded"]);
+  });
+
+  test('a module built into Debian\'s apache2 that Red Hat\'s httpd loads (log_config, ...) loads without a word', () => {
+    const { errors, state } = parse({
+      'main.conf': ['log_config', 'logio', 'unixd', 'version', 'watchdog'].map((name) => `LoadModule ${name}_module modules/mod_${name}.so`).join('\n') + '\n',
+    });
+    assert.deepEqual(errors, []);
+    assert.deepEqual(state.warnings, []);
   });
 
   test('loading a module twice is a warning; LoadModule leaves the tree', () => {

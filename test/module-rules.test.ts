@@ -57,7 +57,7 @@ describe('the rules', () => {
       fs.mkdirSync(path.join(dir, 'logs'));
       const known = new Set([...DIRECTIVES.map((d) => d.name), ...allTierRules().map((r) => r.name.replace(/>$/, ''))].map((n) => n.toLowerCase()));
       // Read by Apache while parsing, as by tswsgi's parser (apache-parser.ts).
-      for (const name of ['<IfModule', '<IfDefine', 'Include', 'IncludeOptional', 'Define', 'UnDefine', 'LoadModule', '<VirtualHost',
+      for (const name of ['<IfModule', '<IfDefine', '<IfVersion', '<IfFile', 'Include', 'IncludeOptional', 'Define', 'UnDefine', 'LoadModule', '<VirtualHost',
         '<Directory', '<DirectoryMatch', '<Files', '<FilesMatch', '<Location', '<LocationMatch']) known.add(name.toLowerCase());
       const missing = new Set<string>();
       for (const mpm of ['event', 'worker', 'prefork']) {
@@ -248,6 +248,17 @@ describe('Debian\'s stock /etc/apache2 with a WSGI site', { skip: !fs.existsSync
         const apache = run(APACHE, ['-t', '-d', dir, '-f', conf], env);
         assert.equal(apache.code, 0, apache.stderr);
       }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('--envvars envvars gives configtest the same environment, without a shell', () => {
+    const { dir } = debianCopy();
+    try {
+      const result = run(process.execPath, [BIN, 'configtest', '-f', path.join(dir, 'apache2.conf'), '--envvars', path.join(dir, 'envvars')], { PATH: process.env.PATH });
+      assert.equal(result.code, 0, result.stderr);
+      assert.doesNotMatch(result.stderr, /is not defined/);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

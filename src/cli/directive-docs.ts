@@ -3,6 +3,7 @@
 import { DAEMON_OPTIONS } from '../config/daemon-options';
 import { DIRECTIVES, SECTIONS, type Context } from '../config/directives';
 import { MODULE_RULES, type TierGroup } from '../config/module-rules';
+import { APACHE_VERSION } from '../config/if-version';
 
 const CONTEXT_NAMES: Record<Context, string> = { server: 'server config', vhost: 'virtual host', directory: 'directory' };
 const contexts = (list: readonly Context[]) => list.map((c) => CONTEXT_NAMES[c]).join(', ');
@@ -14,7 +15,7 @@ const tierGroups = () => MODULE_RULES.flatMap((module) => module.groups.map((gro
 
 export function directivesText(): string {
   const lines = sorted().map((d) => `${d.syntax}\n    ${d.description}\n    Context: ${contexts(d.contexts)}. Default: ${d.default}. Module: ${d.module}.`);
-  lines.push(`Sections: ${SECTIONS.map((s) => `<${s.name}>`).join(' ')}, and <IfModule>, <IfDefine>; Include, IncludeOptional, Define, UnDefine, LoadModule.`);
+  lines.push(`Sections: ${SECTIONS.map((s) => `<${s.name}>`).join(' ')}, and <IfModule>, <IfDefine>, <IfFile>, <IfVersion> (as Apache ${APACHE_VERSION}); Include, IncludeOptional, Define, UnDefine, LoadModule.`);
   lines.push('Directives of other modules, once the module is loaded:');
   for (const { module, group } of tierGroups()) lines.push(`${names(group).join(' ')}\n    ${module}, ${TIER_NAMES[group.tier]}: ${group.why}.`);
   return lines.join('\n\n') + '\n';
@@ -33,7 +34,8 @@ export function directivesMarkdown(): string {
     '',
     'Read while parsing, as Apache does: `Include` and `IncludeOptional` (wildcards, relative to',
     '`ServerRoot`), `Define` and `UnDefine` with `${NAME}` (then environment variables), `<IfDefine>`',
-    '(and `-D NAME` on the command line), `<IfModule>`, `LoadModule`, `ServerRoot`.',
+    '(and `-D NAME` on the command line), `<IfModule>`, `<IfFile>` (relative to `ServerRoot`),',
+    `\`<IfVersion>\` (tswsgi answers as Apache ${APACHE_VERSION}, Debian 12's apache2), \`LoadModule\`, \`ServerRoot\`.`,
     '',
     `Sections: ${SECTIONS.map((s) => `\`<${s.name}>\``).join(', ')}.`,
     '',

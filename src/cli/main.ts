@@ -4,7 +4,8 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { loadConfig } from '../config/load';
+import { configFilePath, loadConfig } from '../config/load';
+import { readEnvvars } from '../config/envvars';
 import type { ServerConfig } from '../config/model';
 import { START_SERVER_DEFAULTS, startServerConfig, type StartServerOptions } from '../config/start-server';
 import { pythonProblems } from '../process/python-check';
@@ -40,7 +41,22 @@ function pythonSource(command: Command): string {
   }
 }
 
-interface ConfigFileOptions {
+/** How to read the config file, as apache2's command line says it (and Debian's envvars file). */
+interface LayoutOptions {
+  serverRoot?: string;
+  directiveBefore: string[];
+  directiveAfter: string[];
+  envvars?: string;
+}
+
+/** Adds LayoutOptions' options to a command that reads a config file. */
+const layoutOptions = (command: Command) => command
+  .option('-d, --server-root <dir>', 'ServerRoot until the file sets one, and what a relative -f is relative to (as apache2 -d)')
+  .option('-C, --directive-before <directive>', 'a directive to read before the file (repeatable, as apache2 -C)', collect, [])
+  .option('-c, --directive-after <directive>', 'a directive to read after the file (repeatable, as apache2 -c)', collect, [])
+  .option('--envvars <file>', 'take ${VAR} values from what this shell file exports, e.g. /etc/apache2/envvars (simple assignments and ifs only)');
+
+interface ConfigFileOptions extends LayoutOptions {
   file: string;
   define: string[];
   python: string;
@@ -56,7 +72,11 @@ class ConfigFileErrors extends Error {
 
 /** The config file's ServerConfig and warnings; throws ConfigFileErrors if it has errors. Also what a reload reads. */
 function loadConfigFile(options: ConfigFileOptions): { config: ServerConfig; warnings: string[] } {
-  const result = loadConfig(options.file, { defines: options.define, python: options.python, pythonSource: options.pythonSource });
+  const result = loadConfig(options.file, {
+    defines: options.define, python: options.python, pythonSource: options.pythonSource,
+    serverRoot: options.serverRoot, before: options.directiveBefore, after: options.directiveAfter,
+    env: options.envvars === undefined ? undefined : readEnvvars(options.envvars, process.env),
+  });
   if (result.errors.length > 0) throw new ConfigFileErrors(options.file, result.errors.map((error) => error.message), result.warnings);
   return result;
 }
@@ -114,7 +134,7 @@ async function run(program: Command, config: ServerConfig, reload: () => ServerC
 const poolsOf = (server: Server) => server.host.supervisor.all
   .map((pool) => `${pool.label} ${pool.processGroupConfig.processes} x ${pool.processGroupConfig.threads}`).join(', ');
 
-interface ControlOptions {
+interface ControlOptions extends LayoutOptions {
   file?: string;
   define: string[];
   python: string;
@@ -130,7 +150,7 @@ interface ControlOptions {
 function controlSocketFor(program: Command, options: ControlOptions): string {
   let pid = options.pid;
   if (options.file) {
-    const config = readConfigFile(program, { file: options.file, define: options.define, python: options.python, pythonSource: options.pythonSource });
+    const config = readConfigFile(program, { ...options, file: options.file });
     if (config.runtimeDir !== null) return trustedControlSocket(config.runtimeDir);
     if (pid === undefined && config.pidFile && fs.existsSync(config.pidFile)) pid = Number(fs.readFileSync(config.pidFile, 'utf8').trim());
   }
@@ -237,6 +257,15 @@ export function buildProgram(): Command {
   controlCommand(program, 'restart-group', 'Replace every process of one process group of a running server, new before old.')
     .argument('<name>', 'the WSGIDaemonProcess name (%{GLOBAL} for the server\'s own pool)')
     .action((name: string, options: Omit<ControlOptions, 'pythonSource'>, from: Command) => sendCommand(program, { ...options, pythonSource: pythonSource(from) }, { command: 'restart-group', group: name }));
+
+  // apache2's -d, -C and -c, and Debian's envvars, for every command that reads a config file.
+  // -f is then the file's full name, for every message about it.
+  for (const command of program.commands.filter((c) => c.options.some((option) => option.long === '--file'))) {
+    layoutOptions(command).hook('preAction', (action) => {
+      const { file, serverRoot } = action.opts<{ file?: string; serverRoot?: string }>();
+      if (file !== undefined) action.setOptionValue('file', configFilePath(file, serverRoot));
+    });
+  }
 
   // `tswsgi help directives`: help is a command group here, so commander's own help command steps aside.
   program.helpCommand(false);

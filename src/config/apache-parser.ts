@@ -1,10 +1,11 @@
 // Apache configuration syntax: lines, continuation, quoting, sections, and the
 // directives Apache itself executes while reading (Include, Define, IfDefine,
-// IfModule, LoadModule, ServerRoot). What comes out is a tree of directives, each
+// IfModule, IfVersion, IfFile, LoadModule, ServerRoot). What comes out is a tree of directives, each
 // with its file and line, for the directive table to interpret.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { ifVersion } from './if-version';
 import { isModuleLoaded, moduleByName, noteLoaded, type ModuleRegistry } from './modules';
 import { readRegularFile, strerror } from './read-file';
 
@@ -156,9 +157,18 @@ export function parseFile(file: string, state: ParseState, including: readonly V
   return parseLines(logicalLines(source), file, state, [...including, visit(file, state)]);
 }
 
+/** Where Apache says directives given with -C and -c come from. */
+export const COMMAND_LINE = '-c/-C directives';
+
+/** Directives given on the command line (-C or -c), one a line, numbered in order as Apache numbers them. */
+export function parseCommandLine(directives: readonly string[], state: ParseState): Directive[] {
+  const lines = directives.map((text, i) => ({ text: text.trim(), line: i + 1 })).filter((line) => line.text !== '');
+  return parseLines(lines, COMMAND_LINE, state, []);
+}
+
 interface OpenSection {
   directive: Directive;
-  /** False inside an IfModule/IfDefine whose condition failed: its contents are skipped. */
+  /** False inside a conditional section whose condition failed: its contents are skipped. */
   active: boolean;
 }
 
@@ -170,7 +180,7 @@ function parseLines(lines: Line[], file: string, state: ParseState, including: r
   const fail = (line: number, detail: string) => state.errors.push(new ConfigError(file, line, detail));
 
   for (const { text: raw, line } of lines) {
-    // Apache does not even substitute inside a false <IfDefine>/<IfModule>: it only looks for the end.
+    // Apache does not even substitute inside a false conditional section: it only looks for the end.
     const text = active() ? substitute(raw, state, `${file}:${line}`) : raw;
     if (text === null) {
       fail(line, `Line too long: over ${MAX_LINE_LENGTH} characters once \${...} variables are substituted`);
@@ -206,7 +216,7 @@ function parseLines(lines: Line[], file: string, state: ParseState, including: r
       const directive: Directive = { name, key: name.toLowerCase(), args: splitArgs(inner.slice(name.length)), file, line, children: [] };
       const enabled = active() && sectionCondition(directive, state, fail);
       // Conditional sections vanish from the tree: their contents are spliced in, or skipped.
-      const conditional = directive.key === 'ifmodule' || directive.key === 'ifdefine';
+      const conditional = directive.key in CONDITIONS;
       const parent = sink();
       if (!conditional && active()) parent.push(directive);
       if (conditional) directive.children = parent;
@@ -221,26 +231,44 @@ function parseLines(lines: Line[], file: string, state: ParseState, including: r
   }
   for (const open of stack) {
     const { key, name, line } = open.directive;
-    // Apache reads a true <IfDefine>/<IfModule> to the end of the file without complaint; a false one fails.
-    if (key !== 'ifmodule' && key !== 'ifdefine') fail(line, `<${name}> was not closed.`);
+    // Apache reads a true conditional section to the end of the file without complaint; a false one fails.
+    if (!(key in CONDITIONS)) fail(line, `<${name}> was not closed.`);
     else if (!open.active) fail(line, `Expected </${name}> before end of configuration`);
   }
   return top;
 }
 
-/** IfModule / IfDefine decide whether their contents count; other sections always do. */
+/** `<IfModule NAME>`, `<IfDefine NAME>`, `<IfFile PATH>`: whether NAME holds (before any '!'). */
+const NAMED_CONDITIONS: Record<string, (subject: string, state: ParseState) => boolean> = {
+  ifmodule: (name, state) => isModuleLoaded(state.modules, name),
+  ifdefine: (name, state) => state.defines.has(name),
+  // Any kind of file, a directory too, as Apache's apr_stat.
+  iffile: (file, state) => fs.existsSync(path.resolve(state.serverRoot, file)),
+};
+
+/** The sections Apache evaluates while reading; the message of an error thrown is Apache's. */
+const CONDITIONS: Record<string, (directive: Directive, state: ParseState) => boolean> = {
+  ...Object.fromEntries(Object.entries(NAMED_CONDITIONS).map(([key, holds]) => [key, (directive: Directive, state: ParseState) => {
+    // As Apache: the first word counts ('!' may stand apart from the name), further words are ignored.
+    const [first = '', second = ''] = directive.args;
+    const negated = first.startsWith('!');
+    const subject = negated ? first.slice(1) || second : first;
+    if (!subject) throw new Error(`<${directive.name}> directive requires additional arguments`);
+    return holds(subject, state) !== negated;
+  }])),
+  ifversion: (directive) => ifVersion(directive.args),
+};
+
+/** Conditional sections decide whether their contents count; other sections always do. */
 function sectionCondition(directive: Directive, state: ParseState, fail: (line: number, detail: string) => void): boolean {
-  if (directive.key !== 'ifmodule' && directive.key !== 'ifdefine') return true;
-  // As Apache: the first word counts ('!' may stand apart from the name), further words are ignored.
-  const [first = '', second = ''] = directive.args;
-  const negated = first.startsWith('!');
-  const subject = negated ? first.slice(1) || second : first;
-  if (!subject) {
-    fail(directive.line, `<${directive.name}> directive requires additional arguments`);
+  const condition = CONDITIONS[directive.key];
+  if (!condition) return true;
+  try {
+    return condition(directive, state);
+  } catch (err) {
+    fail(directive.line, (err as Error).message);
     return false;
   }
-  const holds = directive.key === 'ifmodule' ? isModuleLoaded(state.modules, subject) : state.defines.has(subject);
-  return holds !== negated;
 }
 
 /** Directives Apache executes while reading; true when handled here (they stay out of the tree, but for ServerRoot). */
@@ -273,7 +301,8 @@ function readTimeDirective(d: Directive, state: ParseState, including: readonly 
         return true;
       }
       if (!state.modules.loaded.has(d.args[0]!)) {
-        if (moduleByName(d.args[0]!)?.builtIn) {
+        const info = moduleByName(d.args[0]!);
+        if (info?.builtIn && !info.sharedOnRedHat) {
           fail(d.line, `module ${d.args[0]} is built-in and can't be loaded`);
         } else {
           noteLoaded(state.modules, d.args[0]!);

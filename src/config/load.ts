@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ConfigError, parseFile, type Directive, type ParseState } from './apache-parser';
+import { ConfigError, parseCommandLine, parseFile, type Directive, type ParseState } from './apache-parser';
 import { DEFAULT_LOG_FORMATS, DirectiveError, SECTIONS, directiveSpec, type BuildContext, type Context, type DirectiveSpec } from './directives';
 import { GLOBAL, type ProcessGroupConfig, type Section, type SectionKind, type ServerConfig, type VirtualHost } from './model';
 import { isModuleLoaded, moduleByName, newModuleRegistry } from './modules';
@@ -22,6 +22,12 @@ export interface LoadOptions {
   /** What chose it, for messages (the command-line option, the environment variable, the default). */
   pythonSource: string;
   env?: NodeJS.ProcessEnv;
+  /** -d: ServerRoot until the config sets one; a relative config file name is relative to it, as in Apache. */
+  serverRoot?: string;
+  /** -C: directives read before the config file. */
+  before?: readonly string[];
+  /** -c: directives read after it. */
+  after?: readonly string[];
 }
 
 export interface LoadResult {
@@ -34,17 +40,20 @@ export function newVirtualHost(source: string): VirtualHost {
   return { addresses: [], serverName: '', serverPort: null, serverAliases: [], documentRoot: '', aliases: [], dir: {}, sections: [], accessLogs: [], source };
 }
 
+/** The config file a name means: as apache2, a relative one is relative to -d's ServerRoot when there is one. */
+export const configFilePath = (file: string, serverRoot?: string) => path.resolve(serverRoot ?? '', file);
+
 export function loadConfig(file: string, options: LoadOptions): LoadResult {
-  const configFile = path.resolve(file);
+  const configFile = configFilePath(file, options.serverRoot);
   const state: ParseState = {
-    serverRoot: path.dirname(configFile),
+    serverRoot: options.serverRoot === undefined ? path.dirname(configFile) : path.resolve(options.serverRoot),
     defines: new Map(options.defines.map((name) => [name, ''])),
     env: options.env ?? process.env,
     modules: newModuleRegistry(),
     errors: [],
     warnings: [],
   };
-  const tree = parseFile(configFile, state);
+  const tree = [...parseCommandLine(options.before ?? [], state), ...parseFile(configFile, state), ...parseCommandLine(options.after ?? [], state)];
   const main = newVirtualHost(configFile);
   const config: ServerConfig = {
     serverRoot: state.serverRoot,

@@ -129,6 +129,9 @@ export const CHECKS: Record<string, (name: string, args: string[]) => CheckResul
     const bad = args.find((a) => !/^(handshake|header|body)=(\d+(-\d+)?(,minrate=\d+)?|minrate=\d+)$/i.test(a));
     return atLeast(name, args, 1) ?? (bad === undefined ? null : { error: `${name}: unknown or malformed timeout '${bad}'` });
   },
+  // Red Hat's stock conf.d/userdir.conf says `UserDir disabled`: every other form maps ~user URLs.
+  userdir: (name, args) => (args.length === 0 ? { error: `${name} requires an argument.` }
+    : args.length === 1 && /^disabled$/i.test(args[0]!) ? null : { refuse: 'tswsgi does not map ~user URLs, and would answer them differently' }),
   hostnamelookups: only(['Off'], ['On', 'Off', 'Double'], 'tswsgi does not look up client host names, so REMOTE_HOST would be missing from the environ'),
   usecanonicalname: only(['Off'], ['On', 'Off', 'DNS'], 'tswsgi takes SERVER_NAME from the request\'s Host, as with Off'),
   usecanonicalphysicalport: only(['Off'], ['On', 'Off'], 'tswsgi takes SERVER_PORT from the request, as with Off'),
@@ -172,7 +175,7 @@ export const MODULE_RULES: readonly ModuleRules[] = [
     accept(NO_COMPRESSION, 'SetOutputFilter:@compression'),
     refuse('tswsgi does not implement it yet, and its responses would differ', 'AcceptPathInfo AddDefaultCharset AllowEncodedSlashes ErrorDocument ' +
       'ForceType MaxRangeOverlaps MaxRangeReversals MaxRanges MergeSlashes MergeTrailers QualifyRedirectURL RegexDefaultOptions ServerPath ' +
-      'SetInputFilter Protocol <If <ElseIf <Else <IfFile <IfDirective <IfSection'),
+      'SetInputFilter Protocol <If <ElseIf <Else <IfDirective <IfSection'),
     refuse(AUTH, '<Limit <LimitExcept AllowOverrideList CGIPassAuth'),
     refuse(CGI, 'CGIVar'),
     refuse('the configuration asks to fail here', 'Error'),
@@ -186,7 +189,8 @@ export const MODULE_RULES: readonly ModuleRules[] = [
     refuse('tswsgi does not chroot, and the processes would see the whole file system', 'ChrootDir')),
   mod('so_module', 'mod_so.c', accept('tswsgi loads no shared objects', 'LoadFile:1+')),
   mod('watchdog_module', 'mod_watchdog.c', accept(NO_OP, 'WatchdogInterval:1')),
-  mod('version_module', 'mod_version.c', refuse('tswsgi does not evaluate <IfVersion> yet', '<IfVersion')),
+  // <IfVersion>, its only directive, is evaluated while reading (if-version.ts).
+  mod('version_module', 'mod_version.c'),
   // Red Hat builds it in its httpd; it has no directives.
   mod('systemd_module', 'mod_systemd.c'),
   ...(['mpm_event_module:event.c', 'mpm_worker_module:worker.c', 'mpm_prefork_module:prefork.c'].map((entry) => {
@@ -361,7 +365,7 @@ export const MODULE_RULES: readonly ModuleRules[] = [
   mod('imagemap_module', 'mod_imagemap.c', refuse(CONTENT, 'ImapBase ImapDefault ImapMenu')),
   mod('usertrack_module', 'mod_usertrack.c', refuse('tswsgi sets no tracking cookies, and the application would not see them', 'CookieDomain CookieExpires ' +
     'CookieHttpOnly CookieName CookieSameSite CookieSecure CookieStyle CookieTracking')),
-  mod('userdir_module', 'mod_userdir.c', refuse('tswsgi does not map ~user URLs, and would answer them differently', 'UserDir')),
+  mod('userdir_module', 'mod_userdir.c', accept('tswsgi maps no ~user URLs, as with UserDir disabled', 'UserDir:@userdir')),
   mod('vhost_alias_module', 'mod_vhost_alias.c', refuse('tswsgi does not derive document roots from host names, and would serve another tree',
     'VirtualDocumentRoot VirtualDocumentRootIP VirtualScriptAlias VirtualScriptAliasIP')),
   mod('speling_module', 'mod_speling.c', refuse('tswsgi does not correct URLs, and would answer 404 where Apache redirects', 'CheckBasenameMatch CheckCaseOnly CheckSpelling')),

@@ -9,27 +9,35 @@ export interface ModuleInfo {
   name: string;
   /** Source file name, the other form <IfModule> accepts, e.g. mod_wsgi.c. */
   source: string;
-  /** Compiled into Debian's apache2: always loaded, and LoadModule of it is an error. */
+  /** Compiled into Debian's apache2: always loaded, and LoadModule of it is an error (unless sharedOnRedHat). */
   builtIn: boolean;
+  /**
+   * Built into Debian's apache2 but a shared module of Red Hat's httpd, whose stock
+   * conf.modules.d/00-base.conf loads it: LoadModule of it is a no-op, so that both layouts read.
+   * (Debian's apache2 -t refuses such a line as "built-in and can't be loaded"; being lenient here
+   * cannot change what a site does, since the module is there either way.)
+   */
+  sharedOnRedHat: boolean;
   /** In IMPLEMENTED_MODULES: counts as loaded in a config written for tswsgi alone. */
   implemented: boolean;
 }
 
 // Not `module`: in the CommonJS output that name is the wrapper's own parameter.
-const info = (name: string, source: string, builtIn = false): ModuleInfo => ({ name, source, builtIn, implemented: true });
+const info = (name: string, source: string, builtIn: 'built-in' | 'shared on Red Hat' | false = false): ModuleInfo =>
+  ({ name, source, builtIn: builtIn !== false, sharedOnRedHat: builtIn === 'shared on Red Hat', implemented: true });
 
 /** Modules whose directives tswsgi implements (the ones a mod_wsgi config uses). */
 export const IMPLEMENTED_MODULES: readonly ModuleInfo[] = [
-  info('core_module', 'core.c', true),
-  info('so_module', 'mod_so.c', true),
-  info('http_module', 'http_core.c', true),
-  info('log_config_module', 'mod_log_config.c', true),
-  info('logio_module', 'mod_logio.c', true),
-  info('version_module', 'mod_version.c', true),
-  info('unixd_module', 'mod_unixd.c', true),
-  info('watchdog_module', 'mod_watchdog.c', true),
+  info('core_module', 'core.c', 'built-in'),
+  info('so_module', 'mod_so.c', 'built-in'),
+  info('http_module', 'http_core.c', 'built-in'),
+  info('log_config_module', 'mod_log_config.c', 'shared on Red Hat'),
+  info('logio_module', 'mod_logio.c', 'shared on Red Hat'),
+  info('version_module', 'mod_version.c', 'shared on Red Hat'),
+  info('unixd_module', 'mod_unixd.c', 'shared on Red Hat'),
+  info('watchdog_module', 'mod_watchdog.c', 'shared on Red Hat'),
   // tswsgi's own directives; Apache, lacking it, skips them inside <IfModule tswsgi_module>.
-  info('tswsgi_module', 'tswsgi.c', true),
+  info('tswsgi_module', 'tswsgi.c', 'built-in'),
   info('mpm_event_module', 'event.c'),
   info('mpm_worker_module', 'worker.c'),
   info('mpm_prefork_module', 'prefork.c'),
@@ -46,7 +54,7 @@ export const IMPLEMENTED_MODULES: readonly ModuleInfo[] = [
 const KNOWN_MODULES: readonly ModuleInfo[] = [
   ...IMPLEMENTED_MODULES,
   ...MODULE_RULES.filter((rules) => !IMPLEMENTED_MODULES.some((m) => m.name === rules.name))
-    .map((rules): ModuleInfo => ({ name: rules.name, source: rules.source, builtIn: false, implemented: false })),
+    .map((rules): ModuleInfo => ({ name: rules.name, source: rules.source, builtIn: false, sharedOnRedHat: false, implemented: false })),
 ];
 
 export function moduleByName(name: string): ModuleInfo | undefined {
