@@ -244,12 +244,10 @@ export class Router {
    */
   private forbiddenLink(vhost: VirtualHost, file: string, exists: boolean): string | null {
     if (!this.symlinksChecked && exists) return null;
-    const main = this.config.main;
-    const base = applyOptions(applyOptions(OPTIONS_DEFAULT, main.dir.options), vhost === main ? undefined : vhost.dir.options);
     const directories = this.directorySections(vhost);
     let dir = '/';
     for (const name of file.split('/').filter(Boolean)) {
-      const options = directories.filter((s) => inDirectory(dir, s.pattern)).reduce((o, s) => applyOptions(o, s.config.options), base);
+      const options = this.walkLayers(vhost, dir, directories).reduce<number>((o, layer) => applyOptions(o, layer.options), OPTIONS_DEFAULT);
       const next = path.join(dir, name);
       if (((options & SYMLINK_OPTIONS) !== OPTION.followSymLinks || !exists) && !symlinkAllowed(next, options)) return next;
       dir = next;
@@ -264,15 +262,22 @@ export class Router {
    */
   private unreadOverrides(vhost: VirtualHost, file: string): string | null {
     if (!this.overridesChecked) return null;
-    const main = this.config.main;
-    const base = [main.dir, ...(vhost === main ? [] : [vhost.dir])].reduce((on, dir) => dir.allowOverride ?? on, false);
     const directories = this.directorySections(vhost);
     for (let dir = path.dirname(file), above = ''; dir !== above; above = dir, dir = path.dirname(dir)) {
-      const allowed = directories.filter((s) => inDirectory(dir, s.pattern)).reduce((on, s) => s.config.allowOverride ?? on, base);
+      const allowed = this.walkLayers(vhost, dir, directories).reduce<boolean>((on, layer) => layer.allowOverride ?? on, false);
       const htaccess = path.join(dir, '.htaccess');
       if (allowed && isFile(htaccess)) return htaccess;
     }
     return null;
+  }
+
+  /**
+   * What Apache's directory walk applies at `dir`, least specific first: the server's settings, the
+   * vhost's, then each of `directories` (from directorySections) that covers it.
+   */
+  private walkLayers(vhost: VirtualHost, dir: string, directories: readonly Section[]): DirConfig[] {
+    const main = this.config.main;
+    return [main.dir, ...(vhost === main ? [] : [vhost.dir]), ...directories.filter((s) => inDirectory(dir, s.pattern)).map((s) => s.config)];
   }
 
   /** <Directory> sections (not regex ones) of the server and the vhost, the fewest path components first. */
@@ -288,7 +293,6 @@ export class Router {
     const sections = vhost === main ? main.sections : [...main.sections, ...vhost.sections];
     const dirOf = path.dirname(file);
     const base = path.basename(file);
-    const directories = this.directorySections(vhost).filter((s) => inDirectory(file, s.pattern));
     const applies = (kinds: string[]) => sections.filter((s) => kinds.includes(s.kind) && (
       s.kind === 'directorymatch' ? s.regex!.test(dirOf + '/') || s.regex!.test(dirOf)
         : s.kind === 'files' ? wildcard(s.pattern).test(base)
@@ -296,8 +300,7 @@ export class Router {
             // <Location /a> covers /a and /a/... but not /ab (Apache's location walk, observed).
             : s.kind === 'location' ? matchPrefix(urlPath, s.pattern) !== null
               : s.regex!.test(urlPath)));
-    const layers: DirConfig[] = [main.dir, ...(vhost === main ? [] : [vhost.dir]),
-      ...directories.map((s) => s.config), ...applies(['directorymatch']).map((s) => s.config),
+    const layers: DirConfig[] = [...this.walkLayers(vhost, file, this.directorySections(vhost)), ...applies(['directorymatch']).map((s) => s.config),
       ...applies(['files', 'filesmatch']).map((s) => s.config), ...applies(['location', 'locationmatch']).map((s) => s.config), options];
     const merged: ResolvedDir = { ...DIR_DEFAULTS };
     for (const layer of layers) {
