@@ -11,7 +11,7 @@ const run = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], {
 test('start-server --help describes every option', () => {
   const help = run('start-server', '--help');
   assert.equal(help.status, 0);
-  for (const option of ['--host', '--port', '--processes', '--threads', '--mount-point', '--callable-object', '--application-group', '--python ',
+  for (const option of ['--host', '--port', '--processes', '--threads', '--mount-point', '--callable-object', '--application-type', '--application-group', '--python ',
     '--python-path', '--working-directory', '--import-script', '--limit-request-body', '--log-level', '--access-log']) {
     assert.ok(help.stdout.includes(option), `help mentions ${option}`);
   }

@@ -72,3 +72,20 @@ describe('Django', () => {
     assert.equal(reply.status, 400);
   });
 });
+
+describe('Django by module name (--application-type module)', () => {
+  let server: RunningServer;
+  before(async () => {
+    server = await startServer('mysite.wsgi', ['--application-type', 'module', '--working-directory', path.join(APPS, 'django_project'), '--python', DEBIAN_PYTHON]);
+  });
+  after(() => server.stop());
+
+  test('the module is imported from the working directory before the first request, and serves', async () => {
+    // The ready line comes after the import, so the log says so before any request is sent.
+    assert.match(server.errorLog(), /Loaded Python module 'mysite\.wsgi' in [\d.]+ seconds/);
+    assert.match(server.stdout(), /serving mysite\.wsgi at http:/);
+    const reply = await request(server.url + '/info/x/');
+    assert.equal(reply.status, 200);
+    assert.equal(reply.json<{ name: string }>().name, 'x');
+  });
+});

@@ -188,6 +188,25 @@ test('two hosts in one Node process are independent: closing one leaves the othe
   assert.equal((await request('GET', '/py/after-other')).status, 200);
 });
 
+test('callable: \'module:app\' serves a module imported by name from pythonPath, with no SCRIPT_FILENAME', async () => {
+  const other = await WsgiHost.start({ callable: 'entry_module:app', pythonPath: [path.join(APPS, 'modules')], python: DEBIAN_PYTHON, logLevel: 'warn' });
+  try {
+    const answer = await other.fetch(new Request('http://example.test/some/where'));
+    assert.equal(answer.status, 200);
+    const seen = await answer.json() as { name: string; in_sys_modules: boolean; environ: Record<string, string> };
+    assert.equal(seen.name, 'entry_module');
+    assert.equal(seen.in_sys_modules, true);
+    assert.equal(seen.environ['tswsgi.entry_module'], 'entry_module');
+    assert.equal(seen.environ['mod_wsgi.callable_object'], 'app');
+    assert.equal(seen.environ.PATH_INFO, '/some/where');
+    assert.equal(seen.environ.SCRIPT_FILENAME, undefined);
+  } finally {
+    await other.close();
+  }
+  await assert.rejects(WsgiHost.start({ callable: 'entry-module:app', python: DEBIAN_PYTHON }), /MODULE\[:CALLABLE\]/);
+  await assert.rejects(WsgiHost.start({ script: 'a.wsgi', callable: 'a:b', python: DEBIAN_PYTHON } as never), /give one of script/);
+});
+
 test('the package imports as an ES module too', () => {
   const out = execFileSync(process.execPath, ['--input-type=module', '-e', "import { WsgiHost } from 'tswsgi'; console.log(typeof WsgiHost.start);"], { cwd: ROOT, encoding: 'utf8' });
   assert.equal(out.trim(), 'function');

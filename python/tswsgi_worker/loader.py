@@ -120,34 +120,55 @@ class ScriptLoader:
         """Whether the script's module is loaded in this application group."""
         return (group, path) in self._modules
 
-    def application(self, path, group, name):
-        """The WSGI callable `name` of the script, loading it on first use.
+    def application(self, path, group, name, module=False):
+        """The WSGI callable `name` of the script (or with `module`, of the
+        module of that name), loading it on first use.
 
         A changed script is never reloaded here: the supervisor replaces the
         process (WSGIScriptReloading), so no request waits for the new import.
         """
-        module = self._modules.get((group, path))
-        if module is None:
+        found = self._modules.get((group, path))
+        if found is None:
             with self._lock:
-                module = self._modules.get((group, path))
-                if module is None:
-                    module = self.load(path, group)
-        app = getattr(module, name, None)
+                found = self._modules.get((group, path))
+                if found is None:
+                    found = self.import_module(path, group) if module else self.load(path, group)
+        app = getattr(found, name, None)
         if app is None:
-            self._log.error("mod_wsgi (pid=%d): Target WSGI script '%s' does not "
-                            "contain WSGI application '%s'." % (os.getpid(), path, name))
+            self._log.error("mod_wsgi (pid=%d): Target WSGI %s '%s' does not contain WSGI "
+                            "application '%s'." % (os.getpid(), 'module' if module else 'script', path, name))
             raise MissingCallable("no WSGI application '%s'" % name)
         return app
 
-    def load(self, path, group):
-        """Execute the script as a fresh module; log and raise LoadError on failure."""
-        where = self._where(group)
+    def _check_group(self, group, where):
         if group != self._settings.application_group:
             # Each application group has processes of its own (the supervisor routes by group).
             message = ("Application group '%s' is not served by this process, which serves "
                        "application group '%s'." % (group, self._settings.application_group))
             self._log.error(where + message)
             raise LoadError(message)
+
+    def import_module(self, name, group):
+        """Import the module `name` as Python's import statement would (kept in
+        sys.modules under its own name); log and raise LoadError on failure."""
+        where = self._where(group)
+        self._check_group(group, where)
+        with self._lock:
+            self._log.info(where + "Importing Python module '%s'." % name)
+            try:
+                module = importlib.import_module(name)
+            except (Exception, SystemExit) as exc:
+                self._log.error(where + "Failed to import Python module '%s'." % name)
+                self._log.script_exception(name, exc)
+                self._hint(where, exc)
+                raise LoadError(describe(exc)) from exc
+            self._modules[(group, name)] = module
+            return module
+
+    def load(self, path, group):
+        """Execute the script as a fresh module; log and raise LoadError on failure."""
+        where = self._where(group)
+        self._check_group(group, where)
         name = module_name(path)
         with self._lock:
             self._log.info(where + "Loading Python script file '%s'." % path)
@@ -206,11 +227,13 @@ class ScriptLoader:
             # once, as mod_wsgi loads a script whose module already exists.
             return True, 0.0, None
         try:
-            self.load(script.path, script.application_group)
+            if script.module:
+                self.import_module(script.path, script.application_group)
+            else:
+                self.load(script.path, script.application_group)
         except LoadError as exc:
             return False, time.monotonic() - start, str(exc)
         seconds = time.monotonic() - start
-        self._log.info(self._where(script.application_group)
-                       + "Loaded Python script file '%s' in %.6f seconds."
-                       % (script.path, seconds))
+        self._log.info(self._where(script.application_group) + "Loaded Python %s '%s' in %.6f seconds."
+                       % ('module' if script.module else 'script file', script.path, seconds))
         return True, seconds, None

@@ -79,11 +79,12 @@ class RequestHandler:
         return body.finish() and not channel.broken
 
     def _respond(self, environ, response):
-        script = environ.get('SCRIPT_FILENAME', '')
+        module = environ.get('tswsgi.entry_module')
+        script = module or environ.get('SCRIPT_FILENAME', '')
         group = environ.get('mod_wsgi.application_group', '')
         # A script that is loaded already was found by the front end a moment ago (its stats
         # are at most a second old): only a first load looks at the file here.
-        if not self._loader.loaded(script, group):
+        if module is None and not self._loader.loaded(script, group):
             try:
                 info = os.stat(script)
             except (OSError, ValueError):
@@ -96,7 +97,7 @@ class RequestHandler:
                 return
         try:
             app = self._loader.application(
-                script, group, environ.get('mod_wsgi.callable_object', 'application'))
+                script, group, environ.get('mod_wsgi.callable_object', 'application'), module is not None)
         except MissingCallable as exc:
             # mod_wsgi: 404 in embedded mode (%{GLOBAL} pool), 500 in a daemon process group.
             response.fail(str(exc), 404 if environ.get('mod_wsgi.process_group', '') == '' else 500)

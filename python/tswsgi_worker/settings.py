@@ -8,7 +8,9 @@ import json
 import os
 import sys
 
-ImportScript = collections.namedtuple('ImportScript', 'path application_group')
+# module: path is a Python module's dotted name, imported by name (start-server's
+# --application-type module), rather than a script file.
+ImportScript = collections.namedtuple('ImportScript', 'path application_group module')
 
 # A sub-interpreter to create at start: its application group and request socket.
 ApplicationGroup = collections.namedtuple('ApplicationGroup', 'name socket')
@@ -36,7 +38,7 @@ def parse(text):
             application_group=data['applicationGroup'],
             threads=int(data['threads']),
             import_scripts=tuple(
-                ImportScript(item['path'], item['applicationGroup'])
+                ImportScript(item['path'], item['applicationGroup'], bool(item.get('module')))
                 for item in data['importScripts']),
             python_path=tuple(data['pythonPath']),
             home=data['home'],
@@ -88,7 +90,8 @@ def dump(settings):
         'processGroup': settings.process_group,
         'applicationGroup': settings.application_group,
         'threads': settings.threads,
-        'importScripts': [{'path': script.path, 'applicationGroup': script.application_group}
+        'importScripts': [dict({'path': script.path, 'applicationGroup': script.application_group},
+                               **({'module': True} if script.module else {}))
                           for script in settings.import_scripts],
         'pythonPath': list(settings.python_path),
         'home': settings.home,

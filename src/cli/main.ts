@@ -189,8 +189,10 @@ export function buildProgram(): Command {
     .version('0.1.0');
 
   program.command('start-server')
-    .description('Serve one WSGI script file with no config file (like mod_wsgi-express start-server).')
-    .argument('<script>', 'the WSGI script file')
+    .description('Serve one WSGI script file or module with no config file (like mod_wsgi-express start-server).')
+    .argument('<script>', 'the WSGI script file, or with --application-type module, MODULE[:CALLABLE] (mysite.wsgi:application)')
+    .addOption(new Option('--application-type <type>', 'what <script> names: a script file, or a module imported by name from the working directory or python-path')
+      .choices(['script', 'module']).default(START_SERVER_DEFAULTS.applicationType))
     .option('--host <host>', 'address to listen on', START_SERVER_DEFAULTS.host)
     .option('--port <port>', 'port to listen on', wholeNumber, START_SERVER_DEFAULTS.port)
     .option('--processes <n>', 'worker processes', wholeNumber, START_SERVER_DEFAULTS.processes)

@@ -11,7 +11,10 @@ export const GLOBAL = '';
 
 /** A script loaded into a process before it takes requests (WSGIImportScript, a preloaded WSGIScriptAlias). */
 export interface ImportScriptSetting {
+  /** The script file; with `module`, a Python module's dotted name. */
   path: string;
+  /** Imported by name (start-server's --application-type module) rather than run from a file. */
+  module?: boolean;
   /** "" is the main interpreter (%{GLOBAL}). */
   applicationGroup: string;
 }
@@ -120,9 +123,12 @@ export interface Section {
   config: DirConfig;
 }
 
-/** Alias, AliasMatch, WSGIScriptAlias and WSGIScriptAliasMatch, in declaration order. */
+/**
+ * Alias, AliasMatch, WSGIScriptAlias and WSGIScriptAliasMatch, in declaration order; 'wsgi-module' is
+ * start-server's --application-type module, whose target is a Python module's dotted name.
+ */
 export interface AliasRule {
-  handler: 'wsgi-script' | 'static';
+  handler: 'wsgi-script' | 'wsgi-module' | 'static';
   /** The URL prefix (runs of slashes merged), or the regex source. */
   pattern: string;
   regex: RegExp | null;

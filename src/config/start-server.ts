@@ -10,7 +10,11 @@ import { DEFAULT_LOG_FORMATS } from './directives';
 import { newVirtualHost } from './load';
 import { parseLogLevel } from '../log/error-log';
 
+export type ApplicationType = 'script' | 'module';
+
 export interface StartServerOptions {
+  /** What the entry point names: a WSGI script file, or a Python module (MODULE[:CALLABLE]) imported by name. */
+  applicationType: ApplicationType;
   host: string;
   port: number;
   processes: number;
@@ -32,6 +36,7 @@ export interface StartServerOptions {
 
 /** start-server's defaults, for the command's options and the library's alike. */
 export const START_SERVER_DEFAULTS = {
+  applicationType: 'script',
   host: 'localhost',
   port: 8000,
   processes: 1,
@@ -54,11 +59,28 @@ function normalizeMountPoint(mountPoint: string): string {
   return trimmed === '' ? '/' : trimmed;
 }
 
-export function startServerConfig(script: string, options: StartServerOptions): ServerConfig {
+const MODULE_NAME = /^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$/;
+
+/** What an entry point names: a script file's absolute path, or a module and, if given, its callable. */
+function entryPoint(entry: string, type: ApplicationType, workingDirectory: string): { target: string; callable: string | null } {
+  if (type === 'script') {
+    const scriptPath = path.resolve(workingDirectory, entry);
+    if (!fs.existsSync(scriptPath)) throw new OptionError(`WSGI script '${scriptPath}' does not exist`);
+    return { target: scriptPath, callable: null };
+  }
+  if (type !== 'module') throw new OptionError(`--application-type must be script or module, got '${type}'`);
+  const [module, callable, ...extra] = entry.split(':');
+  if (!MODULE_NAME.test(module!) || extra.length > 0 || (callable !== undefined && !/^[A-Za-z_]\w*$/.test(callable))) {
+    throw new OptionError(`a module entry point is MODULE[:CALLABLE], such as mysite.wsgi:application; got '${entry}'`);
+  }
+  return { target: module!, callable: callable ?? null };
+}
+
+export function startServerConfig(entry: string, options: StartServerOptions): ServerConfig {
   const workingDirectory = path.resolve(options.workingDirectory ?? process.cwd());
-  const scriptPath = path.resolve(workingDirectory, script);
-  if (!fs.existsSync(scriptPath)) throw new OptionError(`WSGI script '${scriptPath}' does not exist`);
-  if (!fs.statSync(workingDirectory).isDirectory()) throw new OptionError(`--working-directory '${workingDirectory}' is not a directory`);
+  if (!fs.statSync(workingDirectory, { throwIfNoEntry: false })?.isDirectory()) throw new OptionError(`--working-directory '${workingDirectory}' is not a directory`);
+  const { target, callable } = entryPoint(entry, options.applicationType, workingDirectory);
+  const module = options.applicationType === 'module';
   for (const [name, value] of [['--processes', options.processes], ['--threads', options.threads]] as const) {
     if (!Number.isInteger(value) || value < 1) throw new OptionError(`${name} must be a whole number of at least 1, got ${value}`);
   }
@@ -74,11 +96,11 @@ export function startServerConfig(script: string, options: StartServerOptions): 
   main.dir.limitRequestBody = options.limitRequestBody;
   if (options.accessLog) main.accessLogs.push({ target: '-', format: DEFAULT_LOG_FORMATS.get('combined')!, condition: null });
   main.aliases.push({
-    handler: 'wsgi-script',
+    handler: module ? 'wsgi-module' : 'wsgi-script',
     pattern: normalizeMountPoint(options.mountPoint),
     regex: null,
-    target: scriptPath,
-    options: { processGroup: GLOBAL, applicationGroup, callableObject: options.callableObject },
+    target,
+    options: { processGroup: GLOBAL, applicationGroup, callableObject: callable ?? options.callableObject },
     source: 'start-server',
   });
   return {
@@ -94,10 +116,10 @@ export function startServerConfig(script: string, options: StartServerOptions): 
       pythonSource: options.pythonSource,
       pythonPath: options.pythonPath.map((dir) => path.resolve(workingDirectory, dir)),
       home: workingDirectory,
-      // The script itself is preloaded too, as mod_wsgi-express does, so no request waits for its import.
+      // The script (or module) itself is preloaded too, as mod_wsgi-express does, so no request waits for its import.
       importScripts: [
         ...options.importScript.map((p) => ({ path: path.resolve(workingDirectory, p), applicationGroup })),
-        { path: scriptPath, applicationGroup },
+        module ? { path: target, applicationGroup, module } : { path: target, applicationGroup },
       ],
       multiprocess: options.processes > 1,
       options: { ...defaultDaemonOptions(), shutdownTimeoutSeconds: options.shutdownTimeout },

@@ -18,6 +18,8 @@ const VALID_NAME = /^[A-Za-z0-9-]+$/;
 /** What is the same for every request to one script in one scope. */
 export interface ScriptFacts {
   script: string;
+  /** `script` is a Python module's name: the environ names it in tswsgi.entry_module, and has no SCRIPT_FILENAME. */
+  module: boolean;
   documentRoot: string;
   processGroup: string;
   applicationGroup: string;
@@ -165,7 +167,7 @@ export class EnvironBuilder {
 
   /** The constant part, computed and encoded once per script and scope rather than per request. */
   private constantPart(facts: ScriptFacts): ConstantPart {
-    const key = `${facts.script}\0${facts.documentRoot}\0${facts.processGroup}\0${facts.applicationGroup}\0${facts.callableObject}\0${facts.scriptReloading}`;
+    const key = `${facts.module}\0${facts.script}\0${facts.documentRoot}\0${facts.processGroup}\0${facts.applicationGroup}\0${facts.callableObject}\0${facts.scriptReloading}`;
     let part = this.constantParts.get(key);
     if (!part) {
       const strings = [
@@ -178,7 +180,7 @@ export class EnvironBuilder {
         'DOCUMENT_ROOT', asBytes(facts.documentRoot),
         'CONTEXT_DOCUMENT_ROOT', asBytes(facts.documentRoot),
         'CONTEXT_PREFIX', '',
-        'SCRIPT_FILENAME', asBytes(facts.script),
+        ...(facts.module ? ['tswsgi.entry_module', asBytes(facts.script)] : ['SCRIPT_FILENAME', asBytes(facts.script)]),
         'mod_wsgi.process_group', asBytes(facts.processGroup),
         'mod_wsgi.application_group', asBytes(facts.applicationGroup),
         'mod_wsgi.callable_object', asBytes(facts.callableObject),

@@ -11,8 +11,10 @@ export type MountSettings =
   Pick<DirConfig, 'setEnv' | 'restrictProcess' | 'trustedProxyHeaders' | 'trustedProxies'>;
 
 export interface Mount {
-  /** The WSGI script file. */
+  /** The WSGI script file; with `module`, the Python module's name. */
   script: string;
+  /** Imported by name (start-server's --application-type module) rather than run from a file. */
+  module: boolean;
   callableObject: string;
   /** Expanded names: '' is %{GLOBAL}. */
   processGroup: string;

@@ -30,6 +30,7 @@ export class OwnMount {
     this.mountPoint = alias.pattern;
     this.fixed = {
       script: alias.target,
+      module: alias.handler === 'wsgi-module',
       callableObject: dir.callableObject,
       processGroup: dir.processGroup,
       applicationGroup: dir.applicationGroup,
@@ -40,10 +41,10 @@ export class OwnMount {
     };
   }
 
-  /** Its pool starts with the host; the script, preloaded there, is watched from then on (WSGIScriptReloading). */
+  /** Its pool starts with the host; a script, preloaded there, is watched from then on (WSGIScriptReloading); a module is not. */
   plan(): PoolPlan {
-    const { script, processGroup, applicationGroup, settings } = this.fixed;
-    return { pools: [[processGroup, applicationGroup]], watched: settings.scriptReloading ? [{ script, processGroup, applicationGroup }] : [] };
+    const { script, module, processGroup, applicationGroup, settings } = this.fixed;
+    return { pools: [[processGroup, applicationGroup]], watched: settings.scriptReloading && !module ? [{ script, processGroup, applicationGroup }] : [] };
   }
 
   resolve(req: MountedRequest): Resolution {

@@ -2,12 +2,17 @@
 // config through the same function `tswsgi start-server` uses.
 
 import type { ServerConfig } from '../config/model';
-import { START_SERVER_DEFAULTS, startServerConfig } from '../config/start-server';
+import { OptionError, START_SERVER_DEFAULTS, startServerConfig } from '../config/start-server';
 
-export interface WsgiHostOptions {
+/** What the host serves: a WSGI script file, or a callable of a module imported by name. */
+export type WsgiHostEntry =
   /** The WSGI script file, relative to workingDirectory. */
-  script: string;
-  /** The name of the WSGI callable in the script (default: application). */
+  | { script: string; callable?: never }
+  /** 'MODULE:CALLABLE' or 'MODULE' (the callable then is callableObject), such as 'mysite.wsgi:application', imported from workingDirectory or pythonPath. */
+  | { callable: string; script?: never };
+
+export type WsgiHostOptions = WsgiHostEntry & {
+  /** The name of the WSGI callable in the script or module (default: application). */
   callableObject?: string;
   /** Worker processes (default 1) and request threads in each (default 5). */
   processes?: number;
@@ -32,12 +37,15 @@ export interface WsgiHostOptions {
   shutdownTimeout?: number;
   /** Where error log lines go (default: stderr). */
   errorLog?: (line: string) => void;
-}
+};
 
 export function hostConfig(options: WsgiHostOptions): ServerConfig {
   const python = options.python ?? process.env.TSWSGI_PYTHON;
   const d = START_SERVER_DEFAULTS;
-  return startServerConfig(options.script, {
+  const module = typeof options.callable === 'string';
+  if (module === (typeof options.script === 'string')) throw new OptionError('give one of script (a WSGI script file) and callable (\'module:app\')');
+  return startServerConfig(module ? options.callable! : options.script!, {
+    applicationType: module ? 'module' : 'script',
     // No listener: the host's user owns those.
     host: d.host,
     port: 0,

@@ -184,13 +184,13 @@ export class WsgiHost {
     }
     const { processGroup, applicationGroup } = mount;
     const group = this.supervisor.pool(processGroup, applicationGroup)!;
-    if (settings.scriptReloading) this.supervisor.noteScript(mount.script, group);
+    if (settings.scriptReloading && !mount.module) this.supervisor.noteScript(mount.script, group);
 
     const method = req.method === 'HEAD' && settings.mapHeadToGet === 'on' ? 'GET' : (req.method ?? 'GET');
     const requestId = `${process.pid.toString(36)}-${(++this.requestCounter).toString(36)}`;
     const setEnv = settings.setEnv ?? [];
     const environ = this.environs.build(req, {
-      script: { script: mount.script, documentRoot: mount.documentRoot, processGroup, applicationGroup, callableObject: mount.callableObject, scriptReloading: settings.scriptReloading },
+      script: { script: mount.script, module: mount.module, documentRoot: mount.documentRoot, processGroup, applicationGroup, callableObject: mount.callableObject, scriptReloading: settings.scriptReloading },
       method,
       scriptName: mount.scriptName,
       pathInfo: mount.pathInfo,

@@ -238,6 +238,7 @@ export class FrontEnd {
     const callableObject = /^%\{ENV:[^}]+\}$/.test(dir.callableObject) ? (expandGroupName(dir.callableObject, expansion).replace(/^%.*/, 'application')) : dir.callableObject;
     const inProgress = this.host.serve(req, res, {
       script: route.script,
+      module: route.module,
       callableObject,
       processGroup: expandGroupName(dir.processGroup, expansion),
       applicationGroup: expandGroupName(dir.applicationGroup, expansion),

@@ -23,7 +23,8 @@ export type Handler = 'wsgi-script' | 'httpd/unix-directory';
  * DirectoryIndex changes.
  */
 export type Route =
-  | { kind: 'wsgi'; vhost: VirtualHost; script: string; scriptName: string; pathInfo: string; dir: ResolvedDir }
+  /** `module`: `script` is a Python module's name (start-server's --application-type module), not a file. */
+  | { kind: 'wsgi'; vhost: VirtualHost; script: string; module: boolean; scriptName: string; pathInfo: string; dir: ResolvedDir }
   | { kind: 'static'; vhost: VirtualHost; file: string; uri: string; dir: ResolvedDir }
   /** mod_dir's DirectorySlash: a URL naming a directory without the trailing slash gets a 301 to `path`. */
   | { kind: 'redirect'; vhost: VirtualHost; path: string; file: string; handler: Handler; dir: ResolvedDir }
@@ -152,12 +153,17 @@ export class Router {
   route(vhost: VirtualHost, urlPath: string): Route {
     const main = this.config.main;
     const aliases = vhost === main ? main.aliases : [...vhost.aliases, ...main.aliases];
-    for (const handler of ['static', 'wsgi-script'] as const) {
+    // mod_alias's Alias before mod_wsgi's WSGIScriptAlias, whatever the order of the lines.
+    for (const wsgi of [false, true]) {
       for (const rule of aliases) {
-        if (rule.handler !== handler) continue;
+        if ((rule.handler !== 'static') !== wsgi) continue;
         const match = matchAlias(rule, urlPath);
         if (!match) continue;
-        return handler === 'static' ? this.staticFile(vhost, urlPath, match.target + match.rest) : this.script(vhost, urlPath, match.target, match.rest, rule.options);
+        if (rule.handler === 'static') return this.staticFile(vhost, urlPath, match.target + match.rest);
+        if (rule.handler === 'wsgi-script') return this.script(vhost, urlPath, match.target, match.rest, rule.options);
+        // A module has no file to look at: its Directory sections are the server's alone.
+        const scriptName = urlPath.slice(0, urlPath.length - match.rest.length);
+        return { kind: 'wsgi', vhost, script: match.target, module: true, scriptName, pathInfo: match.rest, dir: this.scriptDir(vhost, '/', urlPath, rule.options) };
       }
     }
     if (vhost.documentRoot === '') {
@@ -186,7 +192,7 @@ export class Router {
     const htaccess = this.unreadOverrides(vhost, script);
     if (htaccess) return refuse(500, unreadOverridesMessage(htaccess), script, true);
     const scriptName = urlPath.slice(0, urlPath.length - pathInfo.length);
-    return { kind: 'wsgi', vhost, script, scriptName, pathInfo, dir: this.scriptDir(vhost, script, scriptName + pathInfo, options) };
+    return { kind: 'wsgi', vhost, script, module: false, scriptName, pathInfo, dir: this.scriptDir(vhost, script, scriptName + pathInfo, options) };
   }
 
   /** merge() for a script, remembered: every request to a WSGI script needs it. */
