@@ -668,6 +668,16 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
     },
   },
   {
+    name: 'AddDefaultCharset', module: 'core_module', contexts: EVERYWHERE, args: [1, 1],
+    syntax: 'AddDefaultCharset On|Off|charset', default: 'Off', argHelp: 'On, Off or a charset name',
+    description: 'Adds "; charset=..." (On: iso-8859-1) to text/plain and text/html responses, the application\'s and static files\', that name no charset.',
+    example: 'AddDefaultCharset UTF-8',
+    apply: (d, ctx) => {
+      const value = d.args[0]!;
+      ctx.dir.addDefaultCharset = /^off$/i.test(value) ? null : /^on$/i.test(value) ? 'iso-8859-1' : value;
+    },
+  },
+  {
     name: 'TypesConfig', module: 'mime_module', contexts: GLOBAL_ONLY, args: [1, 1],
     syntax: 'TypesConfig file', default: '/etc/mime.types', argHelp: 'the MIME types config file',
     description: 'The file of content types by extension, for static files.',

@@ -98,6 +98,8 @@ export interface DirConfig {
   directoryIndex?: string[];
   /** AllowOverride other than None: Apache would read .htaccess files in the directories this covers. */
   allowOverride?: boolean;
+  /** AddDefaultCharset: the charset added to text/plain and text/html types that name none; null: Off. */
+  addDefaultCharset?: string | null;
   /** AddType: extension (without dot, lowercase) to content type. */
   addType?: Array<[string, string]>;
   /** LimitRequestBody: bytes a request body may have; 0 means no limit. */

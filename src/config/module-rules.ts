@@ -173,7 +173,7 @@ export const MODULE_RULES: readonly ModuleRules[] = [
     accept('tswsgi answers requests for any host name, as with Off', 'StrictHostCheck:@stricthostcheck'),
     accept('tswsgi runs no handlers but WSGI scripts and static files', 'SetHandler:@handler'),
     accept(NO_COMPRESSION, 'SetOutputFilter:@compression'),
-    refuse('tswsgi does not implement it yet, and its responses would differ', 'AcceptPathInfo AddDefaultCharset AllowEncodedSlashes ErrorDocument ' +
+    refuse('tswsgi does not implement it yet, and its responses would differ', 'AcceptPathInfo AllowEncodedSlashes ErrorDocument ' +
       'ForceType MaxRangeOverlaps MaxRangeReversals MaxRanges MergeSlashes MergeTrailers QualifyRedirectURL RegexDefaultOptions ServerPath ' +
       'SetInputFilter Protocol <If <ElseIf <Else <IfDirective <IfSection'),
     refuse(AUTH, '<Limit <LimitExcept AllowOverrideList CGIPassAuth'),

@@ -6,6 +6,7 @@ import type { Exchange, ExpireOptions, RequestChannel } from '../process/exchang
 import type { ResponseHead } from '../process/framing';
 import type { Dispatcher } from '../process/dispatcher';
 import type { ErrorLog } from '../log/error-log';
+import { withDefaultCharset } from './content-type';
 import { ERROR_PAGE_TYPE, errorPage, rawErrorResponse } from './error-page';
 
 /** Hop-by-hop headers belong to one connection; node:http makes its own. */
@@ -27,6 +28,8 @@ export interface ExchangeContext {
   script: string;
   /** Timeout: seconds the client may send no part of the body (Apache's Timeout). */
   clientTimeout: number;
+  /** AddDefaultCharset of the scope (null: Off). */
+  defaultCharset: string | null;
 }
 
 export class HttpExchange implements Exchange {
@@ -167,7 +170,7 @@ export class HttpExchange implements Exchange {
         if (this.expected !== null) continue;
         this.expected = length;
       }
-      headers.push(name, head.headers[i + 1]!);
+      headers.push(name, lower === 'content-type' ? withDefaultCharset(head.headers[i + 1]!, this.context.defaultCharset) : head.headers[i + 1]!);
     }
     try {
       this.res.writeHead(code, reason, headers);

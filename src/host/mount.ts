@@ -8,7 +8,7 @@ import type { DirConfig, DIR_DEFAULTS } from '../config/model';
 /** The directory settings the host applies to a request (the WSGI* directives and LimitRequestBody of its scope). */
 export type MountSettings =
   Pick<typeof DIR_DEFAULTS, 'limitRequestBody' | 'chunkedRequest' | 'mapHeadToGet' | 'passAuthorization' | 'scriptReloading'> &
-  Pick<DirConfig, 'setEnv' | 'restrictProcess' | 'trustedProxyHeaders' | 'trustedProxies'>;
+  Pick<DirConfig, 'setEnv' | 'restrictProcess' | 'trustedProxyHeaders' | 'trustedProxies' | 'addDefaultCharset'>;
 
 export interface Mount {
   /** The WSGI script file; with `module`, the Python module's name. */

@@ -215,6 +215,7 @@ export class WsgiHost {
       limitRequestBody: settings.limitRequestBody,
       script: mount.script,
       clientTimeout: this.config.timeout,
+      defaultCharset: settings.addDefaultCharset ?? null,
     });
     if (context.answerContinue && req.headers.expect?.toLowerCase() === '100-continue') res.writeContinue();
     exchange.begin();

@@ -5,6 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as path from 'node:path';
 import send from 'send';
 import type { ServerConfig } from '../config/model';
+import { withDefaultCharset } from '../host/content-type';
 import type { Route } from './router';
 
 export function serveStatic(
@@ -24,7 +25,7 @@ export function serveStatic(
   (stream as unknown as { type(file: string): void }).type = () => {};
   stream
     .on('headers', (response: ServerResponse) => {
-      if (type) response.setHeader('Content-Type', type);
+      if (type) response.setHeader('Content-Type', withDefaultCharset(type, route.dir.addDefaultCharset));
       else response.removeHeader('Content-Type');
     })
     .on('error', (err: { status?: number; message: string }) => refuse(err.status ?? 500, `${err.message}: ${route.file}`))

@@ -105,6 +105,20 @@ export const CASES: Case[] = [
     ],
   },
   {
+    config: 'charset.conf',
+    requests: [
+      { name: 'static html', path: '/static/index.html' },
+      { name: 'static text', path: '/static/sub/file.txt' },
+      { name: 'static css', path: '/static/style.css' },
+      { name: 'static json', path: '/static/data.json' },
+      ...([['html', 'text/html'], ['plain', 'text/plain'], ['upper case', 'TEXT/HTML'], ['with a charset', 'text/html;charset=latin1'],
+        ['with another parameter', 'text/plain; format=flowed'], ['css', 'text/css'], ['contains text/html', 'application/xtext/htmlx']] as const)
+        .map(([name, type]) => ({ name: `app ${name}`, path: '/app/t', headers: { 'X-Probe': 'typed', 'X-Probe-Type': type } })),
+      { name: 'Off in a Location', path: '/app/off', headers: { 'X-Probe': 'typed', 'X-Probe-Type': 'text/html' } },
+      { name: 'On in a Location', path: '/app/on', headers: { 'X-Probe': 'typed', 'X-Probe-Type': 'text/plain' } },
+    ],
+  },
+  {
     config: 'access.conf',
     requests: [
       { name: 'allowed', path: '/app/public' },

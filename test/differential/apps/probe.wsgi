@@ -68,6 +68,10 @@ def fixed(environ, start_response):
 def application(environ, start_response):
     if environ.get('HTTP_X_PROBE') == 'fixed':
         return fixed(environ, start_response)
+    if environ.get('HTTP_X_PROBE') == 'typed':
+        # The Content-Type X-Probe-Type names, as the server passes it on (AddDefaultCharset).
+        start_response('200 OK', [('Content-Type', environ['HTTP_X_PROBE_TYPE']), ('Content-Length', '6')])
+        return [b'typed\n']
     if environ.get('HTTP_X_PROBE') == 'redirect':
         start_response('302 Found', [('Location', '/elsewhere'), ('Content-Type', 'text/plain'), ('Content-Length', '0')])
         return [b'']
