@@ -13,6 +13,7 @@ import { parseLogLevel } from '../log/error-log';
 import { parseTrustedProxy, proxyHeaderCgiName } from './trusted-proxies';
 import type { GroupReference } from './group-references';
 import { LogFormatError, parseLogFormat, type LogFormat } from './log-format';
+import { COMPRESSION_FILTERS } from './module-rules';
 
 /** Where a directive may stand: the main server, a <VirtualHost>, a Directory/Location/Files section. */
 export type Context = 'server' | 'vhost' | 'directory';
@@ -238,19 +239,34 @@ function compileRegex(source: string): RegExp {
   }
 }
 
-function alias(d: Directive, ctx: BuildContext, regex: boolean): void {
+function alias(d: Directive, ctx: BuildContext, regex: boolean, handler: 'static' | 'cgi-script' = 'static'): void {
   const [pattern, target] = d.args as [string, string];
   // Apache appends the rest of the URL to the target as written: `Alias /static/ /srv/static/`
   // maps /static/a.css to /srv/static/a.css, so the target keeps its trailing slash.
   const resolved = resolvePath(ctx, target);
   ctx.vhost.aliases.push({
-    handler: 'static',
+    handler,
     pattern: regex ? pattern : pattern.replace(/\/+/g, '/'),
     regex: regex ? compileRegex(pattern) : null,
     target: target.endsWith('/') && !resolved.endsWith('/') ? resolved + '/' : resolved,
     options: {},
     source: `${d.file}:${d.line}`,
   });
+}
+
+/** The filters of AddOutputFilter's or SetOutputFilter's `list`: INCLUDES and compression (warned, once per directive), others refused. */
+function outputFilters(d: Directive, ctx: BuildContext, list: string): string[] {
+  const names = list.split(';').filter(Boolean).map((f) => f.toLowerCase());
+  const other = names.find((f) => f !== 'includes' && !COMPRESSION_FILTERS.has(f));
+  if (other !== undefined) {
+    throw new DirectiveError(`${d.name} is not supported by tswsgi for filter '${other}': tswsgi applies no output filters but INCLUDES (refusing such files) and compression (none), and this one would change responses`);
+  }
+  const compression = names.find((f) => COMPRESSION_FILTERS.has(f));
+  if (compression && !ctx.warnedDirectives.has(`${d.name} ${compression}`)) {
+    ctx.warnedDirectives.add(`${d.name} ${compression}`);
+    ctx.warnings.push(`${d.file}:${d.line}: ${d.name} ${compression.toUpperCase()} has no effect in tswsgi: tswsgi sends responses uncompressed`);
+  }
+  return names;
 }
 
 function requireRule(d: Directive): AccessRule {
@@ -636,6 +652,15 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
     example: 'AliasMatch ^/icons/(.*)$ /srv/icons/$1',
     apply: (d, ctx) => alias(d, ctx, true),
   },
+  ...(['ScriptAlias', 'ScriptAliasMatch'] as const).map((name): DirectiveSpec => ({
+    name, module: 'alias_module', contexts: RSRC, args: [2, 2],
+    syntax: name === 'ScriptAlias' ? 'ScriptAlias URL-path file-or-directory' : 'ScriptAliasMatch regex file-path', default: 'none',
+    argHelp: name === 'ScriptAlias' ? 'a fakename and a realname' : 'a regular expression and a filename',
+    description: `Maps URLs to CGI scripts${name === 'ScriptAliasMatch' ? ', with a regular expression and $1..$9' : ''}. tswsgi runs no CGI scripts, and never sends them as files: ` +
+      'where Apache would run a script the answer is 403 (logged); where it finds none, 404 as Apache\'s.',
+    example: name === 'ScriptAlias' ? 'ScriptAlias /cgi-bin/ /usr/lib/cgi-bin/' : 'ScriptAliasMatch ^/cgi-bin/(.*) /usr/lib/cgi-bin/$1',
+    apply: (d, ctx) => alias(d, ctx, name === 'ScriptAliasMatch', 'cgi-script'),
+  })),
   {
     name: 'Require', module: 'authz_core_module', contexts: ['directory'], args: [1, -1],
     syntax: 'Require all granted|all denied|ip address...|local', default: 'all granted', argHelp: 'specifies authorization directives which one must pass (or not) for a request to suceeed',
@@ -676,6 +701,27 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
       const value = d.args[0]!;
       ctx.dir.addDefaultCharset = /^off$/i.test(value) ? null : /^on$/i.test(value) ? 'iso-8859-1' : value;
     },
+  },
+  {
+    name: 'AddOutputFilter', module: 'mime_module', contexts: EVERYWHERE, args: [2, -1],
+    syntax: 'AddOutputFilter filter[;filter...] extension ...', default: 'none', argHelp: 'output filter name followed by one or more file extensions',
+    description: 'Output filters of files with these extensions. tswsgi processes no server-side includes: a file with INCLUDES where Options ' +
+      'Includes (or IncludesNOEXEC) is on is refused (403, logged), never sent unprocessed; elsewhere it is sent as it is, as Apache does. ' +
+      'DEFLATE and BROTLI_COMPRESS are accepted without effect; other filters are errors.',
+    example: 'AddOutputFilter INCLUDES .shtml',
+    apply: (d, ctx) => {
+      const [filters, ...extensions] = d.args as [string, ...string[]];
+      const names = outputFilters(d, ctx, filters);
+      ctx.dir.addOutputFilter = [...(ctx.dir.addOutputFilter ?? []), ...extensions.map((e): [string, string[]] => [e.replace(/^\./, '').toLowerCase(), names])];
+    },
+  },
+  {
+    name: 'SetOutputFilter', module: 'core_module', contexts: EVERYWHERE, args: [1, 1],
+    syntax: 'SetOutputFilter filter[;filter...]', default: 'none', argHelp: 'filters to be run',
+    description: 'Output filters of everything in the scope, with AddOutputFilter\'s rules: INCLUDES refuses static files under Options Includes; ' +
+      'DEFLATE and BROTLI_COMPRESS have no effect.',
+    example: 'SetOutputFilter INCLUDES',
+    apply: (d, ctx) => { ctx.dir.setOutputFilter = outputFilters(d, ctx, d.args[0]!); },
   },
   {
     name: 'TypesConfig', module: 'mime_module', contexts: GLOBAL_ONLY, args: [1, 1],

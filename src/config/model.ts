@@ -100,6 +100,10 @@ export interface DirConfig {
   allowOverride?: boolean;
   /** AddDefaultCharset: the charset added to text/plain and text/html types that name none; null: Off. */
   addDefaultCharset?: string | null;
+  /** AddOutputFilter: extension (without dot, lowercase) to its filters (lowercase names). */
+  addOutputFilter?: Array<[string, string[]]>;
+  /** SetOutputFilter: the filters (lowercase names) of everything the scope serves. */
+  setOutputFilter?: string[];
   /** AddType: extension (without dot, lowercase) to content type. */
   addType?: Array<[string, string]>;
   /** LimitRequestBody: bytes a request body may have; 0 means no limit. */
@@ -126,11 +130,11 @@ export interface Section {
 }
 
 /**
- * Alias, AliasMatch, WSGIScriptAlias and WSGIScriptAliasMatch, in declaration order; 'wsgi-module' is
- * start-server's --application-type module, whose target is a Python module's dotted name.
+ * Alias, AliasMatch, ScriptAlias ('cgi-script'), WSGIScriptAlias and WSGIScriptAliasMatch, in declaration
+ * order; 'wsgi-module' is start-server's --application-type module, whose target is a Python module's dotted name.
  */
 export interface AliasRule {
-  handler: 'wsgi-script' | 'wsgi-module' | 'static';
+  handler: 'wsgi-script' | 'wsgi-module' | 'static' | 'cgi-script';
   /** The URL prefix (runs of slashes merged), or the regex source. */
   pattern: string;
   regex: RegExp | null;

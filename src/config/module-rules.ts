@@ -45,6 +45,7 @@ const PROXY = 'tswsgi proxies nothing, so the requests it would forward would be
 const CONTENT = 'it changes responses, which tswsgi would send unchanged';
 const TLS = 'tswsgi has no TLS yet: terminate TLS in front of it (a reverse proxy or load balancer)';
 const CGI = 'tswsgi runs no CGI scripts, and would serve them as files';
+const NO_CGI = 'tswsgi runs no CGI scripts (URLs under ScriptAlias answer 403 where Apache would run one)';
 const MPM = 'tswsgi sizes its own processes (StartServers, ThreadsPerChild, WSGIDaemonProcess); Apache\'s process manager tuning does not apply';
 const NO_LISTINGS = 'tswsgi lists no directories';
 const NO_COMPRESSION = 'tswsgi sends responses uncompressed';
@@ -66,7 +67,7 @@ const HARMLESS_HANDLERS = new Set(['server-status', 'server-info', 'type-map', '
 const STATIC_HANDLER = 'under a WSGIScriptAlias mount it takes requests away from the application in Apache, and tswsgi would hand them to it';
 const HANDLER_REFUSALS: Record<string, string> = { 'none': STATIC_HANDLER, 'default-handler': STATIC_HANDLER };
 
-const COMPRESSION_FILTERS = new Set(['deflate', 'brotli_compress']);
+export const COMPRESSION_FILTERS: ReadonlySet<string> = new Set(['deflate', 'brotli_compress']);
 
 /** WSGIAcceptMutex's mechanisms, as mod_wsgi lists them on Linux. */
 const MUTEXES = ['default', 'flock', 'fcntl', 'sysvsem', 'posixsem', 'pthread'];
@@ -172,7 +173,6 @@ export const MODULE_RULES: readonly ModuleRules[] = [
     accept('tswsgi takes the server name and port from the request, as with Off', 'UseCanonicalName:@usecanonicalname UseCanonicalPhysicalPort:@usecanonicalphysicalport'),
     accept('tswsgi answers requests for any host name, as with Off', 'StrictHostCheck:@stricthostcheck'),
     accept('tswsgi runs no handlers but WSGI scripts and static files', 'SetHandler:@handler'),
-    accept(NO_COMPRESSION, 'SetOutputFilter:@compression'),
     refuse('tswsgi does not implement it yet, and its responses would differ', 'AcceptPathInfo AllowEncodedSlashes ErrorDocument ' +
       'ForceType MaxRangeOverlaps MaxRangeReversals MaxRanges MergeSlashes MergeTrailers QualifyRedirectURL RegexDefaultOptions ServerPath ' +
       'SetInputFilter Protocol <If <ElseIf <Else <IfDirective <IfSection'),
@@ -225,13 +225,11 @@ export const MODULE_RULES: readonly ModuleRules[] = [
     refuse('tswsgi does not run dispatch or handler scripts yet, so requests would go to other applications', 'WSGIDispatchScript WSGIHandlerScript <WSGIInterpreterOptions')),
 
   mod('alias_module', 'mod_alias.c',
-    refuse('tswsgi does not implement redirects yet, and would answer these URLs itself', 'Redirect RedirectMatch RedirectPermanent RedirectTemp RedirectRelative AliasPreservePath'),
-    refuse(CGI, 'ScriptAlias ScriptAliasMatch')),
+    refuse('tswsgi does not implement redirects yet, and would answer these URLs itself', 'Redirect RedirectMatch RedirectPermanent RedirectTemp RedirectRelative AliasPreservePath')),
   mod('mime_module', 'mod_mime.c',
     accept('tswsgi\'s static files carry no charset, language or encoding from the file name', 'AddCharset:2+ AddLanguage:2+ AddEncoding:2+ DefaultLanguage:1 ' +
       'RemoveCharset:1+ RemoveLanguage:1+ RemoveEncoding:1+ RemoveType:1+ RemoveHandler:1+ RemoveOutputFilter:1+ RemoveInputFilter:1+ ModMimeUsePathInfo:flag MultiviewsMatch:1+'),
     accept('tswsgi runs no handlers but WSGI scripts and static files', 'AddHandler:@handler'),
-    accept(NO_COMPRESSION, 'AddOutputFilter:@compression'),
     refuse(CONTENT, 'AddInputFilter')),
   mod('dir_module', 'mod_dir.c', refuse('tswsgi does not implement it yet, and would answer directory URLs differently', 'DirectorySlash DirectoryIndexRedirect DirectoryCheckHandler FallbackResource')),
   mod('env_module', 'mod_env.c', refuse('tswsgi does not implement it yet, and the application\'s environ would differ', 'PassEnv UnsetEnv')),
@@ -346,8 +344,8 @@ export const MODULE_RULES: readonly ModuleRules[] = [
   mod('headers_module', 'mod_headers.c', refuse('tswsgi does not edit headers yet, and responses (or what the application sees) would differ', 'Header RequestHeader')),
   mod('expires_module', 'mod_expires.c', refuse('tswsgi does not set Expires or Cache-Control yet, and caches would behave differently', 'ExpiresActive ExpiresByType ExpiresDefault')),
   mod('actions_module', 'mod_actions.c', refuse(CGI, 'Action Script')),
-  mod('cgi_module', 'mod_cgi.c', refuse(CGI, 'CGIScriptTimeout ScriptLog ScriptLogBuffer ScriptLogLength')),
-  mod('cgid_module', 'mod_cgid.c', refuse(CGI, 'CGIDScriptTimeout ScriptLog ScriptLogBuffer ScriptLogLength ScriptSock')),
+  mod('cgi_module', 'mod_cgi.c', accept(NO_CGI, 'CGIScriptTimeout:1 ScriptLog:1 ScriptLogBuffer:1 ScriptLogLength:1')),
+  mod('cgid_module', 'mod_cgid.c', accept(NO_CGI, 'CGIDScriptTimeout:1 ScriptLog:1 ScriptLogBuffer:1 ScriptLogLength:1 ScriptSock:1')),
   mod('suexec_module', 'mod_suexec.c', refuse(CGI, 'SuexecUserGroup')),
   mod('include_module', 'mod_include.c', refuse(CONTENT, 'SSIEndTag SSIErrorMsg SSIEtag SSILastModified SSILegacyExprParser SSIStartTag SSITimeFormat SSIUndefinedEcho XBitHack')),
   mod('lua_module', 'mod_lua.c', refuse('tswsgi runs no Lua hooks, and requests they handle or check would pass unhandled', '<LuaHookAccessChecker <LuaHookAuthChecker ' +

@@ -14,8 +14,8 @@ import {
 
 export type ResolvedDir = typeof DIR_DEFAULTS & Omit<DirConfig, keyof typeof DIR_DEFAULTS>;
 
-/** Apache's r->handler where it is set (the access log's %R): WSGIScriptAlias's, or mod_dir's for a directory. */
-export type Handler = 'wsgi-script' | 'httpd/unix-directory';
+/** Apache's r->handler where it is set (the access log's %R): WSGIScriptAlias's, ScriptAlias's, or mod_dir's for a directory. */
+export type Handler = 'wsgi-script' | 'cgi-script' | 'httpd/unix-directory';
 
 /**
  * Each route but 'wsgi' names the file the URL resolved to (Apache's r->filename, which the
@@ -153,13 +153,14 @@ export class Router {
   route(vhost: VirtualHost, urlPath: string): Route {
     const main = this.config.main;
     const aliases = vhost === main ? main.aliases : [...vhost.aliases, ...main.aliases];
-    // mod_alias's Alias before mod_wsgi's WSGIScriptAlias, whatever the order of the lines.
+    // mod_alias's Alias and ScriptAlias before mod_wsgi's WSGIScriptAlias, whatever the order of the lines.
     for (const wsgi of [false, true]) {
       for (const rule of aliases) {
-        if ((rule.handler !== 'static') !== wsgi) continue;
+        if (rule.handler.startsWith('wsgi-') !== wsgi) continue;
         const match = matchAlias(rule, urlPath);
         if (!match) continue;
         if (rule.handler === 'static') return this.staticFile(vhost, urlPath, match.target + match.rest);
+        if (rule.handler === 'cgi-script') return this.cgiScript(vhost, urlPath, match.target + match.rest);
         if (rule.handler === 'wsgi-script') return this.script(vhost, urlPath, match.target, match.rest, rule.options);
         // A module has no file to look at: its Directory sections are the server's alone.
         const scriptName = urlPath.slice(0, urlPath.length - match.rest.length);
@@ -193,6 +194,21 @@ export class Router {
     if (htaccess) return refuse(500, unreadOverridesMessage(htaccess), script, true);
     const scriptName = urlPath.slice(0, urlPath.length - pathInfo.length);
     return { kind: 'wsgi', vhost, script, module: false, scriptName, pathInfo, dir: this.scriptDir(vhost, script, scriptName + pathInfo, options) };
+  }
+
+  /**
+   * A URL under ScriptAlias: Apache's directory walk finds the script as the longest existing
+   * part of the path (the rest is PATH_INFO) and mod_cgi runs it. tswsgi runs no CGI, and never
+   * sends a script as a file: 403 where Apache would run one, mod_cgi's 403 and 404 otherwise.
+   */
+  private cgiScript(vhost: VirtualHost, urlPath: string, file: string): Route {
+    let found = file;
+    while (found !== '/' && fileKind(found) === 'none') found = path.dirname(found);
+    const refuse = (status: number, message: string): Route =>
+      ({ kind: 'refuse', vhost, status, message, file: found, handler: 'cgi-script', dir: this.merge(vhost, found, urlPath, {}), afterAccess: true });
+    if (isFile(found)) return refuse(403, `tswsgi runs no CGI scripts, and does not send ${found} (under ScriptAlias) as a file`);
+    if (found === file && isDirectory(file)) return refuse(403, `attempt to invoke directory as script: ${file}`);
+    return refuse(404, `script not found or unable to stat: ${file}`);
   }
 
   /** merge() for a script, remembered: every request to a WSGI script needs it. */
@@ -234,7 +250,19 @@ export class Router {
     if (htaccess) return refuse(500, unreadOverridesMessage(htaccess), true);
     const denied = neverServed(resolved, this.applicationDirectories);
     if (denied) return refuse(403, denied, true);
-    return { kind: 'static', vhost, file: resolved, uri, dir: this.merge(vhost, resolved, urlPath, {}) };
+    const dir = this.merge(vhost, resolved, urlPath, {});
+    if (this.includesActive(vhost, resolved, dir)) {
+      return refuse(403, `tswsgi processes no server-side includes (INCLUDES under Options Includes), and does not send ${resolved} unprocessed`, true);
+    }
+    return { kind: 'static', vhost, file: resolved, uri, dir };
+  }
+
+  /** Whether mod_include would process `file`: an INCLUDES filter on it, and Options Includes or IncludesNOEXEC where it is. */
+  private includesActive(vhost: VirtualHost, file: string, dir: ResolvedDir): boolean {
+    const ext = path.extname(file).slice(1).toLowerCase();
+    const filters = [...(dir.setOutputFilter ?? []), ...(dir.addOutputFilter ?? []).filter(([e]) => e === ext).flatMap(([, f]) => f)];
+    if (!filters.includes('includes')) return false;
+    return (this.optionsAt(vhost, path.dirname(file), this.directorySections(vhost)) & OPTION.includes) !== 0;
   }
 
   private slashRedirect(vhost: VirtualHost, urlPath: string, directory: string, handler: Handler): Route {
@@ -253,7 +281,7 @@ export class Router {
     const directories = this.directorySections(vhost);
     let dir = '/';
     for (const name of file.split('/').filter(Boolean)) {
-      const options = this.walkLayers(vhost, dir, directories).reduce<number>((o, layer) => applyOptions(o, layer.options), OPTIONS_DEFAULT);
+      const options = this.optionsAt(vhost, dir, directories);
       const next = path.join(dir, name);
       if (((options & SYMLINK_OPTIONS) !== OPTION.followSymLinks || !exists) && !symlinkAllowed(next, options)) return next;
       dir = next;
@@ -275,6 +303,11 @@ export class Router {
       if (allowed && isFile(htaccess)) return htaccess;
     }
     return null;
+  }
+
+  /** The Options in effect in `dir`: the server's, the vhost's, then the <Directory> sections covering it. */
+  private optionsAt(vhost: VirtualHost, dir: string, directories: readonly Section[]): number {
+    return this.walkLayers(vhost, dir, directories).reduce<number>((o, layer) => applyOptions(o, layer.options), OPTIONS_DEFAULT);
   }
 
   /**
@@ -312,8 +345,8 @@ export class Router {
     for (const layer of layers) {
       for (const [key, value] of Object.entries(layer) as Array<[keyof DirConfig, unknown]>) {
         if (value === undefined) continue;
-        // SetEnv and AddType add up; every other setting is replaced by the more specific scope.
-        if (key === 'setEnv' || key === 'addType') (merged[key] as unknown[]) = [...((merged[key] as unknown[]) ?? []), ...(value as unknown[])];
+        // SetEnv, AddType and AddOutputFilter add up; every other setting is replaced by the more specific scope.
+        if (key === 'setEnv' || key === 'addType' || key === 'addOutputFilter') (merged[key] as unknown[]) = [...((merged[key] as unknown[]) ?? []), ...(value as unknown[])];
         else (merged as Record<string, unknown>)[key] = value;
       }
     }

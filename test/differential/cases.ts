@@ -119,6 +119,20 @@ export const CASES: Case[] = [
     ],
   },
   {
+    config: 'cgi.conf',
+    requests: [
+      { name: 'no script there', path: '/cgi-bin/missing' },
+      { name: 'no script there, path info', path: '/cgi-bin/missing/more' },
+      { name: 'the directory', path: '/cgi-bin/' },
+      { name: 'a script', path: '/cgi-bin/hello.cgi' },
+      { name: 'a script, path info', path: '/cgi-bin/hello.cgi/more' },
+      { name: 'INCLUDES without Options Includes', path: '/plain/page.shtml' },
+      { name: 'INCLUDES under Options Includes', path: '/ssi/page.shtml' },
+      { name: 'another file under Options Includes', path: '/ssi/plain.txt' },
+      { name: 'the application beside them', path: '/app/x' },
+    ],
+  },
+  {
     config: 'access.conf',
     requests: [
       { name: 'allowed', path: '/app/public' },

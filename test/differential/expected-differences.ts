@@ -73,6 +73,13 @@ export interface RequestDifference {
 
 export const REQUESTS: RequestDifference[] = [
   {
+    name: 'CGI scripts and server-side includes are refused, not run',
+    reason: 'Apache runs a script under ScriptAlias (mod_cgid) and processes an INCLUDES file under Options Includes (mod_include); ' +
+      'tswsgi does neither, and answers 403 rather than send the script or the unprocessed page (src/http/router.ts).',
+    explains: (ctx) => ctx.config === 'cgi.conf' && ctx.apache.get('status') === '200' && ctx.tswsgi.get('status') === '403'
+      ? ctx.differences.map((d) => d.key) : null,
+  },
+  {
     name: 'code and dot-files of an application are never static files',
     reason: 'Apache serves any file an Alias or DocumentRoot reaches, so a DocumentRoot or Alias over an application\'s ' +
       'directory hands out its .wsgi/.py source and its .env or .git; tswsgi refuses them with 403 (src/http/router.ts, neverServed).',

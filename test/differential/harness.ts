@@ -98,6 +98,7 @@ export function makeTree(): string {
   fs.mkdirSync(path.join(root, 'links-target'));
   fs.writeFileSync(path.join(root, 'links-target', 'nobody.txt'), 'owned by nobody\n');
   walk(root);
+  fs.chmodSync(path.join(root, 'cgi-bin', 'hello.cgi'), 0o755);
   fs.chownSync(path.join(root, 'links-target', 'nobody.txt'), Number(spawnSync('id', ['-u', 'nobody'], { encoding: 'utf8' }).stdout), 0);
   for (const dir of folders) {
     fs.symlinkSync('../../static/style.css', path.join(dir, 'link.txt'));
