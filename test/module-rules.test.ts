@@ -170,6 +170,26 @@ describe('refused', () => {
   });
 });
 
+describe('output filters and error documents', () => {
+  test('INCLUDES reads, DEFLATE warns once per directive, any other filter is refused', () => {
+    const { errors, warnings } = check([...HEAD, load('mime'), 'AddOutputFilter INCLUDES .shtml', 'AddOutputFilter DEFLATE .css', 'AddOutputFilter DEFLATE .js',
+      'SetOutputFilter INCLUDES;DEFLATE', 'AddOutputFilter SUBSTITUTE .html']);
+    assert.deepEqual(errors, ["Syntax error on line 10 of D/main.conf: AddOutputFilter is not supported by tswsgi for filter 'substitute': tswsgi applies no output " +
+      'filters but INCLUDES (refusing such files) and compression (none), and this one would change responses']);
+    assert.deepEqual(warnings, [
+      'D/main.conf:7: AddOutputFilter DEFLATE has no effect in tswsgi: tswsgi sends responses uncompressed',
+      'D/main.conf:9: SetOutputFilter DEFLATE has no effect in tswsgi: tswsgi sends responses uncompressed',
+    ]);
+  });
+
+  test('ErrorDocument: a full URL for 401 is ignored with Apache\'s notice; a message with an expression is refused', () => {
+    const { errors, warnings } = check([...HEAD, 'ErrorDocument 401 https://login.example/', 'ErrorDocument 404 "No %{REQUEST_URI} here"', 'ErrorDocument 500 default']);
+    assert.deepEqual(warnings, ['D/main.conf:5: cannot use a full URL in a 401 ErrorDocument directive --- ignoring!']);
+    assert.deepEqual(errors, ['Syntax error on line 6 of D/main.conf: ErrorDocument is not supported by tswsgi with an expression (%{...}) in its message: ' +
+      'tswsgi sends messages as they are written']);
+  });
+});
+
 describe('<IfModule> and loaded modules', () => {
   test('a loaded module tswsgi does not implement counts: <IfModule !rewrite_module> is skipped, <IfModule mod_rewrite.c> entered', () => {
     const { errors } = check([...HEAD, load('rewrite'), '<IfModule !rewrite_module>', '  ServerName skipped', '  Bogus', '</IfModule>',

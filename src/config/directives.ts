@@ -8,7 +8,7 @@ import type { Directive } from './apache-parser';
 import { DAEMON_OPTIONS, parseDaemonOptions, splitDeclaration } from './daemon-options';
 import { parseSeconds } from './seconds';
 import { readMimeTypes } from './mime-types';
-import { GLOBAL, OPTION, OPTIONS_ALL, type AccessLogConfig, type OptionsSetting, type AccessRule, type DirConfig, type MapHeadToGet, type ProcessGroupConfig, type ServerConfig, type VirtualHost } from './model';
+import { GLOBAL, OPTION, OPTIONS_ALL, type AccessLogConfig, type ErrorDocument, type OptionsSetting, type AccessRule, type DirConfig, type MapHeadToGet, type ProcessGroupConfig, type ServerConfig, type VirtualHost } from './model';
 import { parseLogLevel } from '../log/error-log';
 import { parseTrustedProxy, proxyHeaderCgiName } from './trusted-proxies';
 import type { GroupReference } from './group-references';
@@ -252,6 +252,27 @@ function alias(d: Directive, ctx: BuildContext, regex: boolean, handler: 'static
     options: {},
     source: `${d.file}:${d.line}`,
   });
+}
+
+/** The statuses Apache 2.4 has a status line for (its status_lines); ErrorDocument takes no other. */
+const KNOWN_STATUSES = new Set([100, 101, 102, 103, 200, 201, 202, 203, 204, 205, 206, 207, 208, 226, 300, 301, 302, 303, 304, 305, 306, 307, 308,
+  400, 401, 402, 403, 404, 405, 406, 407, 408, 409, 410, 411, 412, 413, 414, 415, 416, 417, 418, 421, 422, 423, 424, 425, 426, 428, 429, 431, 451,
+  500, 501, 502, 503, 504, 505, 506, 507, 508, 510, 511]);
+
+/** ErrorDocument's second argument, read with Apache's heuristic (core.c): a space makes it a message. */
+function errorDocument(d: Directive, ctx: BuildContext): ErrorDocument | null {
+  const [code, document] = d.args as [string, string];
+  const status = Number(/^\d+/.exec(code)?.[0] ?? 0);
+  if (!KNOWN_STATUSES.has(status)) throw new DirectiveError(`Unsupported HTTP response code ${code}`);
+  if (/^default$/i.test(document)) return { kind: 'default' };
+  if (!document.includes(' ') && document.startsWith('/')) return { kind: 'local', path: document };
+  if (!document.includes(' ') && /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(document)) {
+    if (status !== 401) return { kind: 'remote', url: document };
+    ctx.warnings.push(`${d.file}:${d.line}: cannot use a full URL in a 401 ErrorDocument directive --- ignoring!`);
+    return null;
+  }
+  if (document.includes('%{')) throw new DirectiveError(`${d.name} is not supported by tswsgi with an expression (%{...}) in its message: tswsgi sends messages as they are written`);
+  return { kind: 'text', text: document };
 }
 
 /** The filters of AddOutputFilter's or SetOutputFilter's `list`: INCLUDES and compression (warned, once per directive), others refused. */
@@ -690,6 +711,18 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
     apply: (d, ctx) => {
       const [type, ...extensions] = d.args as [string, ...string[]];
       ctx.dir.addType = [...(ctx.dir.addType ?? []), ...extensions.map((e): [string, string] => [e.replace(/^\./, '').toLowerCase(), type])];
+    },
+  },
+  {
+    name: 'ErrorDocument', module: 'core_module', contexts: EVERYWHERE, args: [2, 2],
+    syntax: 'ErrorDocument status local-URL|URL|"message"|default', default: 'Apache\'s canned pages', argHelp: 'Change responses for HTTP errors',
+    description: 'What tswsgi\'s own error responses (403, 404, 413, ...; not an application\'s) send instead of the canned page: a local URL is ' +
+      'served in their place with the error\'s status (a static file) or its own (a WSGI script, which sees REDIRECT_URL, REDIRECT_STATUS, ' +
+      'REDIRECT_QUERY_STRING and REDIRECT_REQUEST_METHOD, and GET); a full URL gets a 302 to it; anything else (or anything with a space) is the page\'s text.',
+    example: 'ErrorDocument 404 /errors/not-found.html',
+    apply: (d, ctx) => {
+      const document = errorDocument(d, ctx);
+      if (document) ctx.dir.errorDocuments = [...(ctx.dir.errorDocuments ?? []), [Number(/^\d+/.exec(d.args[0]!)![0]), document]];
     },
   },
   {

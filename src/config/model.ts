@@ -52,6 +52,16 @@ export type AccessRule =
   | { kind: 'all'; granted: boolean }
   | { kind: 'ip'; networks: string[] };
 
+/**
+ * ErrorDocument's document, by Apache's reading of it: a local URL (an internal redirect), a full
+ * URL (a 302 to it), a message sent as the page, or `default`, which restores the canned page.
+ */
+export type ErrorDocument =
+  | { kind: 'local'; path: string }
+  | { kind: 'remote'; url: string }
+  | { kind: 'text'; text: string }
+  | { kind: 'default' };
+
 /** Apache's Options, as bits. Only the two symlink options change what tswsgi does. */
 export const OPTION = {
   indexes: 1,
@@ -98,6 +108,8 @@ export interface DirConfig {
   directoryIndex?: string[];
   /** AllowOverride other than None: Apache would read .htaccess files in the directories this covers. */
   allowOverride?: boolean;
+  /** ErrorDocument lines, in order: the last for a status counts. */
+  errorDocuments?: Array<[number, ErrorDocument]>;
   /** AddDefaultCharset: the charset added to text/plain and text/html types that name none; null: Off. */
   addDefaultCharset?: string | null;
   /** AddOutputFilter: extension (without dot, lowercase) to its filters (lowercase names). */

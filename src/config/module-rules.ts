@@ -173,7 +173,7 @@ export const MODULE_RULES: readonly ModuleRules[] = [
     accept('tswsgi takes the server name and port from the request, as with Off', 'UseCanonicalName:@usecanonicalname UseCanonicalPhysicalPort:@usecanonicalphysicalport'),
     accept('tswsgi answers requests for any host name, as with Off', 'StrictHostCheck:@stricthostcheck'),
     accept('tswsgi runs no handlers but WSGI scripts and static files', 'SetHandler:@handler'),
-    refuse('tswsgi does not implement it yet, and its responses would differ', 'AcceptPathInfo AllowEncodedSlashes ErrorDocument ' +
+    refuse('tswsgi does not implement it yet, and its responses would differ', 'AcceptPathInfo AllowEncodedSlashes ' +
       'ForceType MaxRangeOverlaps MaxRangeReversals MaxRanges MergeSlashes MergeTrailers QualifyRedirectURL RegexDefaultOptions ServerPath ' +
       'SetInputFilter Protocol <If <ElseIf <Else <IfDirective <IfSection'),
     refuse(AUTH, '<Limit <LimitExcept AllowOverrideList CGIPassAuth'),

@@ -9,7 +9,6 @@ const EXPLANATIONS: Record<number, string> = {
   403: "You don't have permission to access this resource.",
   404: 'The requested URL was not found on this server.',
   411: 'A request of the requested method requires a valid Content-length.',
-  413: 'The requested resource does not allow request data with this method, or the amount of data provided in the request exceeds the capacity limit.',
   414: "The requested URL's length exceeds the capacity limit for this server.",
   417: 'The expectation given in the Expect request-header field could not be met by this server.',
   431: 'The request header fields are too large for this server.',
@@ -20,8 +19,16 @@ const EXPLANATIONS: Record<number, string> = {
   504: 'The gateway did not receive a timely response from the upstream server or application.',
 };
 
+/** Where Apache 2.4's status lines say it otherwise than Node's. */
+const APACHE_REASONS: Record<number, string> = {
+  413: 'Request Entity Too Large',
+  414: 'Request-URI Too Long',
+  416: 'Requested Range Not Satisfiable',
+  418: 'I\'m a teapot',
+};
+
 export function reasonPhrase(status: number): string {
-  return STATUS_CODES[status] ?? 'Unknown';
+  return APACHE_REASONS[status] ?? STATUS_CODES[status] ?? 'Unknown';
 }
 
 /** What Apache adds to its 500 page (with ServerAdmin unset). */
@@ -30,16 +37,33 @@ const CONTACT = '<p>Please contact the server administrator at \n [no address gi
 
 const escapeHtml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
-/** Apache 2.4's error document; for a redirect, `location` is where the document moved. */
-export function errorPage(status: number, location?: string): Buffer {
+export interface ErrorPageDetails {
+  /** For a redirect: where the document moved. */
+  location?: string;
+  /** The request's method, which some pages name (413). */
+  method?: string;
+  /** When an ErrorDocument's own request failed: the status Apache then notes on the page. */
+  recursive?: number;
+}
+
+/** The page's text after its heading, as Apache's get_canned_error_string words it. */
+function explanation(status: number, { location, method = 'GET' }: ErrorPageDetails): string {
+  if (location !== undefined) return `<p>The document has moved <a href="${escapeHtml(location)}">here</a>.</p>\n`;
+  if (status === 413) {
+    return `The requested resource does not allow request data with ${escapeHtml(method)} requests, or the amount of data provided in\nthe request exceeds the capacity limit.\n`;
+  }
+  return `<p>${EXPLANATIONS[status] ?? reasonPhrase(status)}</p>\n${status === 500 ? CONTACT : ''}`;
+}
+
+/** Apache 2.4's error document. */
+export function errorPage(status: number, details: ErrorPageDetails = {}): Buffer {
   const reason = reasonPhrase(status);
-  const message = location !== undefined
-    ? `The document has moved <a href="${escapeHtml(location)}">here</a>.`
-    : (EXPLANATIONS[status] ?? reason);
+  const { recursive } = details;
   return Buffer.from(
     '<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 4.01//EN" "http://www.w3.org/TR/html4/strict.dtd">\n<html><head>\n' +
-    `<title>${status} ${reason}</title>\n</head><body>\n<h1>${reason}</h1>\n` +
-    `<p>${message}</p>\n${status === 500 ? CONTACT : ''}</body></html>\n`,
+    `<title>${status} ${reason}</title>\n</head><body>\n<h1>${reason}</h1>\n` + explanation(status, details) +
+    (recursive === undefined ? '' : `<p>Additionally, a ${recursive} ${reasonPhrase(recursive)}\nerror was encountered while trying to use an ErrorDocument to handle the request.</p>\n`) +
+    '</body></html>\n',
     'latin1',
   );
 }

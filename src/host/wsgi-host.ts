@@ -49,6 +49,8 @@ export interface RequestContext {
   readonly startMicros: number;
   /** Whether to answer `Expect: 100-continue` once the request is accepted (node:http does it itself without a checkContinue listener). */
   readonly answerContinue: boolean;
+  /** The method the application sees, when not the request's: an ErrorDocument's internal redirect is a GET. */
+  readonly method?: string;
   /** The environ is built: its request id and a lookup of its variables. */
   environBuilt?(requestId: string, variable: (name: string) => string | undefined): void;
 }
@@ -186,7 +188,7 @@ export class WsgiHost {
     const group = this.supervisor.pool(processGroup, applicationGroup)!;
     if (settings.scriptReloading && !mount.module) this.supervisor.noteScript(mount.script, group);
 
-    const method = req.method === 'HEAD' && settings.mapHeadToGet === 'on' ? 'GET' : (req.method ?? 'GET');
+    const method = context.method ?? (req.method === 'HEAD' && settings.mapHeadToGet === 'on' ? 'GET' : (req.method ?? 'GET'));
     const requestId = `${process.pid.toString(36)}-${(++this.requestCounter).toString(36)}`;
     const setEnv = settings.setEnv ?? [];
     const environ = this.environs.build(req, {

@@ -8,19 +8,31 @@ import type { ListenAddress, ServerConfig, VirtualHost } from '../config/model';
 import type { ErrorLog } from '../log/error-log';
 import { parseHost, plainAddress } from '../host/environ';
 import { ERROR_PAGE_TYPE, errorPage, rawErrorResponse } from '../host/error-page';
-import { refuseRequest } from '../host/refusal';
+import { logRefusal, refuseRequest, sendErrorPage } from '../host/refusal';
 import { parseTarget, TargetError } from '../host/request-target';
-import type { BodyInProgress, WsgiHost } from '../host/wsgi-host';
+import type { BodyInProgress, RequestContext, WsgiHost } from '../host/wsgi-host';
 import type { AccessLog } from './access-log';
 import { ConnectionOrder } from './connection-order';
 import { connectionLimit } from './descriptor-limit';
+import { CONDITIONAL_HEADERS, errorDocumentFor, redirectVariables } from './error-documents';
 import { expandGroupName } from './group-names';
 import { checkBodyLength, checkRequest, parseErrorStatus, validHost, type ParseError } from './request-checks';
 import { MeteredResponse, RequestRecord, type MeteredServer } from './request-record';
-import { accessAllowed, Router, type Route } from './router';
+import { accessAllowed, Router, type ResolvedDir, type Route } from './router';
 import { serveStatic } from './static-files';
 
 type WsgiRoute = Extract<Route, { kind: 'wsgi' }>;
+
+/** A request once routed: what an ErrorDocument for its refusal needs (its scope, and how to serve another URL in its place). */
+interface Routed {
+  dir: ResolvedDir;
+  vhost: VirtualHost;
+  listener: ListenAddress;
+  record: RequestRecord;
+  /** The decoded URL path and the raw query string. */
+  uri: string;
+  query: string;
+}
 
 export class FrontEnd {
   /** The listening sockets, each with the Listen address it was opened for. */
@@ -211,22 +223,23 @@ export class FrontEnd {
     const vhost = this.router.selectVhost(plainAddress(req.socket.localAddress), localPort, hostName);
     const route = this.router.route(vhost, target.path);
     record.routed(route);
+    const routed: Routed = { dir: route.dir, vhost, listener, record, uri: target.path, query: target.query };
     // A refusal of Apache's handler (a file not found) comes after the access checks, as in Apache.
     if ((route.kind !== 'refuse' || route.afterAccess) && !accessAllowed(route.dir.require, req.socket.remoteAddress ?? '')) {
-      return this.refuse(req, res, 403, `client denied by server configuration: ${route.kind === 'wsgi' ? route.script : route.file}`, 'error');
+      return this.refuse(req, res, 403, `client denied by server configuration: ${route.kind === 'wsgi' ? route.script : route.file}`, 'error', routed);
     }
-    if (route.kind === 'refuse') return this.refuse(req, res, route.status, route.message, route.status === 404 ? 'info' : 'error');
+    if (route.kind === 'refuse') return this.refuse(req, res, route.status, route.message, route.status === 404 ? 'info' : 'error', routed);
     const tooLarge = checkBodyLength(req, route.dir.limitRequestBody);
-    if (tooLarge) return this.refuse(req, res, tooLarge.status, tooLarge.message);
+    if (tooLarge) return this.refuse(req, res, tooLarge.status, tooLarge.message, 'info', routed);
     if (route.kind === 'redirect') return this.slashRedirect(req, res, route.vhost, route.path, target.query);
-    if (route.kind === 'static') return serveStatic(req, res, route, this.config, (status, message) => this.refuse(req, res, status, message));
+    if (route.kind === 'static') return serveStatic(req, res, route, this.config, (status, message) => this.refuse(req, res, status, message, 'info', routed));
     this.runScript(req, res, listener, route, target.query, record);
   }
 
   /** Resolves the Mount (the groups' %{...} names expanded) and hands the request to the WSGI host. */
   private runScript(req: http.IncomingMessage, res: MeteredResponse, listener: ListenAddress, route: WsgiRoute,
-    query: string, record: RequestRecord): void {
-    const { dir, vhost } = route;
+    query: string, context: RequestContext, dir: ResolvedDir = route.dir): void {
+    const { vhost } = route;
     const expansion = {
       serverName: vhost.serverName,
       // Apache's ap_get_server_port, as for SERVER_PORT: the Host header's port, else ServerName's, else 80.
@@ -251,7 +264,7 @@ export class FrontEnd {
       listenerHost: listener.host,
       listenerPort: listener.port,
       settings: dir,
-    }, record);
+    }, context);
     if (inProgress) {
       this.active.set(req, inProgress);
       const done = () => this.active.delete(req);
@@ -261,7 +274,7 @@ export class FrontEnd {
   }
 
   /** `OPTIONS *` asks about the server itself: Apache's core answers 200 with no body; any other method is a 400. */
-  private asterisk(req: http.IncomingMessage, res: http.ServerResponse): void {
+  private asterisk(req: http.IncomingMessage, res: MeteredResponse): void {
     if (req.method !== 'OPTIONS') return this.refuse(req, res, 400, `request target '*' with method ${req.method}`);
     res.writeHead(200, { 'Content-Length': 0 });
     res.end();
@@ -278,14 +291,56 @@ export class FrontEnd {
     const escaped = urlPath.replace(/[^A-Za-z0-9$\-_.+!*'(),:@&=/~]/g, (c) => '%' + c.charCodeAt(0).toString(16).padStart(2, '0'));
     const location = `http://${host?.name || vhost.serverName}${port === '80' ? '' : ':' + port}${escaped}${query ? '?' + query : ''}`;
     this.log.info(`Redirected ${req.method} ${req.url} to ${location} (the URL names a directory)`);
-    const page = errorPage(301, location);
+    const page = errorPage(301, { location });
     res.writeHead(301, { Location: location, 'Content-Type': ERROR_PAGE_TYPE, 'Content-Length': page.length });
     res.end(page);
   }
 
-  private refuse(req: http.IncomingMessage, res: http.ServerResponse, status: number, message: string,
-    level: 'info' | 'error' = 'info'): void {
-    refuseRequest(this.log, req, res, status, message, level);
+  /** An error response of the front end's own: the canned page, or once routed, the scope's ErrorDocument for it. */
+  private refuse(req: http.IncomingMessage, res: MeteredResponse, status: number, message: string,
+    level: 'info' | 'error' = 'info', routed?: Routed): void {
+    const document = routed ? errorDocumentFor(routed.dir, status) : null;
+    if (!document) return refuseRequest(this.log, req, res, status, message, level);
+    logRefusal(this.log, req, status, message, level);
+    if (document.kind === 'text') return sendErrorPage(req, res, status, Buffer.from(document.text, 'latin1'));
+    // Apache sends a 302 to a full URL, whatever the error was.
+    if (document.kind === 'remote') return sendErrorPage(req, res, 302, errorPage(302, { location: document.url }), { Location: document.url });
+    this.errorDocument(req, res, status, document.path, routed!);
+  }
+
+  /**
+   * ErrorDocument's local URL, as Apache's internal redirect: routed afresh in the same vhost as a
+   * GET. A static file goes out with the error's status; a WSGI script answers with its own, seeing
+   * the REDIRECT_* variables. If that request fails in turn, the canned page says so.
+   */
+  private errorDocument(req: http.IncomingMessage, res: MeteredResponse, status: number, url: string, routed: Routed): void {
+    // Apache's page names the status the redirected request carried, the first error's, whatever the second was.
+    const failed = (second: number, message: string) => {
+      this.log.info(`ErrorDocument ${url} for ${req.method} ${req.url} failed with ${second}: ${message}`);
+      sendErrorPage(req, res, status, errorPage(status, { method: req.method, recursive: status }));
+    };
+    let target;
+    try {
+      target = parseTarget(url);
+    } catch (err) {
+      if (err instanceof TargetError) return failed(err.status, err.message);
+      throw err;
+    }
+    const route = this.router.route(routed.vhost, target.path);
+    if ((route.kind !== 'refuse' || route.afterAccess) && !accessAllowed(route.dir.require, req.socket.remoteAddress ?? '')) return failed(403, 'client denied by server configuration');
+    if (route.kind === 'refuse') return failed(route.status, route.message);
+    if (route.kind === 'redirect') return failed(301, 'the ErrorDocument names a directory without its trailing slash');
+    for (const name of CONDITIONAL_HEADERS) delete req.headers[name];
+    if (route.kind === 'static') return serveStatic(req, res, route, this.config, (second, message) => failed(second, message), status);
+    const { record } = routed;
+    const context: RequestContext = {
+      startMicros: record.startMicros,
+      answerContinue: record.answerContinue,
+      environBuilt: (id, variable) => record.environBuilt(id, variable),
+      method: 'GET',
+    };
+    const setEnv = [...(route.dir.setEnv ?? []), ...redirectVariables(routed.uri, routed.query, status, req.method ?? 'GET')];
+    this.runScript(req, res, routed.listener, route, target.query, context, { ...route.dir, setEnv });
   }
 
   /**

@@ -345,8 +345,8 @@ export class Router {
     for (const layer of layers) {
       for (const [key, value] of Object.entries(layer) as Array<[keyof DirConfig, unknown]>) {
         if (value === undefined) continue;
-        // SetEnv, AddType and AddOutputFilter add up; every other setting is replaced by the more specific scope.
-        if (key === 'setEnv' || key === 'addType' || key === 'addOutputFilter') (merged[key] as unknown[]) = [...((merged[key] as unknown[]) ?? []), ...(value as unknown[])];
+        // SetEnv, AddType, AddOutputFilter and ErrorDocument add up; every other setting is replaced by the more specific scope.
+        if (key === 'setEnv' || key === 'addType' || key === 'addOutputFilter' || key === 'errorDocuments') (merged[key] as unknown[]) = [...((merged[key] as unknown[]) ?? []), ...(value as unknown[])];
         else (merged as Record<string, unknown>)[key] = value;
       }
     }

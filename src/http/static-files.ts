@@ -14,6 +14,8 @@ export function serveStatic(
   route: Extract<Route, { kind: 'static' }>,
   config: ServerConfig,
   refuse: (status: number, message: string) => void,
+  /** An ErrorDocument's file is sent with the status of the error it stands for. */
+  status?: number,
 ): void {
   const ext = path.extname(route.file).slice(1).toLowerCase();
   const added = route.dir.addType?.slice().reverse().find(([e]) => e === ext)?.[1];
@@ -25,6 +27,7 @@ export function serveStatic(
   (stream as unknown as { type(file: string): void }).type = () => {};
   stream
     .on('headers', (response: ServerResponse) => {
+      if (status !== undefined) response.statusCode = status;
       if (type) response.setHeader('Content-Type', withDefaultCharset(type, route.dir.addDefaultCharset));
       else response.removeHeader('Content-Type');
     })

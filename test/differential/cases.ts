@@ -133,6 +133,24 @@ export const CASES: Case[] = [
     ],
   },
   {
+    config: 'errordocs.conf',
+    requests: [
+      { name: 'static page for a missing file', path: '/static/missing.txt' },
+      { name: 'static page, HEAD', method: 'HEAD', path: '/static/missing.txt' },
+      { name: 'static page, conditional and range headers', path: '/static/missing.txt', headers: { 'If-None-Match': '*', Range: 'bytes=0-3' } },
+      { name: 'script for a denied URL', path: '/app/denied/x' },
+      { name: 'script for a denied POST with a query', method: 'POST', path: '/app/denied?q=1', body: 'a=1' },
+      { name: 'message for a body too large', method: 'POST', path: '/app/small', body: 'too large' },
+      { name: 'canned page for a body too large', method: 'POST', path: '/app/smaller', body: 'too large' },
+      { name: 'full URL', path: '/static/ext/x' },
+      { name: 'message', path: '/static/text/x' },
+      { name: 'default', path: '/static/default/x' },
+      { name: 'missing document', path: '/static/baddoc/x' },
+      { name: 'denied document', path: '/static/denieddoc/x' },
+      { name: 'the application itself', path: '/app/x' },
+    ],
+  },
+  {
     config: 'access.conf',
     requests: [
       { name: 'allowed', path: '/app/public' },

@@ -39,6 +39,11 @@ export const KEYS: KeyDifference[] = [
   { key: 'environ.mod_wsgi.thread_requests', presence: 'both', reason: 'requests served so far by that thread.' },
   // Accepted real differences.
   {
+    key: 'environ.mod_wsgi.connection_id', presence: 'apache only',
+    reason: 'Apache\'s connection log id, which it makes only once something was logged for the connection (here the refusal an ErrorDocument ' +
+      'answers, before the redirected request reaches mod_wsgi); tswsgi gives connections no log id.',
+  },
+  {
     key: 'environ.PATH_TRANSLATED', presence: 'apache only',
     reason: 'Apache sets it (when PATH_INFO is not empty) from a sub-request mapping PATH_INFO as a URL (ap_add_cgi_vars); ' +
       'tswsgi leaves it out. WSGI does not define it and applications do not use it; implementing it means routing PATH_INFO ' +
@@ -72,6 +77,13 @@ export interface RequestDifference {
 }
 
 export const REQUESTS: RequestDifference[] = [
+  {
+    name: 'a 413 answer\'s length',
+    reason: 'Apache answers a body over LimitRequestBody without Content-Length, the connection\'s close ending the page; tswsgi ' +
+      'sends Content-Length as well (and closes too). Clients read the same page either way.',
+    explains: (ctx) => ctx.apache.get('status') === '413' && ctx.tswsgi.get('status') === '413' && ctx.apache.get('header.content-length') === undefined
+      && ctx.differences.every((d) => d.key === 'header.content-length') ? ['header.content-length'] : null,
+  },
   {
     name: 'CGI scripts and server-side includes are refused, not run',
     reason: 'Apache runs a script under ScriptAlias (mod_cgid) and processes an INCLUDES file under Options Includes (mod_include); ' +
