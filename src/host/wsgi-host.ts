@@ -5,7 +5,7 @@
 import type * as http from 'node:http';
 import * as path from 'node:path';
 import type { ProcessGroupConfig, ServerConfig } from '../config/model';
-import { ErrorLog } from '../log/error-log';
+import { ErrorLog, type RequestFacts } from '../log/error-log';
 import type { ProcessGroup } from '../process/process-group';
 import { probeSubInterpreters, probeSubInterpretersAsync, pythonProblemsAsync } from '../process/python-check';
 import { RuntimeDir } from '../process/runtime-dir';
@@ -49,6 +49,8 @@ export interface RequestContext {
   readonly startMicros: number;
   /** Whether to answer `Expect: 100-continue` once the request is accepted (node:http does it itself without a checkContinue listener). */
   readonly answerContinue: boolean;
+  /** What the error log's lines for the request read, and whose ErrorLog takes them. */
+  readonly errorFacts?: RequestFacts;
   /** The environ is built: its request id and a lookup of its variables. */
   environBuilt?(requestId: string, variable: (name: string) => string | undefined): void;
 }
@@ -211,7 +213,7 @@ export class WsgiHost {
     const bodyless = req.headers['transfer-encoding'] === undefined && (length === undefined || length === '0');
     const exchange = new HttpExchange(applicationGroup, environ.constant, environFrame(environ, bodyless), bodyless, req, res, {
       dispatcher: group.dispatcher,
-      log: this.log,
+      log: context.errorFacts ? this.log.forRequest(context.errorFacts) : this.log,
       limitRequestBody: settings.limitRequestBody,
       script: mount.script,
       clientTimeout: this.config.timeout,

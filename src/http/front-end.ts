@@ -41,6 +41,8 @@ export class FrontEnd {
   private droppedAt = 0;
   private inFlight = 0;
   private idleWaiters: Array<() => void> = [];
+  /** Each request's record, for the error log lines logged for it. */
+  private readonly records = new WeakMap<http.IncomingMessage, RequestRecord>();
 
   constructor(
     private config: ServerConfig,
@@ -53,9 +55,7 @@ export class FrontEnd {
 
   /** From now on requests are logged to `log` (a graceful restart reopens the files, as Apache's does). */
   replaceAccessLog(log: AccessLog): void {
-    const old = this.accessLog;
     this.accessLog = log;
-    old.close();
   }
 
   /**
@@ -178,9 +178,11 @@ export class FrontEnd {
   /** Counts the request in flight until its answer is done, then writes its access log line. */
   private startRecord(req: http.IncomingMessage, res: MeteredResponse): RequestRecord {
     const record = new RequestRecord(req, res);
+    this.records.set(req, record);
     this.inFlight++;
     res.on('close', () => {
       record.end();
+      if (record.logId !== null) this.log.requestEnded(record.logId);
       this.accessLog.write(record);
       this.requestDone();
     });
@@ -251,6 +253,8 @@ export class FrontEnd {
       listenerPort: listener.port,
       settings: dir,
     }, record);
+    // The worker's lines for it carry its id: they go to its vhost's ErrorLog, with its fields.
+    if (record.logId !== null) this.log.noteRequest(record.logId, record.errorFacts);
     if (inProgress) {
       this.active.set(req, inProgress);
       const done = () => this.active.delete(req);
@@ -284,7 +288,7 @@ export class FrontEnd {
 
   private refuse(req: http.IncomingMessage, res: http.ServerResponse, status: number, message: string,
     level: 'info' | 'error' = 'info'): void {
-    refuseRequest(this.log, req, res, status, message, level);
+    refuseRequest(this.log.forRequest(this.records.get(req)!.errorFacts), req, res, status, message, level);
   }
 
   /**
