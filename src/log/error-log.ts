@@ -112,7 +112,7 @@ interface Entry {
   level: LogLevel;
   module: string;
   pid: number;
-  /** The thread (%T): a worker's Python thread; the front end has one, and logs none, as Apache's prefork. */
+  /** The thread (%T): a worker's Python thread; the front end's one thread, whose id (gettid) is its pid. */
   tid: string | null;
   message: string;
   request: RequestFacts | null;
@@ -163,7 +163,7 @@ export class ErrorLog implements Logger {
 
   log(level: LogLevel, message: string, module = 'tswsgi', request: RequestFacts | null = null): void {
     if (!this.enabled(level)) return;
-    this.emit({ level, module, pid: process.pid, tid: null, message, request, remote: null },
+    this.emit({ level, module, pid: process.pid, tid: String(process.pid), message, request, remote: null },
       () => `[${errorLogTime()}] [${module}:${level}] [pid ${process.pid}] ${message}\n`);
   }
 
@@ -257,6 +257,7 @@ export class ErrorLog implements Logger {
       case 'm': return once ? null : entry.module;
       case 'P': return String(entry.pid);
       case 't': return errorLogStamp(nowMicros(), argument);
+      // A worker line's system-wide thread id is not in it.
       case 'T': return argument === 'g' ? (entry.pid === process.pid ? String(process.pid) : null) : entry.tid;
       case 'v': return request?.serverName ?? this.routes.serverName;
       case 'V': return request?.hostName ?? null;
