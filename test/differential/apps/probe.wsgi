@@ -68,6 +68,11 @@ def fixed(environ, start_response):
 def application(environ, start_response):
     if environ.get('HTTP_X_PROBE') == 'fixed':
         return fixed(environ, start_response)
+    if environ.get('HTTP_X_PROBE') == 'log':
+        # One error log line, for the ErrorLogFormat case.
+        environ['wsgi.errors'].write('logged by the probe\n')
+        environ['wsgi.errors'].flush()
+        return fixed(environ, start_response)
     if environ.get('HTTP_X_PROBE') == 'redirect':
         start_response('302 Found', [('Location', '/elsewhere'), ('Content-Type', 'text/plain'), ('Content-Length', '0')])
         return [b'']
