@@ -6,7 +6,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import { describeTarget, targetKey, type LogTarget } from './log-target';
+import { targetKey, type LogTarget } from './log-target';
 
 export type LogWrite = (data: string, encoding?: BufferEncoding) => void;
 
@@ -32,11 +32,6 @@ export class PipedLog {
     private readonly report: (message: string) => void,
   ) {
     this.start();
-  }
-
-  /** The running program's pid (null while it is being started again). */
-  get pid(): number | null {
-    return this.child?.pid ?? null;
   }
 
   private start(): void {
@@ -150,14 +145,9 @@ export class LogOutputs {
     file.stream.on('error', (err) => {
       if (file.failed) return;
       file.failed = true;
-      this.report(`could not write the log file ${describeTarget({ kind: 'file', path })}: ${err.message}; its lines go to stderr`);
+      this.report(`could not write the log file ${path}: ${err.message}; its lines go to stderr`);
     });
     return file;
-  }
-
-  /** The piped programs running now, by command (for tests and status). */
-  get pipedPrograms(): ReadonlyMap<string, PipedLog> {
-    return new Map([...this.pipes.values()].map((pipe) => [pipe.target.command, pipe]));
   }
 
   /**

@@ -17,11 +17,6 @@ export function targetKey(target: LogTarget): string {
   }
 }
 
-/** How a log names its target in messages: the path, or the pipe as written. */
-export function describeTarget(target: LogTarget): string {
-  return target.kind === 'file' ? target.path : target.kind === 'pipe' ? `|${target.command}` : target.kind;
-}
-
 /**
  * apr_tokenize_to_argv, which Apache splits a piped log's command with when no shell runs it:
  * words split at blanks, "..." and '...' group, and a backslash takes the next character as is.
