@@ -6,7 +6,8 @@ import * as fs from 'node:fs';
 import type { AddressInfo, Server as NetServer } from 'node:net';
 import * as path from 'node:path';
 import type { ServerConfig } from './config/model';
-import { ErrorLog } from './log/error-log';
+import { ErrorLog, NO_FORMATS, type ErrorLogRoutes } from './log/error-log';
+import { LogOutputs } from './log/log-outputs';
 import { AccessLog } from './http/access-log';
 import { FrontEnd } from './http/front-end';
 import { preloadPlan } from './http/preload-pools';
@@ -29,15 +30,16 @@ export class Server {
   /** Control commands change the config and start replacements one after another. */
   private restarting: Promise<unknown> = Promise.resolve();
   private control: NetServer | null = null;
-  /** The ErrorLog file; null: stderr. */
-  private errorFile: fs.WriteStream | null;
+  /** Every log's files and piped programs. */
+  private readonly outputs: LogOutputs;
 
   /** `reload` reads the config again for a graceful restart (null: the same config is used). */
   constructor(private config: ServerConfig, private readonly reload: (() => ServerConfig) | null = null) {
-    this.errorFile = openErrorLog(config);
-    this.log = new ErrorLog(config.logLevel, { write: (line) => (this.errorFile ?? process.stderr).write(line) });
+    this.log = new ErrorLog(config.logLevel);
+    this.outputs = new LogOutputs(config.serverRoot, (message) => this.log.error(message));
+    this.log.route(errorLogRoutes(config, this.outputs));
     this.host = new WsgiHost(config, this.log, preloadPlan(config));
-    this.frontEnd = new FrontEnd(config, this.host, this.log, new AccessLog(config));
+    this.frontEnd = new FrontEnd(config, this.host, this.log, new AccessLog(config, this.outputs));
   }
 
   /**
@@ -127,14 +129,15 @@ export class Server {
   /**
    * Opens the error log and access logs again, at the paths the config names now, and takes its
    * LogLevel: as Apache on a graceful restart, so that logrotate's postrotate can move the files
-   * and then ask for one.
+   * and then ask for one. A piped program the new config still names keeps running (Apache
+   * starts it again), so that no line is lost meanwhile.
    */
   private reopenLogs(config: ServerConfig): void {
     this.log.level = config.logLevel;
-    const old = this.errorFile;
-    this.errorFile = openErrorLog(config);
-    old?.end();
-    this.frontEnd.replaceAccessLog(new AccessLog(config));
+    this.outputs.renew();
+    this.log.route(errorLogRoutes(config, this.outputs));
+    this.frontEnd.replaceAccessLog(new AccessLog(config, this.outputs));
+    this.outputs.retire(PIPE_GRACE_MS);
   }
 
   private refused(kind: RestartKind, why: string): ControlReply {
@@ -162,6 +165,7 @@ export class Server {
       this.control?.close();
       await this.frontEnd.close(timeout);
       await this.host.stop(timeout);
+      await this.outputs.close(PIPE_GRACE_MS);
       if (this.config.pidFile) fs.rmSync(this.config.pidFile, { force: true });
     })();
     return this.stopping;
@@ -193,5 +197,15 @@ export class Server {
   }
 }
 
-const openErrorLog = (config: ServerConfig): fs.WriteStream | null =>
-  config.errorLog === null ? null : fs.createWriteStream(config.errorLog, { flags: 'a' });
+/** How long a piped log program has to exit after end-of-file before it gets SIGTERM (Apache's wait for its log programs). */
+const PIPE_GRACE_MS = 3000;
+
+/** The main server's ErrorLog and ErrorLogFormat, and those of the vhosts with their own. */
+function errorLogRoutes(config: ServerConfig, outputs: LogOutputs): ErrorLogRoutes {
+  const main = { write: outputs.writer(config.errorLog ?? { kind: 'stderr' }), formats: config.main.errorLogFormats ?? NO_FORMATS };
+  const vhosts = new Map(config.vhosts.filter((vhost) => vhost.errorLog || vhost.errorLogFormats).map((vhost) => [vhost.source, {
+    write: vhost.errorLog ? outputs.writer(vhost.errorLog) : main.write,
+    formats: vhost.errorLogFormats ?? main.formats,
+  }]));
+  return { main, serverName: config.main.serverName, vhosts };
+}

@@ -1,7 +1,10 @@
 """The worker's error log: Apache error-log lines on stderr (fd 2).
 
 The front end copies these lines into its own error log, so they must already
-look like Apache's: [time] [wsgi:level] [pid P:tid T] [remote ip:port] message
+look like Apache's: [time] [wsgi:level] [pid P:tid T] [remote ip:port] message.
+A line logged for a request is led by its id between \x1f marks, which the front
+end takes off: it writes the line to the request's vhost's ErrorLog, and with
+the request's fields when an ErrorLogFormat asks for them.
 """
 
 import io
@@ -78,6 +81,8 @@ class ErrorLog:
         remote = getattr(_request, 'remote', None)
         if remote and 'REMOTE_ADDR' in remote:
             prefix += '[remote %s:%s] ' % (remote['REMOTE_ADDR'], remote.get('REMOTE_PORT', ''))
+        if remote and 'mod_wsgi.request_id' in remote:
+            prefix = '\x1f%s\x1f%s' % (remote['mod_wsgi.request_id'], prefix)
         # One record per line, as mod_wsgi logs tracebacks line by line.
         lines = [(prefix + line + '\n').encode('utf-8', 'backslashreplace')
                  for line in message.split('\n')]

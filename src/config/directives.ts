@@ -10,6 +10,8 @@ import { parseSeconds } from './seconds';
 import { readMimeTypes } from './mime-types';
 import { GLOBAL, OPTION, OPTIONS_ALL, type AccessLogConfig, type ErrorDocument, type OptionsSetting, type AccessRule, type DirConfig, type MapHeadToGet, type ProcessGroupConfig, type ServerConfig, type VirtualHost } from './model';
 import { parseLogLevel } from '../log/error-log';
+import { ErrorLogFormatError, parseErrorLogFormat, type ErrorLogFormats } from '../log/error-log-format';
+import { commandWords, type LogTarget } from '../log/log-target';
 import { parseTrustedProxy, proxyHeaderCgiName } from './trusted-proxies';
 import type { GroupReference } from './group-references';
 import { LogFormatError, parseLogFormat, type LogFormat } from './log-format';
@@ -41,8 +43,13 @@ export interface PendingImport {
 export interface PendingLog {
   vhost: VirtualHost;
   log: AccessLogConfig;
-  /** CustomLog's second argument: a LogFormat nickname if one has it, else the format itself (already in `log`). */
-  nickname: string;
+  /**
+   * CustomLog's second argument: a LogFormat nickname if one has it, else the format itself
+   * (already in `log`); null for TransferLog, whose format is its scope's LogFormat without a nickname.
+   */
+  nickname: string | null;
+  /** GlobalLog's: vhosts with logs of their own write to it too. */
+  global: boolean;
 }
 
 /** What handlers read and write while the tree is walked. */
@@ -68,8 +75,12 @@ export interface BuildContext {
   warnings: string[];
   /** LogFormat nicknames of each scope: a vhost's own, and the main server's, which vhosts inherit. */
   logFormats: Map<VirtualHost, Map<string, LogFormat>>;
-  /** CustomLog lines; a nickname is looked up once the file is read (a LogFormat may follow it, as in Apache). */
+  /** The last LogFormat without a nickname of each scope (TransferLog's format), as written. */
+  defaultLogFormats: Map<VirtualHost, string>;
+  /** CustomLog, TransferLog and GlobalLog lines; a nickname is looked up once the file is read (a LogFormat may follow it, as in Apache). */
   customLogs: PendingLog[];
+  /** ErrorLogFormat lines of each scope, each kind set only where the scope has lines of that kind. */
+  errorLogFormats: Map<VirtualHost, Partial<ErrorLogFormats>>;
   /** Directives accepted without effect that were warned about: one warning per name. */
   warnedDirectives: Set<string>;
 }
@@ -229,6 +240,49 @@ function logCondition(clause: string | undefined): AccessLogConfig['condition'] 
   }
   if (env[2] === '') throw new DirectiveError('missing environment variable name');
   return { variable: env[2]!, negated: env[1] === '!' };
+}
+
+/**
+ * A log's target: a file under ServerRoot, /dev/stdout or /dev/stderr, or a piped program as
+ * Apache 2.4 runs it: "|prog args" and "||prog args" without a shell (prog relative to ServerRoot,
+ * as execve finds it), "|$command" through /bin/sh -c.
+ */
+function logTarget(ctx: BuildContext, text: string): LogTarget {
+  if (!text.startsWith('|')) {
+    if (text === '/dev/stdout') return { kind: 'stdout' };
+    if (text === '/dev/stderr') return { kind: 'stderr' };
+    return { kind: 'file', path: resolvePath(ctx, text) };
+  }
+  let command = text.slice(text.startsWith('||') ? 2 : 1);
+  const shell = command.startsWith('$');
+  command = (shell ? command.slice(1) : command).trim();
+  if (command === '') throw new DirectiveError(`the piped log "${text}" names no program; expected "|/path/to/program arguments"`);
+  if (shell) return { kind: 'pipe', command, argv: ['/bin/sh', '-c', command] };
+  const argv = commandWords(command);
+  argv[0] = resolvePath(ctx, argv[0]!);
+  try {
+    fs.accessSync(argv[0], fs.constants.X_OK);
+    if (!fs.statSync(argv[0]).isFile()) throw new Error('not a file');
+  } catch {
+    throw new DirectiveError(`the piped log program '${argv[0]}' is not an executable file`);
+  }
+  return { kind: 'pipe', command, argv };
+}
+
+/** CustomLog and GlobalLog: file-or-pipe, format or nickname, optional env= clause. */
+function customLog(d: Directive, ctx: BuildContext, global: boolean): void {
+  const [target, nickname, clause] = d.args as [string, string, string | undefined];
+  const log = { target: logTarget(ctx, target), format: logFormat(nickname), condition: logCondition(clause) };
+  ctx.customLogs.push({ vhost: ctx.vhost, log, nickname, global });
+}
+
+function errorLogFormat(text: string, main: boolean) {
+  try {
+    return parseErrorLogFormat(text, main);
+  } catch (err) {
+    if (err instanceof ErrorLogFormatError) throw new DirectiveError(err.message);
+    throw err;
+  }
 }
 
 function compileRegex(source: string): RegExp {
@@ -793,11 +847,52 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
     },
   },
   {
-    name: 'ErrorLog', module: 'core_module', contexts: RSRC, args: [1, 1],
-    syntax: 'ErrorLog file|/dev/stderr', default: 'stderr', argHelp: 'The filename of the error log',
-    description: 'Where the error log goes (the main server\'s; per-vhost error logs are accepted and go there too).',
-    example: 'ErrorLog /var/log/tswsgi/error.log',
-    apply: (d, ctx) => { if (!ctx.inVhost) ctx.config.errorLog = d.args[0]!.startsWith('|') ? null : resolvePath(ctx, d.args[0]!); },
+    name: 'ErrorLog', module: 'core_module', contexts: RSRC, args: [1, 2],
+    syntax: 'ErrorLog file|"|program args"|/dev/stderr', default: 'stderr', argHelp: 'The filename of the error log',
+    description: 'Where the error log goes: a file (under ServerRoot when relative), or a piped program ("|/usr/bin/rotatelogs ' +
+      'logs/error.%Y-%m-%d 86400"; "||" is the same, "|$" runs it through /bin/sh -c), which starts with the server, is ' +
+      'started again if it dies, and gets end-of-file at shutdown. One in a <VirtualHost> takes the lines logged for that ' +
+      'vhost\'s requests (Python tracebacks and wsgi.errors included), as in Apache. syslog is an error: pipe to logger instead.',
+    example: 'ErrorLog "|/usr/bin/rotatelogs /var/log/tswsgi/error.%Y-%m-%d 86400"',
+    apply: (d, ctx) => {
+      let [where, value] = d.args as [string, string | undefined];
+      if (value === undefined && where.startsWith('syslog')) [where, value] = ['syslog', where.slice(7)];
+      if (value !== undefined) {
+        if (where === 'syslog') {
+          throw new DirectiveError('ErrorLog syslog is not supported by tswsgi: log to a file, or pipe to logger, as in ' +
+            `ErrorLog "|/usr/bin/logger -t apache2 -p ${value || 'local7'}.err"`);
+        }
+        if (where !== 'file') throw new DirectiveError(`Unknown ErrorLog provider: ${where}`);
+        where = value;
+      }
+      const target = logTarget(ctx, where);
+      if (ctx.inVhost) ctx.vhost.errorLog = target;
+      else ctx.config.errorLog = target;
+    },
+  },
+  {
+    name: 'ErrorLogFormat', module: 'core_module', contexts: RSRC, args: [1, 2],
+    syntax: 'ErrorLogFormat [connection|request] format', default: '"[%{u}t] [%-m:%l] [pid %P] %M" (tswsgi\'s lines; worker lines add :tid %T and [remote %a])',
+    argHelp: 'Format string for the ErrorLog',
+    description: 'The error log\'s line format, with Apache 2.4\'s items (%t %{u}t %{cu}t %{cuz}t %l %m %M %P %T %a %{c}a %A ' +
+      '%{name}i %{name}e %k %L %{c}L %{C}L %v %V %%; %E %F %{name}n and %{g}T of a worker\'s line produce nothing), its field ' +
+      'rules ("\\ " a space within a field, "% " a divider) and modifiers (- + and a level number). "connection" and "request" ' +
+      'lines are written once, before the first line logged for a connection or request. One in a <VirtualHost> is that ' +
+      'vhost\'s. Strftime forms of %{...}t are an error.',
+    example: 'ErrorLogFormat "[%{cu}t] [%-m:%l] [pid %P:tid %T] [client\\ %a] %M"',
+    apply: (d, ctx) => {
+      let formats = ctx.errorLogFormats.get(ctx.vhost);
+      if (!formats) ctx.errorLogFormats.set(ctx.vhost, (formats = {}));
+      const [first, second] = d.args as [string, string | undefined];
+      if (second === undefined) {
+        formats.main = errorLogFormat(first, true);
+        return;
+      }
+      const kind = first.toLowerCase();
+      if (kind !== 'connection' && kind !== 'request') throw new DirectiveError('ErrorLogFormat type must be one of request, connection');
+      const lines = (formats[kind] ??= []);
+      if (second !== '') lines.push(errorLogFormat(second, false));
+    },
   },
   {
     name: 'LogFormat', module: 'log_config_module', contexts: RSRC, args: [1, 2],
@@ -805,12 +900,15 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
     description: 'Defines an access log format under a nickname for CustomLog (one in a <VirtualHost> is that vhost\'s own). ' +
       'Every field of mod_log_config and mod_logio but %^FU and %^FB works, with the status conditions (%400,501{User-Agent}i, ' +
       '%!200{Referer}i) and the < and > modifiers (the same request: tswsgi makes no internal redirects); strftime formats in ' +
-      '%{...}t use the C locale\'s conversions, without %Z. A field tswsgi cannot produce is an error. Without a nickname the ' +
-      'format is only checked (tswsgi has no TransferLog).',
+      '%{...}t use the C locale\'s conversions, without %Z. A field tswsgi cannot produce is an error. Without a nickname it is ' +
+      'the format of the scope\'s TransferLog lines (the format, or the nickname it names).',
     example: 'LogFormat "%h %l %u %t \\"%r\\" %>s %b" common',
     apply: (d, ctx) => {
       const format = logFormat(d.args[0]!);
-      if (d.args[1] === undefined) return;
+      if (d.args[1] === undefined) {
+        ctx.defaultLogFormats.set(ctx.vhost, d.args[0]!);
+        return;
+      }
       let scope = ctx.logFormats.get(ctx.vhost);
       if (!scope) ctx.logFormats.set(ctx.vhost, (scope = new Map()));
       scope.set(d.args[1], format);
@@ -818,19 +916,29 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
   },
   {
     name: 'CustomLog', module: 'log_config_module', contexts: RSRC, args: [2, 3],
-    syntax: 'CustomLog file format-or-nickname [env=[!]variable]', default: 'none', argHelp: 'a file name, a custom log format string or format name, and an optional "env=" or "expr=" clause (see docs)',
+    syntax: 'CustomLog file|"|program args" format-or-nickname [env=[!]variable]', default: 'none', argHelp: 'a file name, a custom log format string or format name, and an optional "env=" or "expr=" clause (see docs)',
     description: 'Writes an access log line per request, in a format or a LogFormat nickname (common and combined are ' +
       'predefined). One in a <VirtualHost> logs that vhost\'s requests, and a vhost with none logs to the main server\'s, as ' +
       'in Apache. env=NAME logs only requests with that variable (SetEnv, or for a WSGI request the environ), env=!NAME ' +
-      'only those without. /dev/stdout is the standard output; piped logs ("|command") and expr= are errors.',
-    example: 'CustomLog logs/access.log combined',
+      'only those without. /dev/stdout is the standard output; "|program args" a piped program, as ErrorLog\'s; expr= is an error.',
+    example: 'CustomLog "|/usr/bin/rotatelogs /var/log/tswsgi/access.%Y-%m-%d 86400" combined',
+    apply: (d, ctx) => customLog(d, ctx, false),
+  },
+  {
+    name: 'GlobalLog', module: 'log_config_module', contexts: GLOBAL_ONLY, args: [2, 3],
+    syntax: 'GlobalLog file|"|program args" format-or-nickname [env=[!]variable]', default: 'none', argHelp: 'Same as CustomLog, but forces virtualhosts to inherit the log',
+    description: 'As CustomLog in the main server, but every vhost\'s requests are logged to it, those of vhosts with logs of their own too.',
+    example: 'GlobalLog logs/all-access.log combined',
+    apply: (d, ctx) => customLog(d, ctx, true),
+  },
+  {
+    name: 'TransferLog', module: 'log_config_module', contexts: RSRC, args: [1, 1],
+    syntax: 'TransferLog file|"|program args"', default: 'none', argHelp: 'the filename of the access log',
+    description: 'As CustomLog, in the scope\'s last LogFormat without a nickname (the main server\'s if the vhost has none), ' +
+      'else the common format "%h %l %u %t \\"%r\\" %>s %b".',
+    example: 'TransferLog logs/access.log',
     apply: (d, ctx) => {
-      const [target, nickname, clause] = d.args as [string, string, string | undefined];
-      if (target.startsWith('|')) {
-        throw new DirectiveError('CustomLog to a command ("|...") is not supported by tswsgi: log to a file (logrotate can move it, then run `tswsgi graceful`)');
-      }
-      const log = { target: target === '/dev/stdout' ? '-' : resolvePath(ctx, target), format: logFormat(nickname), condition: logCondition(clause) };
-      ctx.customLogs.push({ vhost: ctx.vhost, log, nickname });
+      ctx.customLogs.push({ vhost: ctx.vhost, log: { target: logTarget(ctx, d.args[0]!), format: DEFAULT_LOG_FORMATS.get('common')!, condition: null }, nickname: null, global: false });
     },
   },
   {

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ConfigError, parseCommandLine, parseFile, type Directive, type ParseState } from './apache-parser';
-import { DEFAULT_LOG_FORMATS, DirectiveError, SECTIONS, directiveSpec, type BuildContext, type Context, type DirectiveSpec } from './directives';
+import { DirectiveError, SECTIONS, directiveSpec, type BuildContext, type Context, type DirectiveSpec } from './directives';
 import { GLOBAL, type ProcessGroupConfig, type Section, type SectionKind, type ServerConfig, type VirtualHost } from './model';
 import { isModuleLoaded, moduleByName, newModuleRegistry } from './modules';
 import { tierRules, type TierRule } from './module-rules';
@@ -13,6 +13,7 @@ import { APACHE_DEFAULTS } from './defaults';
 import { defaultDaemonOptions } from './daemon-options';
 import { readMimeTypes } from './mime-types';
 import { checkGroupReferences } from './group-references';
+import { settleAccessLogs, settleErrorLogFormats } from './log-scopes';
 
 export interface LoadOptions {
   /** -D names. */
@@ -90,7 +91,7 @@ export function loadConfig(file: string, options: LoadOptions): LoadResult {
     defaultPython: { python: options.python, source: options.pythonSource },
     typesConfig: false,
     warnings: state.warnings,
-    logFormats: new Map(), customLogs: [], warnedDirectives: new Set(),
+    logFormats: new Map(), defaultLogFormats: new Map(), customLogs: [], errorLogFormats: new Map(), warnedDirectives: new Set(),
   };
   const errors = state.errors;
   walk(tree, ctx, 'server', state, errors);
@@ -240,10 +241,8 @@ function finish(ctx: BuildContext, errors: ConfigError[]): void {
   // Requests are checked against the ServerName the declaring vhost ended up with.
   for (const group of ctx.groups.values()) group.vhostServerName = group.vhost?.serverName ?? null;
   errors.push(...checkGroupReferences(ctx.groupReferences, ctx.groups));
-  for (const { vhost, log, nickname } of ctx.customLogs) {
-    const named = ctx.logFormats.get(vhost)?.get(nickname) ?? ctx.logFormats.get(config.main)?.get(nickname) ?? DEFAULT_LOG_FORMATS.get(nickname);
-    vhost.accessLogs.push(named ? { ...log, format: named } : log);
-  }
+  settleAccessLogs(ctx);
+  settleErrorLogFormats(ctx);
   if (config.listen.length === 0) {
     errors.push(new ConfigError(path.resolve(config.main.source), 0, 'no listening sockets available: the configuration has no Listen directive'));
   }

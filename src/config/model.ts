@@ -5,6 +5,8 @@ import type { DaemonOptions } from './daemon-options';
 import type { IpSubnet } from './trusted-proxies';
 import type { LogLevel } from '../log/error-log';
 import type { LogFormat } from './log-format';
+import type { ErrorLogFormats } from '../log/error-log-format';
+import type { LogTarget } from '../log/log-target';
 
 /** mod_wsgi's name for the server's own pool and for the main interpreter; "" internally. */
 export const GLOBAL = '';
@@ -181,6 +183,10 @@ export interface VirtualHost {
    * main server's, as mod_log_config does.
    */
   accessLogs: AccessLogConfig[];
+  /** A vhost's own ErrorLog (the main server's is ServerConfig.errorLog); undefined: the main server's. */
+  errorLog?: LogTarget;
+  /** ErrorLogFormat lines of this scope; undefined: the main server's (for `main`: tswsgi's default line). */
+  errorLogFormats?: ErrorLogFormats;
   source: string;
 }
 
@@ -190,8 +196,7 @@ export interface ListenAddress {
 }
 
 export interface AccessLogConfig {
-  /** A file path, or "-" for stdout. */
-  target: string;
+  target: LogTarget;
   format: LogFormat;
   /** CustomLog's env=NAME (env=!NAME: negated): only requests with (without) that variable are logged. */
   condition: { variable: string; negated: boolean } | null;
@@ -228,7 +233,7 @@ export interface ServerConfig {
   pythonOptimize: number;
   logLevel: LogLevel;
   /** null: stderr. */
-  errorLog: string | null;
+  errorLog: LogTarget | null;
   serverTokens: string;
   /**
    * Where the worker sockets and the control socket live: DefaultRuntimeDir's or WSGISocketPrefix's

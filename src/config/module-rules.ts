@@ -163,7 +163,6 @@ export const MODULE_RULES: readonly ModuleRules[] = [
     accept(NO_OP, 'AcceptFilter:2 EnableMMAP:flag EnableSendfile:flag ExtendedStatus:flag FlushMaxPipelined:1 FlushMaxThreshold:1 ' +
       'ReadBufferSize:1 SeeRequestTail:flag LimitInternalRecursion:1-2 NameVirtualHost:1 ContentDigest:flag DefaultType:1 ' +
       'RLimitCPU:1-2 RLimitMEM:1-2 RLimitNPROC:1-2 LimitXMLRequestBody:1'),
-    accept('tswsgi\'s error log keeps its own line format', 'ErrorLogFormat:1-2'),
     accept('tswsgi\'s own error pages carry no signature line', 'ServerSignature:@serversignature'),
     accept('tswsgi never answers TRACE itself: it hands it to the application like any other method', 'TraceEnable:@traceenable'),
     accept('tswsgi passes every method to the application', 'RegisterHttpMethod:1+'),
@@ -181,8 +180,7 @@ export const MODULE_RULES: readonly ModuleRules[] = [
     refuse('the configuration asks to fail here', 'Error'),
     refuse('Apache 2.4 has no Port directive: use Listen', 'Port')),
   mod('log_config_module', 'mod_log_config.c',
-    accept('tswsgi writes each access log line when the request ends', 'BufferedLogs:flag'),
-    refuse('tswsgi does not implement it yet: use CustomLog in each scope', 'GlobalLog TransferLog')),
+    accept('tswsgi writes each access log line when the request ends', 'BufferedLogs:flag')),
   mod('logio_module', 'mod_logio.c', accept('tswsgi\'s %^FB is not available', 'LogIOTrackTTFB:flag')),
   mod('unixd_module', 'mod_unixd.c',
     accept(CGI, 'Suexec:flag'),

@@ -94,7 +94,7 @@ export function startServerConfig(entry: string, options: StartServerOptions): S
   // As mod_wsgi-express: chunked request bodies accepted.
   main.dir.chunkedRequest = true;
   main.dir.limitRequestBody = options.limitRequestBody;
-  if (options.accessLog) main.accessLogs.push({ target: '-', format: DEFAULT_LOG_FORMATS.get('combined')!, condition: null });
+  if (options.accessLog) main.accessLogs.push({ target: { kind: 'stdout' }, format: DEFAULT_LOG_FORMATS.get('combined')!, condition: null });
   main.aliases.push({
     handler: module ? 'wsgi-module' : 'wsgi-script',
     pattern: normalizeMountPoint(options.mountPoint),

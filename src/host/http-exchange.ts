@@ -5,7 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Exchange, ExpireOptions, RequestChannel } from '../process/exchange';
 import type { ResponseHead } from '../process/framing';
 import type { Dispatcher } from '../process/dispatcher';
-import type { ErrorLog } from '../log/error-log';
+import type { Logger } from '../log/error-log';
 import { withDefaultCharset } from './content-type';
 import { ERROR_PAGE_TYPE, errorPage, rawErrorResponse, reasonPhrase } from './error-page';
 
@@ -22,7 +22,7 @@ export const HELD_BODY_BYTES = 64 * 1024;
 
 export interface ExchangeContext {
   dispatcher: Dispatcher;
-  log: ErrorLog;
+  log: Logger;
   /** Bytes the body may have; 0 means no limit. */
   limitRequestBody: number;
   script: string;

@@ -2,19 +2,19 @@
 // and with its choice of when the connection closes.
 
 import type * as http from 'node:http';
-import type { ErrorLog } from '../log/error-log';
+import type { Logger } from '../log/error-log';
 import { ERROR_PAGE_TYPE, errorPage, reasonPhrase } from './error-page';
 
 /** Statuses after which Apache closes the connection (its ap_status_drops_connection). */
 const DROPS_CONNECTION = new Set([400, 408, 411, 413, 414, 431, 500, 501, 503]);
 
-export function refuseRequest(log: ErrorLog, req: http.IncomingMessage, res: http.ServerResponse, status: number, message: string,
+export function refuseRequest(log: Logger, req: http.IncomingMessage, res: http.ServerResponse, status: number, message: string,
   level: 'info' | 'error' = 'info'): void {
   logRefusal(log, req, status, message, level);
   sendErrorPage(req, res, status, errorPage(status, { method: req.method }));
 }
 
-export function logRefusal(log: ErrorLog, req: http.IncomingMessage, status: number, message: string, level: 'info' | 'error'): void {
+export function logRefusal(log: Logger, req: http.IncomingMessage, status: number, message: string, level: 'info' | 'error'): void {
   log.log(level, `Refused ${req.method} ${req.url} from ${req.socket.remoteAddress} with ${status}: ${message}`);
 }
 

@@ -5,7 +5,7 @@
 import type * as http from 'node:http';
 import * as path from 'node:path';
 import type { ProcessGroupConfig, ServerConfig } from '../config/model';
-import { ErrorLog } from '../log/error-log';
+import { ErrorLog, type RequestFacts } from '../log/error-log';
 import type { ProcessGroup } from '../process/process-group';
 import { probeSubInterpreters, probeSubInterpretersAsync, pythonProblemsAsync } from '../process/python-check';
 import { RuntimeDir } from '../process/runtime-dir';
@@ -51,6 +51,8 @@ export interface RequestContext {
   readonly answerContinue: boolean;
   /** The method the application sees, when not the request's: an ErrorDocument's internal redirect is a GET. */
   readonly method?: string;
+  /** What the error log's lines for the request read, and whose ErrorLog takes them. */
+  readonly errorFacts?: RequestFacts;
   /** The environ is built: its request id and a lookup of its variables. */
   environBuilt?(requestId: string, variable: (name: string) => string | undefined): void;
 }
@@ -213,7 +215,7 @@ export class WsgiHost {
     const bodyless = req.headers['transfer-encoding'] === undefined && (length === undefined || length === '0');
     const exchange = new HttpExchange(applicationGroup, environ.constant, environFrame(environ, bodyless), bodyless, req, res, {
       dispatcher: group.dispatcher,
-      log: this.log,
+      log: context.errorFacts ? this.log.forRequest(context.errorFacts) : this.log,
       limitRequestBody: settings.limitRequestBody,
       script: mount.script,
       clientTimeout: this.config.timeout,

@@ -1,14 +1,14 @@
 // Access log lines as mod_log_config writes them: each CustomLog's format (parsed when the
 // config was read) rendered from a request's record, request data escaped as Apache escapes
 // it, '-' for what a request does not have. A vhost with CustomLog lines of its own logs
-// there, any other request to the main server's. Lines are bytes: header values and paths
+// there (and to GlobalLog's), any other request to the main server's. Lines are bytes: header values and paths
 // are latin-1 strings holding the request's bytes, and go out unchanged.
 
-import * as fs from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import type { LogField, LogPart } from '../config/log-format';
 import type { AccessLogConfig, ServerConfig, VirtualHost } from '../config/model';
 import { asBytes, parseHost, plainAddress } from '../host/environ';
+import type { LogOutputs, LogWrite } from '../log/log-outputs';
 import { formatTime } from './log-time';
 import type { MeteredResponse, RequestRecord } from './request-record';
 
@@ -141,11 +141,10 @@ interface Output {
   /** The format with its literal text as bytes, like everything else on the line. */
   parts: LogPart[];
   condition: AccessLogConfig['condition'];
-  write: (line: string) => void;
+  write: LogWrite;
 }
 
 export class AccessLog {
-  private readonly files = new Map<string, fs.WriteStream>();
   /**
    * By vhost source (file:line), not object: a request that began before a graceful restart ends
    * under the new config's AccessLog, and still logs to its vhost's files.
@@ -153,21 +152,17 @@ export class AccessLog {
   private readonly outputs = new Map<string, Output[]>();
   private readonly main: VirtualHost;
 
-  /** Opens every file the config's CustomLog lines name (each once, however many name it). */
-  constructor(config: ServerConfig) {
+  /** Takes a writer for every target the config's CustomLog, TransferLog and GlobalLog lines name. */
+  constructor(config: ServerConfig, files: LogOutputs) {
     this.main = config.main;
     for (const vhost of [config.main, ...config.vhosts]) {
-      if (vhost.accessLogs.length > 0) this.outputs.set(vhost.source, vhost.accessLogs.map((log) => this.output(log)));
+      if (vhost.accessLogs.length === 0) continue;
+      this.outputs.set(vhost.source, vhost.accessLogs.map((log) => ({
+        parts: log.format.parts.map((part) => (typeof part === 'string' ? asBytes(part) : part)),
+        condition: log.condition,
+        write: files.writer(log.target),
+      })));
     }
-  }
-
-  private output(log: AccessLogConfig): Output {
-    const parts = log.format.parts.map((part) => (typeof part === 'string' ? asBytes(part) : part));
-    if (log.target === '-') return { parts, condition: log.condition, write: (line) => { process.stdout.write(line, 'latin1'); } };
-    let stream = this.files.get(log.target);
-    if (!stream) this.files.set(log.target, (stream = fs.createWriteStream(log.target, { flags: 'a' })));
-    const file = stream;
-    return { parts, condition: log.condition, write: (line) => { file.write(line, 'latin1'); } };
   }
 
   write(record: RequestRecord): void {
@@ -175,12 +170,7 @@ export class AccessLog {
     for (const output of outputs) {
       const { condition } = output;
       if (condition && (record.variable(condition.variable) !== undefined) === condition.negated) continue;
-      output.write(formatLine(output.parts, record, this.main));
+      output.write(formatLine(output.parts, record, this.main), 'latin1');
     }
-  }
-
-  /** Closes the files once what was written reaches them. */
-  close(): void {
-    for (const file of this.files.values()) file.end();
   }
 }

@@ -53,6 +53,8 @@ export class FrontEnd {
   private droppedAt = 0;
   private inFlight = 0;
   private idleWaiters: Array<() => void> = [];
+  /** Each request's record, for the error log lines logged for it. */
+  private readonly records = new WeakMap<http.IncomingMessage, RequestRecord>();
 
   constructor(
     private config: ServerConfig,
@@ -65,9 +67,7 @@ export class FrontEnd {
 
   /** From now on requests are logged to `log` (a graceful restart reopens the files, as Apache's does). */
   replaceAccessLog(log: AccessLog): void {
-    const old = this.accessLog;
     this.accessLog = log;
-    old.close();
   }
 
   /**
@@ -190,9 +190,11 @@ export class FrontEnd {
   /** Counts the request in flight until its answer is done, then writes its access log line. */
   private startRecord(req: http.IncomingMessage, res: MeteredResponse): RequestRecord {
     const record = new RequestRecord(req, res);
+    this.records.set(req, record);
     this.inFlight++;
     res.on('close', () => {
       record.end();
+      if (record.logId !== null) this.log.requestEnded(record.logId);
       this.accessLog.write(record);
       this.requestDone();
     });
@@ -265,6 +267,9 @@ export class FrontEnd {
       listenerPort: listener.port,
       settings: dir,
     }, context);
+    // The worker's lines for it carry its id: they go to its vhost's ErrorLog, with its fields.
+    const record = this.records.get(req)!;
+    if (record.logId !== null) this.log.noteRequest(record.logId, record.errorFacts);
     if (inProgress) {
       this.active.set(req, inProgress);
       const done = () => this.active.delete(req);
@@ -300,8 +305,9 @@ export class FrontEnd {
   private refuse(req: http.IncomingMessage, res: MeteredResponse, status: number, message: string,
     level: 'info' | 'error' = 'info', routed?: Routed): void {
     const document = routed ? errorDocumentFor(routed.dir, status) : null;
-    if (!document) return refuseRequest(this.log, req, res, status, message, level);
-    logRefusal(this.log, req, status, message, level);
+    const log = this.log.forRequest(this.records.get(req)!.errorFacts);
+    if (!document) return refuseRequest(log, req, res, status, message, level);
+    logRefusal(log, req, status, message, level);
     if (document.kind === 'text') return sendErrorPage(req, res, status, Buffer.from(document.text, 'latin1'));
     // Apache sends a 302 to a full URL, whatever the error was.
     if (document.kind === 'remote') return sendErrorPage(req, res, 302, errorPage(302, { location: document.url }), { Location: document.url });
@@ -316,7 +322,7 @@ export class FrontEnd {
   private errorDocument(req: http.IncomingMessage, res: MeteredResponse, status: number, url: string, routed: Routed): void {
     // Apache's page names the status the redirected request carried, the first error's, whatever the second was.
     const failed = (second: number, message: string) => {
-      this.log.info(`ErrorDocument ${url} for ${req.method} ${req.url} failed with ${second}: ${message}`);
+      this.log.forRequest(routed.record.errorFacts).info(`ErrorDocument ${url} for ${req.method} ${req.url} failed with ${second}: ${message}`);
       sendErrorPage(req, res, status, errorPage(status, { method: req.method, recursive: status }));
     };
     let target;
@@ -337,6 +343,7 @@ export class FrontEnd {
       startMicros: record.startMicros,
       answerContinue: record.answerContinue,
       environBuilt: (id, variable) => record.environBuilt(id, variable),
+      errorFacts: record.errorFacts,
       method: 'GET',
     };
     const setEnv = [...(route.dir.setEnv ?? []), ...redirectVariables(routed.uri, routed.query, status, req.method ?? 'GET')];

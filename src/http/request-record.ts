@@ -4,8 +4,11 @@
 
 import * as http from 'node:http';
 import type { Socket } from 'node:net';
+import { randomBytes } from 'node:crypto';
 import type { VirtualHost } from '../config/model';
+import type { ConnectionFacts, RequestFacts } from '../log/error-log';
 import { nowMicros } from '../host/clock';
+import { parseHost, plainAddress } from '../host/environ';
 import type { RequestContext } from '../host/wsgi-host';
 import type { Handler, Route } from './router';
 
@@ -52,6 +55,27 @@ function countsOf(socket: Socket): ConnectionCounts {
   return counts;
 }
 
+const address = (host: string | undefined, port: number | undefined) => `${plainAddress(host)}:${port ?? 0}`;
+
+/** Per connection: what ErrorLogFormat's connection fields read, made when a line is first logged for one of its requests. */
+const connectionFacts = new WeakMap<Socket, ConnectionFacts>();
+
+function connectionOf(socket: Socket): ConnectionFacts {
+  let facts = connectionFacts.get(socket);
+  if (!facts) {
+    facts = {
+      remote: address(socket.remoteAddress, socket.remotePort),
+      local: address(socket.localAddress, socket.localPort),
+      keepalives: () => Math.max(0, countsOf(socket).requests - 1),
+      // As Apache's: 8 random-looking bytes in base64, without the trailing '='.
+      logId: randomBytes(8).toString('base64').slice(0, 11),
+      logged: false,
+    };
+    connectionFacts.set(socket, facts);
+  }
+  return facts;
+}
+
 /** Also the WSGI host's context of a request: it reads the start time and reports the request id and environ back. */
 export class RequestRecord implements RequestContext {
   /** Microseconds since the epoch when it was taken up (%t, and the start of %D and %T). */
@@ -77,11 +101,35 @@ export class RequestRecord implements RequestContext {
   /** The front end answers 100 Continue itself, once the request is known to be acceptable. */
   readonly answerContinue = true;
   private ended = false;
+  private facts: RequestFacts | null = null;
 
   constructor(readonly req: http.IncomingMessage, readonly res: MeteredResponse) {
     this.keepalives = countsOf(req.socket).requests++;
     // At 'finish' the answer is all in the socket and the next request on the connection has not begun.
     res.once('finish', () => this.end());
+  }
+
+  /** What the error log's lines for it read (ErrorLogFormat's fields, its vhost's ErrorLog). */
+  get errorFacts(): RequestFacts {
+    if (this.facts) return this.facts;
+    const { req } = this;
+    const record = this;
+    this.facts = {
+      connection: connectionOf(req.socket),
+      remote: address(req.socket.remoteAddress, req.socket.remotePort),
+      header: (name) => {
+        const value = req.headers[name.toLowerCase()];
+        return Array.isArray(value) ? value.join(', ') : value;
+      },
+      variable: (name) => record.variable(name),
+      get logId() { return record.logId; },
+      get serverName() { return record.vhost?.serverName ?? null; },
+      // UseCanonicalName Off: the Host header's name, else ServerName.
+      get hostName() { return req.headers.host ? parseHost(req.headers.host).name : record.vhost?.serverName ?? null; },
+      get vhost() { return record.vhost?.source ?? null; },
+      logged: false,
+    };
+    return this.facts;
   }
 
   environBuilt(requestId: string, variable: (name: string) => string | undefined): void {

@@ -362,6 +362,16 @@ export const CASES: Case[] = [
     ],
   },
   {
+    config: 'logformats.conf',
+    logs: { 'vhost-error.log': ['line'], 'vhost-access.log': ['line'], 'transfer.log': ['line'], 'global.log': ['line'] },
+    requests: [
+      { name: 'main server: TransferLog and GlobalLog', path: '/emb/main', host: 'main.test', headers: { 'X-Probe': 'fixed' } },
+      { name: 'vhost: its ErrorLog, CustomLog and GlobalLog', path: '/emb/log', host: 'errors.test', headers: { 'X-Probe': 'log', 'X-Tag': 't1', Referer: 'http://referrer.test/' } },
+      { name: 'vhost, daemon mode, no X-Tag nor Referer', path: '/dae/log', host: 'errors.test', headers: { 'X-Probe': 'log' } },
+      { name: 'vhost, nothing logged', path: '/emb/quiet', host: 'errors.test', headers: { 'X-Probe': 'fixed' } },
+    ],
+  },
+  {
     config: 'symlinks.conf',
     requests: [
       { name: 'default: link to a file outside', path: '/default/link.txt' },

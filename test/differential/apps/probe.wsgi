@@ -72,6 +72,11 @@ def application(environ, start_response):
         # The Content-Type X-Probe-Type names, as the server passes it on (AddDefaultCharset).
         start_response('200 OK', [('Content-Type', environ['HTTP_X_PROBE_TYPE']), ('Content-Length', '6')])
         return [b'typed\n']
+    if environ.get('HTTP_X_PROBE') == 'log':
+        # One error log line, for the ErrorLogFormat case.
+        environ['wsgi.errors'].write('logged by the probe\n')
+        environ['wsgi.errors'].flush()
+        return fixed(environ, start_response)
     if environ.get('HTTP_X_PROBE') == 'redirect':
         start_response('302 Found', [('Location', '/elsewhere'), ('Content-Type', 'text/plain'), ('Content-Length', '0')])
         return [b'']
