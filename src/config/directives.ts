@@ -15,7 +15,7 @@ import { commandWords, type LogTarget } from '../log/log-target';
 import { parseTrustedProxy, proxyHeaderCgiName } from './trusted-proxies';
 import type { GroupReference } from './group-references';
 import { LogFormatError, parseLogFormat, type LogFormat } from './log-format';
-import { COMPRESSION_FILTERS } from './module-rules';
+import { CHECKS, COMPRESSION_FILTERS } from './module-rules';
 
 /** Where a directive may stand: the main server, a <VirtualHost>, a Directory/Location/Files section. */
 export type Context = 'server' | 'vhost' | 'directory';
@@ -306,6 +306,23 @@ function alias(d: Directive, ctx: BuildContext, regex: boolean, handler: 'static
     options: {},
     source: `${d.file}:${d.line}`,
   });
+}
+
+/**
+ * SetHandler's or AddHandler's handler: wsgi-script, which tswsgi runs; a handler whose absence
+ * changes nothing users rely on, warned about once; any other refused (module-rules.ts decides).
+ */
+function handlerName(d: Directive, ctx: BuildContext, module: string): string {
+  const name = d.args[0]!.toLowerCase();
+  if (name === 'wsgi-script') return name;
+  const result = CHECKS.handler!(d.name, d.args);
+  if (result && 'error' in result) throw new DirectiveError(result.error);
+  if (result) throw new DirectiveError(`${d.name} (${module}) is not supported by tswsgi: ${result.refuse}`);
+  if (!ctx.warnedDirectives.has(`${d.name} ${name}`)) {
+    ctx.warnedDirectives.add(`${d.name} ${name}`);
+    ctx.warnings.push(`${d.file}:${d.line}: ${d.name} ${d.args[0]} (${module}) has no effect in tswsgi: tswsgi runs no handlers but WSGI scripts and static files`);
+  }
+  return name;
 }
 
 /** The statuses Apache 2.4 has a status line for (its status_lines); ErrorDocument takes no other. */
@@ -788,6 +805,25 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
       const value = d.args[0]!;
       ctx.dir.addDefaultCharset = /^off$/i.test(value) ? null : /^on$/i.test(value) ? 'iso-8859-1' : value;
     },
+  },
+  {
+    name: 'AddHandler', module: 'mime_module', contexts: EVERYWHERE, args: [2, -1],
+    syntax: 'AddHandler handler-name extension ...', default: 'none', argHelp: 'a handler name followed by one or more file extensions',
+    description: 'With wsgi-script, files with these extensions are WSGI scripts, as mod_wsgi runs them: where Options ExecCGI is on, ' +
+      'with SCRIPT_NAME up to the file and PATH_INFO after it, in the WSGIProcessGroup and WSGIApplicationGroup of their scope; elsewhere 403. ' +
+      'Handlers whose absence changes no answer users rely on (server-status, type-map, ...) are accepted without effect; others are errors.',
+    example: 'AddHandler wsgi-script .wsgi',
+    apply: (d, ctx) => {
+      const handler = handlerName(d, ctx, 'mime_module');
+      ctx.dir.addHandler = [...(ctx.dir.addHandler ?? []), ...d.args.slice(1).map((e): [string, string] => [e.replace(/^\./, '').toLowerCase(), handler])];
+    },
+  },
+  {
+    name: 'SetHandler', module: 'core_module', contexts: EVERYWHERE, args: [1, 1],
+    syntax: 'SetHandler handler-name', default: 'none', argHelp: 'a handler name that overrides any other configured handler',
+    description: 'With wsgi-script, every file of the scope is a WSGI script (see AddHandler). Others as AddHandler\'s.',
+    example: 'SetHandler wsgi-script',
+    apply: (d, ctx) => { ctx.dir.setHandler = handlerName(d, ctx, 'core_module'); },
   },
   {
     name: 'AddOutputFilter', module: 'mime_module', contexts: EVERYWHERE, args: [2, -1],

@@ -114,6 +114,10 @@ export interface DirConfig {
   errorDocuments?: Array<[number, ErrorDocument]>;
   /** AddDefaultCharset: the charset added to text/plain and text/html types that name none; null: Off. */
   addDefaultCharset?: string | null;
+  /** AddHandler wsgi-script: the extensions (without dot, lowercase) whose files are WSGI scripts; AddHandler of another handler removes one. */
+  addHandler?: Array<[string, string]>;
+  /** SetHandler: the handler (lowercase) of everything in the scope; only 'wsgi-script' makes a difference. */
+  setHandler?: string;
   /** AddOutputFilter: extension (without dot, lowercase) to its filters (lowercase names). */
   addOutputFilter?: Array<[string, string[]]>;
   /** SetOutputFilter: the filters (lowercase names) of everything the scope serves. */

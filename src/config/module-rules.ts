@@ -171,7 +171,6 @@ export const MODULE_RULES: readonly ModuleRules[] = [
     accept('tswsgi does not look up client host names, as with Off', 'HostnameLookups:@hostnamelookups'),
     accept('tswsgi takes the server name and port from the request, as with Off', 'UseCanonicalName:@usecanonicalname UseCanonicalPhysicalPort:@usecanonicalphysicalport'),
     accept('tswsgi answers requests for any host name, as with Off', 'StrictHostCheck:@stricthostcheck'),
-    accept('tswsgi runs no handlers but WSGI scripts and static files', 'SetHandler:@handler'),
     refuse('tswsgi does not implement it yet, and its responses would differ', 'AcceptPathInfo AllowEncodedSlashes ' +
       'ForceType MaxRangeOverlaps MaxRangeReversals MaxRanges MergeSlashes MergeTrailers QualifyRedirectURL RegexDefaultOptions ServerPath ' +
       'SetInputFilter Protocol <If <ElseIf <Else <IfDirective <IfSection'),
@@ -227,7 +226,6 @@ export const MODULE_RULES: readonly ModuleRules[] = [
   mod('mime_module', 'mod_mime.c',
     accept('tswsgi\'s static files carry no charset, language or encoding from the file name', 'AddCharset:2+ AddLanguage:2+ AddEncoding:2+ DefaultLanguage:1 ' +
       'RemoveCharset:1+ RemoveLanguage:1+ RemoveEncoding:1+ RemoveType:1+ RemoveHandler:1+ RemoveOutputFilter:1+ RemoveInputFilter:1+ ModMimeUsePathInfo:flag MultiviewsMatch:1+'),
-    accept('tswsgi runs no handlers but WSGI scripts and static files', 'AddHandler:@handler'),
     refuse(CONTENT, 'AddInputFilter')),
   mod('dir_module', 'mod_dir.c', refuse('tswsgi does not implement it yet, and would answer directory URLs differently', 'DirectorySlash DirectoryIndexRedirect DirectoryCheckHandler FallbackResource')),
   mod('env_module', 'mod_env.c', refuse('tswsgi does not implement it yet, and the application\'s environ would differ', 'PassEnv UnsetEnv')),

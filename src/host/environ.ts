@@ -5,6 +5,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { IpSubnet } from '../config/trusted-proxies';
 import { BODY_END, EMPTY, FrameType, encodeBlock, encodeBlockFrame, encodeFrame } from '../process/framing';
+import type { AliasContext } from './mount';
 import { applyHttpsVariable, applyTrustedProxyHeaders } from './proxy-headers';
 
 export const SERVER_SOFTWARE = 'tswsgi/0.1.0';
@@ -21,6 +22,7 @@ export interface ScriptFacts {
   /** `script` is a Python module's name: the environ names it in tswsgi.entry_module, and has no SCRIPT_FILENAME. */
   module: boolean;
   documentRoot: string;
+  context: AliasContext | undefined;
   processGroup: string;
   applicationGroup: string;
   callableObject: string;
@@ -167,7 +169,7 @@ export class EnvironBuilder {
 
   /** The constant part, computed and encoded once per script and scope rather than per request. */
   private constantPart(facts: ScriptFacts): ConstantPart {
-    const key = `${facts.module}\0${facts.script}\0${facts.documentRoot}\0${facts.processGroup}\0${facts.applicationGroup}\0${facts.callableObject}\0${facts.scriptReloading}`;
+    const key = `${facts.module}\0${facts.script}\0${facts.documentRoot}\0${facts.context?.prefix}\0${facts.context?.documentRoot}\0${facts.processGroup}\0${facts.applicationGroup}\0${facts.callableObject}\0${facts.scriptReloading}`;
     let part = this.constantParts.get(key);
     if (!part) {
       const strings = [
@@ -178,8 +180,8 @@ export class EnvironBuilder {
         'REQUEST_SCHEME', 'http',
         'wsgi.url_scheme', 'http',
         'DOCUMENT_ROOT', asBytes(facts.documentRoot),
-        'CONTEXT_DOCUMENT_ROOT', asBytes(facts.documentRoot),
-        'CONTEXT_PREFIX', '',
+        'CONTEXT_DOCUMENT_ROOT', asBytes(facts.context?.documentRoot ?? facts.documentRoot),
+        'CONTEXT_PREFIX', asBytes(facts.context?.prefix ?? ''),
         ...(facts.module ? ['tswsgi.entry_module', asBytes(facts.script)] : ['SCRIPT_FILENAME', asBytes(facts.script)]),
         'mod_wsgi.process_group', asBytes(facts.processGroup),
         'mod_wsgi.application_group', asBytes(facts.applicationGroup),

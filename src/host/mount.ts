@@ -10,6 +10,11 @@ export type MountSettings =
   Pick<typeof DIR_DEFAULTS, 'limitRequestBody' | 'chunkedRequest' | 'mapHeadToGet' | 'passAuthorization' | 'scriptReloading'> &
   Pick<DirConfig, 'setEnv' | 'restrictProcess' | 'trustedProxyHeaders' | 'trustedProxies' | 'addDefaultCharset'>;
 
+export interface AliasContext {
+  prefix: string;
+  documentRoot: string;
+}
+
 export interface Mount {
   /** The WSGI script file; with `module`, the Python module's name. */
   script: string;
@@ -24,6 +29,8 @@ export interface Mount {
   pathInfo: string;
   query: string;
   documentRoot: string;
+  /** CONTEXT_PREFIX and CONTEXT_DOCUMENT_ROOT where an Alias mapped the script (mod_alias's context); else '' and documentRoot. */
+  context?: AliasContext;
   /** The ServerName for requests without a Host header, and the port it names (null: none). */
   serverName: string;
   serverPort: number | null;

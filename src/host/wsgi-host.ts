@@ -194,7 +194,7 @@ export class WsgiHost {
     const requestId = `${process.pid.toString(36)}-${(++this.requestCounter).toString(36)}`;
     const setEnv = settings.setEnv ?? [];
     const environ = this.environs.build(req, {
-      script: { script: mount.script, module: mount.module, documentRoot: mount.documentRoot, processGroup, applicationGroup, callableObject: mount.callableObject, scriptReloading: settings.scriptReloading },
+      script: { script: mount.script, module: mount.module, documentRoot: mount.documentRoot, context: mount.context, processGroup, applicationGroup, callableObject: mount.callableObject, scriptReloading: settings.scriptReloading },
       method,
       scriptName: mount.scriptName,
       pathInfo: mount.pathInfo,

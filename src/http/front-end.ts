@@ -261,6 +261,7 @@ export class FrontEnd {
       pathInfo: route.pathInfo,
       query,
       documentRoot: vhost.documentRoot,
+      context: route.context,
       serverName: vhost.serverName,
       serverPort: vhost.serverPort,
       listenerHost: listener.host,

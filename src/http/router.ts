@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
+import type { AliasContext } from '../host/mount';
 import { fileKind } from './file-kinds';
 import {
   DIR_DEFAULTS, OPTION, OPTIONS_DEFAULT, applyOptions,
@@ -24,7 +25,7 @@ export type Handler = 'wsgi-script' | 'cgi-script' | 'httpd/unix-directory';
  */
 export type Route =
   /** `module`: `script` is a Python module's name (start-server's --application-type module), not a file. */
-  | { kind: 'wsgi'; vhost: VirtualHost; script: string; module: boolean; scriptName: string; pathInfo: string; dir: ResolvedDir }
+  | { kind: 'wsgi'; vhost: VirtualHost; script: string; module: boolean; scriptName: string; pathInfo: string; dir: ResolvedDir; context?: AliasContext }
   | { kind: 'static'; vhost: VirtualHost; file: string; uri: string; dir: ResolvedDir }
   /** mod_dir's DirectorySlash: a URL naming a directory without the trailing slash gets a 301 to `path`. */
   | { kind: 'redirect'; vhost: VirtualHost; path: string; file: string; handler: Handler; dir: ResolvedDir }
@@ -33,6 +34,17 @@ export type Route =
    * the access checks of `dir`: a missing file under a denied Location is a 403.
    */
   | { kind: 'refuse'; vhost: VirtualHost; status: number; message: string; file: string; handler: Handler | null; dir: ResolvedDir; afterAccess: boolean };
+
+/** The handler mod_mime and SetHandler give `file`: SetHandler's, else AddHandler's for each of its extensions in turn (the last found wins). */
+function handlerOf(file: string, dir: ResolvedDir): string | null {
+  if (dir.setHandler) return dir.setHandler;
+  let handler: string | null = null;
+  for (const ext of path.basename(file).toLowerCase().split('.').slice(1)) {
+    const found = dir.addHandler?.slice().reverse().find(([e]) => e === ext);
+    if (found) handler = found[1];
+  }
+  return handler;
+}
 
 /** Runs of slashes were merged before routing, so a prefix match plus a segment boundary is Apache's rule. */
 export function matchPrefix(urlPath: string, prefix: string): string | null {
@@ -74,8 +86,10 @@ function symlinkAllowed(file: string, options: number): boolean {
     if ((options & SYMLINK_OPTIONS) === 0) return false;
     const target = fs.statSync(file, { throwIfNoEntry: false });
     return target !== undefined && ((options & OPTION.symLinksIfOwnerMatch) === 0 || target.uid === link.uid);
-  } catch {
-    return false; // a loop, or a target tswsgi may not look at: not accessible
+  } catch (err) {
+    // Past a file (PATH_INFO after a script) there is nothing, so no link; otherwise a loop, or a
+    // target tswsgi may not look at: not accessible.
+    return (err as NodeJS.ErrnoException).code === 'ENOTDIR';
   }
 }
 
@@ -159,7 +173,9 @@ export class Router {
         if (rule.handler.startsWith('wsgi-') !== wsgi) continue;
         const match = matchAlias(rule, urlPath);
         if (!match) continue;
-        if (rule.handler === 'static') return this.staticFile(vhost, urlPath, match.target + match.rest);
+        // mod_alias's context: the URL part it matched and where that maps to.
+        const context = { prefix: urlPath.slice(0, urlPath.length - match.rest.length), documentRoot: match.target };
+        if (rule.handler === 'static') return this.staticFile(vhost, urlPath, match.target + match.rest, context);
         if (rule.handler === 'cgi-script') return this.cgiScript(vhost, urlPath, match.target + match.rest);
         if (rule.handler === 'wsgi-script') return this.script(vhost, urlPath, match.target, match.rest, rule.options);
         // A module has no file to look at: its Directory sections are the server's alone.
@@ -227,7 +243,7 @@ export class Router {
     return dir;
   }
 
-  private staticFile(vhost: VirtualHost, urlPath: string, file: string): Route {
+  private staticFile(vhost: VirtualHost, urlPath: string, file: string, context?: AliasContext): Route {
     let resolved = file;
     let uri = urlPath;
     const refuse = (status: number, message: string, afterAccess = false): Route =>
@@ -245,16 +261,41 @@ export class Router {
       const indexLink = this.forbiddenLink(vhost, resolved, true);
       if (indexLink) return refuse(403, `Symbolic link not allowed or link target not accessible: ${indexLink}`);
     }
-    if (!isFile(resolved)) return refuse(404, `File does not exist: ${resolved}`, true);
+    if (!isFile(resolved)) {
+      // Apache's directory walk stops at the first file on the path; a WSGI script there takes the rest as PATH_INFO.
+      let found = path.dirname(resolved);
+      while (found !== '/' && fileKind(found) === 'none') found = path.dirname(found);
+      const pathInfo = resolved.slice(found.length);
+      if (isFile(found) && handlerOf(found, this.merge(vhost, found, uri.slice(0, uri.length - pathInfo.length), {})) === 'wsgi-script') {
+        return this.handledScript(vhost, uri, found, pathInfo, context);
+      }
+      return refuse(404, `File does not exist: ${resolved}`, true);
+    }
     const htaccess = this.unreadOverrides(vhost, resolved);
     if (htaccess) return refuse(500, unreadOverridesMessage(htaccess), true);
+    const dir = this.merge(vhost, resolved, urlPath, {});
+    if (handlerOf(resolved, dir) === 'wsgi-script') return this.handledScript(vhost, uri, resolved, '', context);
     const denied = neverServed(resolved, this.applicationDirectories);
     if (denied) return refuse(403, denied, true);
-    const dir = this.merge(vhost, resolved, urlPath, {});
     if (this.includesActive(vhost, resolved, dir)) {
       return refuse(403, `tswsgi processes no server-side includes (INCLUDES under Options Includes), and does not send ${resolved} unprocessed`, true);
     }
     return { kind: 'static', vhost, file: resolved, uri, dir };
+  }
+
+  /**
+   * A file whose handler is wsgi-script (SetHandler or AddHandler), as mod_wsgi runs it: only where
+   * Options ExecCGI is on, with SCRIPT_NAME the URL up to the file.
+   */
+  private handledScript(vhost: VirtualHost, uri: string, script: string, pathInfo: string, context: AliasContext | undefined): Route {
+    const scriptName = uri.slice(0, uri.length - pathInfo.length);
+    const dir = this.scriptDir(vhost, script, uri, {});
+    // mod_wsgi asks ap_allow_options: Options of every scope, <Location> and <Files> too.
+    const options = this.sectionLayers(vhost, script, uri).reduce<number>((o, layer) => applyOptions(o, layer.options), OPTIONS_DEFAULT);
+    if ((options & OPTION.execCgi) === 0) {
+      return { kind: 'refuse', vhost, status: 403, message: `Options ExecCGI is off in this directory: ${script}`, file: script, handler: 'wsgi-script', dir, afterAccess: true };
+    }
+    return { kind: 'wsgi', vhost, script, module: false, scriptName, pathInfo, dir, context };
   }
 
   /** Whether mod_include would process `file`: an INCLUDES filter on it, and Options Includes or IncludesNOEXEC where it is. */
@@ -326,8 +367,8 @@ export class Router {
     return sections.filter((s) => s.kind === 'directory').sort((a, b) => a.pattern.split('/').length - b.pattern.split('/').length);
   }
 
-  /** Server, vhost, Directory (shortest first), DirectoryMatch, Files, Location; alias options last. */
-  merge(vhost: VirtualHost, file: string, urlPath: string, options: DirConfig): ResolvedDir {
+  /** The scopes that apply to `file` at `urlPath`, least specific first: server, vhost, Directory (shortest first), DirectoryMatch, Files, Location. */
+  private sectionLayers(vhost: VirtualHost, file: string, urlPath: string): DirConfig[] {
     const main = this.config.main;
     const sections = vhost === main ? main.sections : [...main.sections, ...vhost.sections];
     const dirOf = path.dirname(file);
@@ -339,14 +380,19 @@ export class Router {
             // <Location /a> covers /a and /a/... but not /ab (Apache's location walk, observed).
             : s.kind === 'location' ? matchPrefix(urlPath, s.pattern) !== null
               : s.regex!.test(urlPath)));
-    const layers: DirConfig[] = [...this.walkLayers(vhost, file, this.directorySections(vhost)), ...applies(['directorymatch']).map((s) => s.config),
-      ...applies(['files', 'filesmatch']).map((s) => s.config), ...applies(['location', 'locationmatch']).map((s) => s.config), options];
+    return [...this.walkLayers(vhost, file, this.directorySections(vhost)), ...applies(['directorymatch']).map((s) => s.config),
+      ...applies(['files', 'filesmatch']).map((s) => s.config), ...applies(['location', 'locationmatch']).map((s) => s.config)];
+  }
+
+  /** Server, vhost, Directory (shortest first), DirectoryMatch, Files, Location; alias options last. */
+  merge(vhost: VirtualHost, file: string, urlPath: string, options: DirConfig): ResolvedDir {
+    const layers = [...this.sectionLayers(vhost, file, urlPath), options];
     const merged: ResolvedDir = { ...DIR_DEFAULTS };
     for (const layer of layers) {
       for (const [key, value] of Object.entries(layer) as Array<[keyof DirConfig, unknown]>) {
         if (value === undefined) continue;
-        // SetEnv, AddType, AddOutputFilter and ErrorDocument add up; every other setting is replaced by the more specific scope.
-        if (key === 'setEnv' || key === 'addType' || key === 'addOutputFilter' || key === 'errorDocuments') (merged[key] as unknown[]) = [...((merged[key] as unknown[]) ?? []), ...(value as unknown[])];
+        // SetEnv, AddType, AddHandler, AddOutputFilter and ErrorDocument add up; every other setting is replaced by the more specific scope.
+        if (key === 'setEnv' || key === 'addType' || key === 'addHandler' || key === 'addOutputFilter' || key === 'errorDocuments') (merged[key] as unknown[]) = [...((merged[key] as unknown[]) ?? []), ...(value as unknown[])];
         else (merged as Record<string, unknown>)[key] = value;
       }
     }

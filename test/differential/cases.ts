@@ -151,6 +151,17 @@ export const CASES: Case[] = [
     ],
   },
   {
+    config: 'handler.conf',
+    requests: [
+      { name: 'AddHandler script', path: '/scripts/probe.wsgi' },
+      { name: 'AddHandler script, path info and query', path: '/scripts/probe.wsgi/extra/path?x=1' },
+      { name: 'AddHandler script missing', path: '/scripts/missing.wsgi' },
+      { name: 'AddHandler without ExecCGI', path: '/noexec/alpha.wsgi' },
+      { name: 'SetHandler in a Location', path: '/identity' },
+      { name: 'SetHandler in a Location, path info', path: '/identity/v3/users' },
+    ],
+  },
+  {
     config: 'access.conf',
     requests: [
       { name: 'allowed', path: '/app/public' },
