@@ -2,7 +2,7 @@
 // options, Apache config files) and the rest of the server reads.
 
 import type { DaemonOptions } from './daemon-options';
-import type { IpSubnet } from './trusted-proxies';
+import type { IpSubnet } from './ip-subnet';
 import type { LogLevel } from '../log/error-log';
 import type { LogFormat } from './log-format';
 

@@ -3,7 +3,7 @@
 // holding the request's bytes unchanged.
 
 import type { IncomingMessage } from 'node:http';
-import type { IpSubnet } from '../config/trusted-proxies';
+import type { IpSubnet } from '../config/ip-subnet';
 import { BODY_END, EMPTY, FrameType, encodeBlock, encodeBlockFrame, encodeFrame } from '../process/framing';
 import { applyHttpsVariable, applyTrustedProxyHeaders } from './proxy-headers';
 
