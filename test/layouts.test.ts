@@ -232,7 +232,7 @@ describe('Red Hat\'s stock httpd layout (test/fixtures/redhat, as /etc/httpd) wi
   // Directives of the stock files that tswsgi refuses until it implements them (issue 16, item 4).
   const NOT_YET = [
     'conf/httpd.conf ScriptAlias', 'conf/httpd.conf AddOutputFilter', 'conf/httpd.conf AddDefaultCharset',
-    'conf.d/userdir.conf Require method', 'conf.d/welcome.conf ErrorDocument',
+    'conf.d/welcome.conf ErrorDocument',
   ];
 
   test('every directive reads: modules of conf.modules.d (log_config, version, ... too), sites of conf.d; no "Invalid command"', () => {

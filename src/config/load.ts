@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ConfigError, parseCommandLine, parseFile, type Directive, type ParseState } from './apache-parser';
+import { checkScope, closeSection, openSection } from './authz';
 import { DEFAULT_LOG_FORMATS, DirectiveError, SECTIONS, directiveSpec, type BuildContext, type Context, type DirectiveSpec } from './directives';
 import { GLOBAL, type ProcessGroupConfig, type Section, type SectionKind, type ServerConfig, type VirtualHost } from './model';
 import { isModuleLoaded, moduleByName, newModuleRegistry } from './modules';
@@ -37,7 +38,7 @@ export interface LoadResult {
 }
 
 export function newVirtualHost(source: string): VirtualHost {
-  return { addresses: [], serverName: '', serverPort: null, serverAliases: [], documentRoot: '', aliases: [], dir: {}, sections: [], accessLogs: [], source };
+  return { addresses: [], serverName: '', serverPort: null, serverAliases: [], documentRoot: '', aliases: [], dir: {}, sections: [], envConditions: [], accessLogs: [], source };
 }
 
 /** The config file a name means: as apache2, a relative one is relative to -d's ServerRoot when there is one. */
@@ -83,7 +84,7 @@ export function loadConfig(file: string, options: LoadOptions): LoadResult {
     mimeTypes: new Map(),
   };
   const ctx: BuildContext = {
-    config, vhost: main, inVhost: false, dir: main.dir, sectionName: null,
+    config, vhost: main, inVhost: false, dir: main.dir, sectionName: null, env: state.env,
     groups: new Map(), imports: [], groupReferences: [],
     mpm: { startServers: 3, serverLimit: 16, threadsPerChild: 25, maxRequestWorkers: null },
     python: { home: null, path: [] },
@@ -131,6 +132,12 @@ function section(node: Directive, ctx: BuildContext, where: Context, state: Pars
     return;
   }
   if (!spec.contexts.includes(where)) throw new DirectiveError(contextError(`<${spec.name}>`, where, ctx.sectionName, spec.contexts));
+  if (spec.kind === 'authz') {
+    const open = openSection(node.key, node.args, spec.name);
+    walk(node.children!, { ...ctx, openAuthz: open }, 'directory', state, errors);
+    closeSection(ctx.dir, ctx.openAuthz ?? null, open);
+    return;
+  }
   if (spec.kind === 'vhost') {
     if (node.args.length === 0) throw new DirectiveError('<VirtualHost> directive requires additional arguments');
     const vhost = newVirtualHost(`${node.file}:${node.line}`);
@@ -157,7 +164,11 @@ function section(node: Directive, ctx: BuildContext, where: Context, state: Pars
   const entry: Section = { kind: isRegex && !kind.endsWith('match') ? (`${kind}match` as SectionKind) : kind, pattern: isRegex ? pattern : base, regex, config: {} };
   ctx.vhost.sections.push(entry);
   walk(node.children!, { ...ctx, dir: entry.config, sectionName: spec.name }, 'directory', state, errors);
+  if (entry.config.authz) checkScope(entry.config.authz);
 }
+
+/** What may stand in a <RequireAll>, <RequireAny> or <RequireNone> (Apache's AuthConfig directives tswsgi has). */
+const AUTHZ_DIRECTIVES = new Set(['require', 'authmerging', 'satisfy']);
 
 function directive(node: Directive, ctx: BuildContext, where: Context, state: ParseState): void {
   const spec = directiveSpec(node.key);
@@ -169,6 +180,8 @@ function directive(node: Directive, ctx: BuildContext, where: Context, state: Pa
     return;
   }
   if (!spec.contexts.includes(where)) throw new DirectiveError(contextError(spec.name, where, ctx.sectionName, spec.contexts));
+  // Apache reads a <Require*> section's lines as authorization directives only.
+  if (ctx.openAuthz && !AUTHZ_DIRECTIVES.has(node.key)) throw new DirectiveError(`${spec.name} not allowed here`);
   checkArity(spec, node);
   spec.apply(node, ctx);
 }

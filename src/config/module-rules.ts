@@ -53,12 +53,6 @@ const NO_HTACCESS = 'tswsgi reads no .htaccess files';
 const TLS_SETTINGS = 'it only configures TLS, which SSLEngine On (refused) would enable';
 const NO_OP = 'it tunes Apache internals that tswsgi does not have';
 
-/** Variables Apache's protocol code reads; BrowserMatch setting only these changes nothing an application relies on. */
-const PROTOCOL_VARIABLES = new Set([
-  'nokeepalive', 'downgrade-1.0', 'force-response-1.0', 'redirect-carefully', 'ssl-unclean-shutdown', 'suppress-error-charset',
-  'force-no-vary', 'gzip-only-text/html', 'no-gzip', 'no-brotli', 'dont-vary', 'force-gzip', 'no-cache',
-]);
-
 /** Handlers whose absence changes no answer a user relies on: their URLs are answered as any other (a status page's usually 404). */
 const HARMLESS_HANDLERS = new Set(['server-status', 'server-info', 'type-map', 'balancer-manager']);
 
@@ -115,15 +109,6 @@ export const CHECKS: Record<string, (name: string, args: string[]) => CheckResul
     const filters = args[0]!.split(';').filter(Boolean);
     return filters.every((f) => COMPRESSION_FILTERS.has(f.toLowerCase())) ? null
       : { refuse: `tswsgi applies no output filters but compression (${NO_COMPRESSION}); '${args[0]}' would change responses` };
-  },
-  setenvif: (name, args) => {
-    // BrowserMatch regex var...; SetEnvIf attribute regex var...
-    const first = name.toLowerCase().startsWith('browsermatch') ? 1 : 2;
-    if (args.length <= first) return { error: `Missing envariable expression for ${name}` };
-    const variables = args.slice(first).map((v) => v.replace(/^!/, '').split('=')[0]!.toLowerCase());
-    const other = variables.find((v) => !PROTOCOL_VARIABLES.has(v));
-    return other === undefined ? null
-      : { refuse: `it sets '${other}' for the application, and tswsgi does not evaluate ${name} yet` };
   },
   reqtimeout: (name, args) => {
     const bad = args.find((a) => !/^(handshake|header|body)=(\d+(-\d+)?(,minrate=\d+)?|minrate=\d+)$/i.test(a));
@@ -234,11 +219,10 @@ export const MODULE_RULES: readonly ModuleRules[] = [
     accept(NO_COMPRESSION, 'AddOutputFilter:@compression'),
     refuse(CONTENT, 'AddInputFilter')),
   mod('dir_module', 'mod_dir.c', refuse('tswsgi does not implement it yet, and would answer directory URLs differently', 'DirectorySlash DirectoryIndexRedirect DirectoryCheckHandler FallbackResource')),
-  mod('env_module', 'mod_env.c', refuse('tswsgi does not implement it yet, and the application\'s environ would differ', 'PassEnv UnsetEnv')),
+  mod('env_module', 'mod_env.c'),
   mod('setenvif_module', 'mod_setenvif.c',
-    accept('it sets only variables of Apache\'s protocol handling', 'BrowserMatch:@setenvif BrowserMatchNoCase:@setenvif SetEnvIf:@setenvif SetEnvIfNoCase:@setenvif'),
     refuse('tswsgi does not evaluate expressions yet, and the application\'s environ would differ', 'SetEnvIfExpr')),
-  mod('authz_core_module', 'mod_authz_core.c', refuse(AUTH, '<RequireAll <RequireAny <RequireNone <AuthzProviderAlias AuthMerging AuthzSendForbiddenOnFailure')),
+  mod('authz_core_module', 'mod_authz_core.c', refuse(AUTH, '<AuthzProviderAlias AuthzSendForbiddenOnFailure')),
   mod('authz_host_module', 'mod_authz_host.c'),
 
   mod('autoindex_module', 'mod_autoindex.c', accept(NO_LISTINGS, 'AddAlt:2+ AddAltByEncoding:2+ AddAltByType:2+ AddDescription:2+ AddIcon:2+ ' +
@@ -282,7 +266,7 @@ export const MODULE_RULES: readonly ModuleRules[] = [
     'H2SessionExtraFiles:1 H2StreamMaxMemSize:1 H2StreamTimeout:1 H2TLSCoolDownSecs:1 H2TLSWarmUpSize:1 H2Upgrade:flag H2WebSockets:flag H2WindowSize:1'),
   refuse(CONTENT, 'H2EarlyHint H2PushResource')),
 
-  mod('access_compat_module', 'mod_access_compat.c', refuse(AUTH, 'Allow Deny Order Satisfy')),
+  mod('access_compat_module', 'mod_access_compat.c'),
   mod('auth_basic_module', 'mod_auth_basic.c', refuse(AUTH, 'AuthBasicAuthoritative AuthBasicFake AuthBasicProvider AuthBasicUseDigestAlgorithm')),
   mod('auth_digest_module', 'mod_auth_digest.c', refuse(AUTH, 'AuthDigestAlgorithm AuthDigestDomain AuthDigestNcCheck AuthDigestNonceLifetime AuthDigestProvider AuthDigestQop AuthDigestShmemSize')),
   mod('auth_form_module', 'mod_auth_form.c', refuse(AUTH, 'AuthFormAuthoritative AuthFormBody AuthFormDisableNoStore AuthFormFakeBasicAuth AuthFormLocation ' +

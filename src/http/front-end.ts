@@ -17,7 +17,9 @@ import { connectionLimit } from './descriptor-limit';
 import { expandGroupName } from './group-names';
 import { checkBodyLength, checkRequest, parseErrorStatus, validHost, type ParseError } from './request-checks';
 import { MeteredResponse, RequestRecord, type MeteredServer } from './request-record';
-import { accessAllowed, Router, type Route } from './router';
+import { accessGranted } from './access';
+import { applyConditions, applySetEnv, RequestVariables } from './request-env';
+import { Router, type Route } from './router';
 import { serveStatic } from './static-files';
 
 type WsgiRoute = Extract<Route, { kind: 'wsgi' }>;
@@ -208,24 +210,37 @@ export class FrontEnd {
     }
     const hostName = req.headers.host?.replace(/:\d*$/, '').toLowerCase() ?? null;
     const localPort = req.socket.localPort ?? listener.port;
-    const vhost = this.router.selectVhost(plainAddress(req.socket.localAddress), localPort, hostName);
+    const local = plainAddress(req.socket.localAddress);
+    const client = plainAddress(req.socket.remoteAddress);
+    const vhost = this.router.selectVhost(local, localPort, hostName);
+    // Apache's post-read-request phase: SetEnvIf outside sections, on the path as sent.
+    const variables = new RequestVariables();
+    const early = this.router.serverConditions(vhost);
+    if (early.length > 0) applyConditions(early, { req, client, local, uri: target.rawPath }, variables);
     const route = this.router.route(vhost, target.path);
-    record.routed(route);
+    record.routed(route, variables);
     // A refusal of Apache's handler (a file not found) comes after the access checks, as in Apache.
-    if ((route.kind !== 'refuse' || route.afterAccess) && !accessAllowed(route.dir.require, req.socket.remoteAddress ?? '')) {
-      return this.refuse(req, res, 403, `client denied by server configuration: ${route.kind === 'wsgi' ? route.script : route.file}`, 'error');
+    if (route.kind !== 'refuse' || route.afterAccess) {
+      // The header-parser phase (SetEnvIf in sections), the access check, then the fixups (SetEnv).
+      if (route.dir.envConditions) applyConditions(route.dir.envConditions, { req, client, local, uri: target.path }, variables);
+      const facts = { client, local, method: req.method ?? 'GET', variable: (name: string) => variables.get(name) };
+      if (!accessGranted(route.dir, facts)) {
+        return this.refuse(req, res, 403, `client denied by server configuration: ${route.kind === 'wsgi' ? route.script : route.file}`, 'error');
+      }
+      if (route.dir.setEnv) applySetEnv(route.dir.setEnv, variables);
     }
     if (route.kind === 'refuse') return this.refuse(req, res, route.status, route.message, route.status === 404 ? 'info' : 'error');
     const tooLarge = checkBodyLength(req, route.dir.limitRequestBody);
     if (tooLarge) return this.refuse(req, res, tooLarge.status, tooLarge.message);
     if (route.kind === 'redirect') return this.slashRedirect(req, res, route.vhost, route.path, target.query);
     if (route.kind === 'static') return serveStatic(req, res, route, this.config, (status, message) => this.refuse(req, res, status, message));
-    this.runScript(req, res, listener, route, target.query, record);
+    this.runScript(req, res, listener, route, target.query, record, variables.pairs());
   }
 
   /** Resolves the Mount (the groups' %{...} names expanded) and hands the request to the WSGI host. */
+  /** `setEnv`: the request's variables (SetEnvIf's, then SetEnv's), which the environ gets. */
   private runScript(req: http.IncomingMessage, res: MeteredResponse, listener: ListenAddress, route: WsgiRoute,
-    query: string, record: RequestRecord): void {
+    query: string, record: RequestRecord, setEnv: Array<[string, string]>): void {
     const { dir, vhost } = route;
     const expansion = {
       serverName: vhost.serverName,
@@ -233,7 +248,7 @@ export class FrontEnd {
       port: Number(req.headers.host ? parseHost(req.headers.host).port : null) || vhost.serverPort || 80,
       scriptName: route.scriptName,
       hostHeader: req.headers.host,
-      setEnv: dir.setEnv ?? [],
+      setEnv,
     };
     const callableObject = /^%\{ENV:[^}]+\}$/.test(dir.callableObject) ? (expandGroupName(dir.callableObject, expansion).replace(/^%.*/, 'application')) : dir.callableObject;
     const inProgress = this.host.serve(req, res, {
@@ -249,7 +264,7 @@ export class FrontEnd {
       serverPort: vhost.serverPort,
       listenerHost: listener.host,
       listenerPort: listener.port,
-      settings: dir,
+      settings: { ...dir, setEnv },
     }, record);
     if (inProgress) {
       this.active.set(req, inProgress);

@@ -4,12 +4,12 @@
 // sections that apply, merged from the least to the most specific.
 
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import { fileKind } from './file-kinds';
+import { mergeAuthz, type MergedAuthz } from '../config/authz';
 import {
   DIR_DEFAULTS, OPTION, OPTIONS_DEFAULT, applyOptions,
-  type AccessRule, type AliasRule, type DirConfig, type Section, type ServerConfig, type VirtualHost,
+  type AliasRule, type EnvCondition, type DirConfig, type Section, type ServerConfig, type VirtualHost,
 } from '../config/model';
 
 export type ResolvedDir = typeof DIR_DEFAULTS & Omit<DirConfig, keyof typeof DIR_DEFAULTS>;
@@ -117,6 +117,11 @@ const unreadOverridesMessage = (htaccess: string) =>
 export const isFile = (file: string) => fileKind(file) === 'file';
 const isDirectory = (file: string) => fileKind(file) === 'directory';
 
+/** Settings whose scopes add up (SetEnv, AddType, SetEnvIf) rather than replace each other. */
+const ADDED_UP = new Set<keyof DirConfig>(['setEnv', 'addType', 'envConditions']);
+/** Settings merge() combines by rules of their own. */
+const MERGED_APART = new Set<keyof DirConfig>(['authz', 'authMerging', 'unsetEnv']);
+
 /** A script's merged settings per vhost, alias options, file and URL: fixed until the config changes (a new Router). */
 type MergedDirs = WeakMap<VirtualHost, WeakMap<DirConfig, Map<string, ResolvedDir>>>;
 /** Bounds each map of MergedDirs: distinct URLs (PATH_INFO) are unbounded. */
@@ -147,6 +152,12 @@ export class Router {
     const candidates = matching(true).length > 0 ? matching(true) : matching(false);
     if (candidates.length === 0) return this.config.main;
     return (host !== null && candidates.find((v) => nameMatches(v, host))) || candidates[0]!;
+  }
+
+  /** SetEnvIf and BrowserMatch lines outside sections that apply to `vhost`: the main server's, then its own. */
+  serverConditions(vhost: VirtualHost): readonly EnvCondition[] {
+    const main = this.config.main;
+    return vhost === main || main.envConditions.length === 0 ? vhost.envConditions : [...main.envConditions, ...vhost.envConditions];
   }
 
   route(vhost: VirtualHost, urlPath: string): Route {
@@ -303,14 +314,22 @@ export class Router {
     const layers: DirConfig[] = [...this.walkLayers(vhost, file, this.directorySections(vhost)), ...applies(['directorymatch']).map((s) => s.config),
       ...applies(['files', 'filesmatch']).map((s) => s.config), ...applies(['location', 'locationmatch']).map((s) => s.config), options];
     const merged: ResolvedDir = { ...DIR_DEFAULTS };
+    let authz: MergedAuthz = { section: undefined, op: undefined };
     for (const layer of layers) {
+      authz = mergeAuthz(authz, layer);
+      // UnsetEnv removes the wider scopes' SetEnv before this scope's own are added, as mod_env merges.
+      if (layer.unsetEnv && merged.setEnv) {
+        const unset = new Set(layer.unsetEnv.map((name) => name.toLowerCase()));
+        merged.setEnv = merged.setEnv.filter(([name]) => !unset.has(name.toLowerCase()));
+      }
       for (const [key, value] of Object.entries(layer) as Array<[keyof DirConfig, unknown]>) {
-        if (value === undefined) continue;
-        // SetEnv and AddType add up; every other setting is replaced by the more specific scope.
-        if (key === 'setEnv' || key === 'addType') (merged[key] as unknown[]) = [...((merged[key] as unknown[]) ?? []), ...(value as unknown[])];
+        if (value === undefined || MERGED_APART.has(key)) continue;
+        // These add up; every other setting is replaced by the more specific scope.
+        if (ADDED_UP.has(key)) (merged[key] as unknown[]) = [...((merged[key] as unknown[]) ?? []), ...(value as unknown[])];
         else (merged as Record<string, unknown>)[key] = value;
       }
     }
+    merged.authz = authz.section;
     return merged;
   }
 }
@@ -319,25 +338,4 @@ function sameAddress(configured: string, local: string): boolean {
   const plain = local.startsWith('::ffff:') ? local.slice(7) : local;
   if (configured === 'localhost') return plain === '127.0.0.1' || plain === '::1';
   return configured === plain;
-}
-
-/** Require: allowed when any rule of the most specific section allows; no rules means allowed. */
-export function accessAllowed(rules: AccessRule[] | undefined, clientAddress: string): boolean {
-  if (!rules || rules.length === 0) return true;
-  const client = clientAddress.startsWith('::ffff:') ? clientAddress.slice(7) : clientAddress;
-  return rules.some((rule) => rule.kind === 'all' ? rule.granted : rule.networks.some((network) => inNetwork(client, network)));
-}
-
-function inNetwork(address: string, network: string): boolean {
-  const [base, bits] = network.split('/') as [string, string | undefined];
-  const family = net.isIP(base);
-  if (family === 0 || family !== net.isIP(address)) {
-    // Apache also takes a partial address ("10.1") as a prefix.
-    return family === 0 && /^[\d.]+$/.test(base) && (address + '.').startsWith(base.replace(/\.?$/, '.'));
-  }
-  const list = new net.BlockList();
-  const type = family === 4 ? 'ipv4' : 'ipv6';
-  if (bits === undefined) list.addAddress(base, type);
-  else list.addSubnet(base, Number(bits), type);
-  return list.check(address, type);
 }
