@@ -24,10 +24,10 @@ export function setSatisfy(dir: DirConfig, value: string): void {
 export function addHosts(dir: DirConfig, list: 'allow' | 'deny', args: string[]): void {
   const [from, ...entries] = args;
   if (from?.toLowerCase() !== 'from') throw new DirectiveError("allow and deny must be followed by 'from'");
-  compat(dir)[list].push(...entries.map(hostRule));
+  compat(dir)[list].push(...entries.map((where) => hostRule(where, list)));
 }
 
-function hostRule(where: string): HostRule {
+function hostRule(where: string, list: 'allow' | 'deny'): HostRule {
   if (/^env=!/i.test(where)) return { kind: 'env', variable: where.slice(5), negated: true };
   if (/^env=/i.test(where)) return { kind: 'env', variable: where.slice(4), negated: false };
   if (/^all$/i.test(where)) return { kind: 'all' };
@@ -38,6 +38,6 @@ function hostRule(where: string): HostRule {
   if (slash >= 0) throw new DirectiveError('An IP address was expected');
   if (where.includes('#')) throw new DirectiveError('No comments are allowed here');
   // Apache would match a host name after a double reverse DNS lookup of the client.
-  throw new DirectiveError(`'${where}' is a host name: tswsgi does not look up client host names (Apache checks them by a double ` +
-    'reverse DNS lookup per request); use an IP address or network');
+  throw new DirectiveError(`${list === 'allow' ? 'Allow' : 'Deny'} from ${where} is not supported by tswsgi: it names a host, and tswsgi ` +
+    'does not look up client host names (Apache checks them by a double reverse DNS lookup per request); use an IP address or network');
 }

@@ -59,7 +59,7 @@ function requireIp(text: string): IpSubnet {
 }
 
 /** How Apache names a section in its messages. */
-function sectionName(section: AuthzSection): string {
+export function authzSectionName(section: AuthzSection): string {
   return `<Require${section.op === 'and' ? (section.negate ? 'NotAll' : 'All') : (section.negate ? 'None' : 'Any')}>`;
 }
 
@@ -76,7 +76,7 @@ export function addRequire(dir: DirConfig, open: AuthzSection | null, args: stri
   if (negate) [name = '', ...rest] = rest;
   const node: AuthzNode = { kind: 'require', provider: provider(name, rest), negate };
   const target = open ?? scopeSection(dir);
-  if (negate && target.op === 'or') throw new DirectiveError(`negative Require directive has no effect in ${sectionName(target)} directive`);
+  if (negate && target.op === 'or') throw new DirectiveError(`negative Require directive has no effect in ${authzSectionName(target)} directive`);
   target.children.push(node);
 }
 
@@ -94,10 +94,10 @@ export function openSection(key: string, args: string[], name: string): AuthzSec
 
 /** A section read to its end, added to its parent as Apache's add_authz_section adds it. */
 export function closeSection(dir: DirConfig, open: AuthzSection | null, section: AuthzSection): void {
-  if (section.children.length === 0) throw new DirectiveError(`${sectionName(section)} directive contains no authorization directives`);
+  if (section.children.length === 0) throw new DirectiveError(`${authzSectionName(section)} directive contains no authorization directives`);
   const parent = open ?? scopeSection(dir);
   if (section.negate && parent.op === 'or') {
-    throw new DirectiveError(`${sectionName(section)} directive has no effect in ${sectionName(parent)} directive`);
+    throw new DirectiveError(`${authzSectionName(section)} directive has no effect in ${authzSectionName(parent)} directive`);
   }
   // Sections of the same kind are associative: their lines join the parent's.
   if (!section.negate && section.op === parent.op) parent.children.push(...section.children);
@@ -127,7 +127,7 @@ function checkSection(section: AuthzSection, scope: boolean): void {
   }
   section.children = children;
   if (!children.some((c) => !c.negate)) {
-    throw new DirectiveError(`${scope ? '<Directory>, <Location>, or similar' : sectionName(section)} directive contains only negative authorization directives`);
+    throw new DirectiveError(`${scope ? '<Directory>, <Location>, or similar' : authzSectionName(section)} directive contains only negative authorization directives`);
   }
 }
 

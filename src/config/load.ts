@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ConfigError, parseCommandLine, parseFile, type Directive, type ParseState } from './apache-parser';
-import { checkScope, closeSection, openSection } from './authz';
+import { authzSectionName, checkScope, closeSection, openSection } from './authz';
 import { DEFAULT_LOG_FORMATS, DirectiveError, SECTIONS, directiveSpec, type BuildContext, type Context, type DirectiveSpec } from './directives';
 import { GLOBAL, type ProcessGroupConfig, type Section, type SectionKind, type ServerConfig, type VirtualHost } from './model';
 import { isModuleLoaded, moduleByName, newModuleRegistry } from './modules';
@@ -134,8 +134,10 @@ function section(node: Directive, ctx: BuildContext, where: Context, state: Pars
   if (!spec.contexts.includes(where)) throw new DirectiveError(contextError(`<${spec.name}>`, where, ctx.sectionName, spec.contexts));
   if (spec.kind === 'authz') {
     const open = openSection(node.key, node.args, spec.name);
+    const before = errors.length;
     walk(node.children!, { ...ctx, openAuthz: open }, 'directory', state, errors);
-    closeSection(ctx.dir, ctx.openAuthz ?? null, open);
+    // A line refused inside leaves the section incomplete: Apache stops at that error.
+    if (errors.length === before) closeSection(ctx.dir, ctx.openAuthz ?? null, open);
     return;
   }
   if (spec.kind === 'vhost') {
@@ -163,8 +165,9 @@ function section(node: Directive, ctx: BuildContext, where: Context, state: Pars
   const base = kind.startsWith('directory') ? path.resolve(ctx.config.serverRoot, pattern) : pattern;
   const entry: Section = { kind: isRegex && !kind.endsWith('match') ? (`${kind}match` as SectionKind) : kind, pattern: isRegex ? pattern : base, regex, config: {} };
   ctx.vhost.sections.push(entry);
+  const before = errors.length;
   walk(node.children!, { ...ctx, dir: entry.config, sectionName: spec.name }, 'directory', state, errors);
-  if (entry.config.authz) checkScope(entry.config.authz);
+  if (entry.config.authz && errors.length === before) checkScope(entry.config.authz);
 }
 
 /** What may stand in a <RequireAll>, <RequireAny> or <RequireNone> (Apache's AuthConfig directives tswsgi has). */
@@ -181,7 +184,7 @@ function directive(node: Directive, ctx: BuildContext, where: Context, state: Pa
   }
   if (!spec.contexts.includes(where)) throw new DirectiveError(contextError(spec.name, where, ctx.sectionName, spec.contexts));
   // Apache reads a <Require*> section's lines as authorization directives only.
-  if (ctx.openAuthz && !AUTHZ_DIRECTIVES.has(node.key)) throw new DirectiveError(`${spec.name} not allowed here`);
+  if (ctx.openAuthz && !AUTHZ_DIRECTIVES.has(node.key)) throw new DirectiveError(`${spec.name} not allowed in ${authzSectionName(ctx.openAuthz)} context`);
   checkArity(spec, node);
   spec.apply(node, ctx);
 }
