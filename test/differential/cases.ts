@@ -161,6 +161,10 @@ export const CASES: Case[] = [
   },
   {
     config: 'setenvif.conf',
+    logs: {
+      'vars.log': ['%{tier}e', '%{late_rest}e', '%{SERVER_SET}e', '%{DENIED_SET}e', '%{mixedcase}e'],
+      'tiered.log': ['%r'],
+    },
     requests: [
       { name: 'nothing matches but what every request has', path: '/app/x' },
       { name: 'raw path before mapping, decoded after', path: '/app/dir/a%20b' },
@@ -179,6 +183,8 @@ export const CASES: Case[] = [
       { name: 'section lines see earlier variables', path: '/app/dir/x', headers: { 'X-Tier': 'gold' } },
       { name: 'SetEnv wins over SetEnvIf', path: '/app/setenv/x', headers: { 'X-Tier': 'gold' } },
       { name: 'UnsetEnv removes SetEnv, not SetEnvIf', path: '/app/unset/x', headers: { 'X-Tier': 'gold' } },
+      { name: 'static file', path: '/static/style.css', headers: { 'X-Tier': 'gold' } },
+      { name: 'denied: SetEnvIf but no SetEnv', path: '/app/denied', headers: { 'X-Tier': 'gold' } },
     ],
   },
   {
