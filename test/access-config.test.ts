@@ -145,6 +145,17 @@ describe('refused: what tswsgi cannot check as Apache does', () => {
   });
 });
 
+describe('variables Apache\'s protocol handling acts on', () => {
+  test('setting one warns once per variable: tswsgi passes it on without acting on it', () => {
+    const { errors, warnings } = load(['BrowserMatch "MSIE 4\\.0b2;" nokeepalive downgrade-1.0 force-response-1.0', 'BrowserMatch "Java/1\\.0" force-response-1.0']);
+    assert.deepEqual(errors, []);
+    assert.deepEqual(warnings, [
+      'D/main.conf:8: BrowserMatch sets downgrade-1.0, on which Apache acts (it treats the request as HTTP/1.0); tswsgi only passes the variable on',
+      'D/main.conf:8: BrowserMatch sets force-response-1.0, on which Apache acts (it answers with HTTP/1.0); tswsgi only passes the variable on',
+    ]);
+  });
+});
+
 describe('PassEnv', () => {
   test('reads the environment given to the loader; an unset name is left out with Apache\'s warning', () => {
     const { errors, warnings, config } = load(['PassEnv APP_MODE MISSING_ONE'], { APP_MODE: 'production' });

@@ -8,7 +8,7 @@ import type { Directive } from './apache-parser';
 import { DirectiveError } from './directive-error';
 import { addRequire, parseAuthMerging } from './authz';
 import { addHosts, setOrder, setSatisfy } from './access-compat';
-import { parseEnvCondition } from './setenvif';
+import { parseEnvCondition, UNACTED_VARIABLES } from './setenvif';
 import { DAEMON_OPTIONS, parseDaemonOptions, splitDeclaration } from './daemon-options';
 import { parseSeconds } from './seconds';
 import { readMimeTypes } from './mime-types';
@@ -77,7 +77,7 @@ export interface BuildContext {
   logFormats: Map<VirtualHost, Map<string, LogFormat>>;
   /** CustomLog lines; a nickname is looked up once the file is read (a LogFormat may follow it, as in Apache). */
   customLogs: PendingLog[];
-  /** Directives accepted without effect that were warned about: one warning per name. */
+  /** Directives accepted without effect (and variables set without effect) that were warned about: one warning per name. */
   warnedDirectives: Set<string>;
 }
 
@@ -685,6 +685,12 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
       const condition = parseEnvCondition(name, d.args);
       if (ctx.sectionName === null) ctx.vhost.envConditions.push(condition);
       else (ctx.dir.envConditions ??= []).push(condition);
+      for (const [variable] of condition.features) {
+        const what = UNACTED_VARIABLES[variable.toLowerCase()];
+        if (what === undefined || ctx.warnedDirectives.has(`variable ${variable.toLowerCase()}`)) continue;
+        ctx.warnedDirectives.add(`variable ${variable.toLowerCase()}`);
+        ctx.warnings.push(`${d.file}:${d.line}: ${name} sets ${variable}, on which Apache acts (${what}); tswsgi only passes the variable on`);
+      }
     },
   })),
   {

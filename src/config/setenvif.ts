@@ -4,6 +4,18 @@
 import type { EnvCondition, SpecialAttribute } from './model';
 import { DirectiveError } from './directive-error';
 
+/**
+ * Variables Apache's own protocol handling acts on, with what it does, that tswsgi only passes
+ * on (it acts on nokeepalive; the compression ones agree with tswsgi, which never compresses).
+ */
+export const UNACTED_VARIABLES: Readonly<Record<string, string>> = {
+  'downgrade-1.0': 'it treats the request as HTTP/1.0',
+  'force-response-1.0': 'it answers with HTTP/1.0',
+  'redirect-carefully': 'mod_dir does not redirect a non-GET request for a directory to its URL with a slash',
+  'suppress-error-charset': 'its error pages carry no charset',
+  'force-no-vary': 'it removes Vary from the response',
+};
+
 const SPECIAL = new Set<string>(['remote_addr', 'remote_host', 'server_addr', 'request_uri', 'request_method', 'request_protocol']);
 
 /**

@@ -229,6 +229,8 @@ export class FrontEnd {
       }
       if (route.dir.setEnv) applySetEnv(route.dir.setEnv, variables);
     }
+    // As Apache's protocol handling: the connection closes after this answer (Debian sets it for old browsers).
+    if (variables.get('nokeepalive') !== undefined) res.shouldKeepAlive = false;
     if (route.kind === 'refuse') return this.refuse(req, res, route.status, route.message, route.status === 404 ? 'info' : 'error');
     const tooLarge = checkBodyLength(req, route.dir.limitRequestBody);
     if (tooLarge) return this.refuse(req, res, tooLarge.status, tooLarge.message);
