@@ -239,8 +239,10 @@ export class FrontEnd {
     this.runScript(req, res, listener, route, target.query, record, variables.pairs());
   }
 
-  /** Resolves the Mount (the groups' %{...} names expanded) and hands the request to the WSGI host. */
-  /** `setEnv`: the request's variables (SetEnvIf's, then SetEnv's), which the environ gets. */
+  /**
+   * Resolves the Mount (the groups' %{...} names expanded) and hands the request to the WSGI host,
+   * with `setEnv`, the request's variables (SetEnvIf's, then SetEnv's), for the environ.
+   */
   private runScript(req: http.IncomingMessage, res: MeteredResponse, listener: ListenAddress, route: WsgiRoute,
     query: string, record: RequestRecord, setEnv: Array<[string, string]>): void {
     const { dir, vhost } = route;

@@ -137,8 +137,11 @@ export class Router {
   /** Whether any <Directory> has AllowOverride other than None: only then are .htaccess files looked for. */
   private readonly overridesChecked: boolean;
   private readonly applicationDirectories: string[];
+  /** serverConditions() of each vhost, as Apache merges a vhost's server config onto the main server's. */
+  private readonly serverConditionsOf = new Map<VirtualHost, readonly EnvCondition[]>();
 
   constructor(private readonly config: ServerConfig) {
+    for (const vhost of config.vhosts) this.serverConditionsOf.set(vhost, [...config.main.envConditions, ...vhost.envConditions]);
     this.applicationDirectories = applicationDirectories(config);
     const settings = [config.main, ...config.vhosts].flatMap((v) => [v.dir, ...v.sections.map((s) => s.config)]);
     this.overridesChecked = settings.some((dir) => dir.allowOverride === true);
@@ -156,8 +159,7 @@ export class Router {
 
   /** SetEnvIf and BrowserMatch lines outside sections that apply to `vhost`: the main server's, then its own. */
   serverConditions(vhost: VirtualHost): readonly EnvCondition[] {
-    const main = this.config.main;
-    return vhost === main || main.envConditions.length === 0 ? vhost.envConditions : [...main.envConditions, ...vhost.envConditions];
+    return this.serverConditionsOf.get(vhost) ?? this.config.main.envConditions;
   }
 
   route(vhost: VirtualHost, urlPath: string): Route {
