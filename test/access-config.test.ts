@@ -10,7 +10,9 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { loadConfig } from '../src/config/load';
+import { ConfigError } from '../src/config/apache-parser';
+import { loadConfig, loadHtaccess } from '../src/config/load';
+import type { OverrideKind } from '../src/config/model';
 import { accessGranted } from '../src/http/access';
 import { Router } from '../src/http/router';
 
@@ -203,5 +205,47 @@ describe('the access decision for other clients', () => {
     const lines = inLocation('Require method GET');
     assert.equal(decide(lines, '10.0.0.1', '10.0.0.2', 'HEAD'), true);
     assert.equal(decide(lines, '10.0.0.1', '10.0.0.2', 'FOO'), false);
+  });
+});
+
+describe('.htaccess files', () => {
+  const ALL: OverrideKind[] = ['authconfig', 'fileinfo', 'indexes', 'limit', 'options'];
+  /** A .htaccess of `lines` read under `allowed`, in a config that loads HEAD's modules (and `extra`). */
+  const read = (lines: string[], allowed: OverrideKind[], extra: string[] = []) => withConfig(extra, (file, dir) => {
+    const { config } = loadConfig(file, { defines: [], python: 'python3', pythonSource: 'test', env: {} });
+    fs.writeFileSync(path.join(dir, '.htaccess'), lines.join('\n') + '\n');
+    const result = loadHtaccess(path.join(dir, '.htaccess'), allowed, config);
+    return result instanceof ConfigError ? `${result.line}: ${result.detail}` : result;
+  });
+
+  test('the directives of the kinds AllowOverride allows become the directory\'s settings', () => {
+    const dir = read(['Require env let_in', 'Order allow,deny', 'Allow from 10.0.0.0/8', 'SetEnv A b', 'UnsetEnv C', 'DirectoryIndex start.html',
+      'LimitRequestBody 10', '<RequireAll>', 'Require all granted', '</RequireAll>'], ['authconfig', 'limit', 'fileinfo', 'indexes'],
+    [`LoadModule dir_module ${MODULES}/mod_dir.so`]);
+    assert.ok(typeof dir !== 'string', dir as string);
+    assert.equal(dir.authz?.children.length, 2);
+    assert.equal(dir.accessCompat?.order, 'allow,deny');
+    assert.deepEqual(dir.setEnv, [['A', 'b']]);
+    assert.deepEqual(dir.unsetEnv, ['C']);
+    assert.deepEqual(dir.directoryIndex, ['start.html']);
+    assert.equal(dir.limitRequestBody, 10);
+  });
+
+  test('the first line of a kind it does not allow is the error, as Apache\'s "not allowed here"', () => {
+    assert.equal(read(['Require all granted', 'SetEnv A b'], ['authconfig']), '2: SetEnv not allowed here');
+    assert.equal(read(['Allow from all'], ['authconfig']), '1: Allow not allowed here');
+    assert.equal(read(['LimitRequestBody 10'], []), '1: LimitRequestBody not allowed here');
+  });
+
+  test('what tswsgi does not read from a .htaccess is an error too, whatever AllowOverride allows', () => {
+    assert.equal(read(['Options -Indexes'], ALL), '1: Options not allowed here (tswsgi reads no Options from .htaccess files)');
+    assert.equal(read(['WSGIProcessGroup app'], ALL, [`LoadModule wsgi_module ${MODULES}/mod_wsgi.so`]), '1: WSGIProcessGroup not allowed here (tswsgi reads no WSGIProcessGroup from .htaccess files)');
+    assert.equal(read(['<Files x.txt>', 'Require all denied', '</Files>'], ALL), '1: <Files> in a .htaccess file is not supported by tswsgi');
+    assert.equal(read(['RewriteEngine On'], ALL, [`LoadModule rewrite_module ${MODULES}/mod_rewrite.so`]), '1: RewriteEngine in a .htaccess file is not supported by tswsgi');
+    assert.match(read(['RewriteEngine On'], ALL) as string, /^1: Invalid command 'RewriteEngine', perhaps misspelled/);
+  });
+
+  test('Apache\'s checks of the file as a whole: negative lines only', () => {
+    assert.equal(read(['<RequireAll>', 'Require not env x', '</RequireAll>'], ALL), '1: <RequireAll> directive contains only negative authorization directives');
   });
 });

@@ -12,7 +12,7 @@ import { parseEnvCondition, UNACTED_VARIABLES } from './setenvif';
 import { DAEMON_OPTIONS, parseDaemonOptions, splitDeclaration } from './daemon-options';
 import { parseSeconds } from './seconds';
 import { readMimeTypes } from './mime-types';
-import { GLOBAL, OPTION, OPTIONS_ALL, type AccessLogConfig, type OptionsSetting, type AuthzSection, type DirConfig, type MapHeadToGet, type ProcessGroupConfig, type ServerConfig, type VirtualHost } from './model';
+import { GLOBAL, OPTION, OPTIONS_ALL, type AccessLogConfig, type OptionsSetting, type AuthzSection, type DirConfig, type OverrideKind, type MapHeadToGet, type ProcessGroupConfig, type ServerConfig, type VirtualHost } from './model';
 import { parseLogLevel } from '../log/error-log';
 import { parseTrustedProxy, proxyHeaderCgiName } from './trusted-proxies';
 import type { GroupReference } from './group-references';
@@ -61,6 +61,8 @@ export interface BuildContext {
   openAuthz?: AuthzSection;
   /** The environment PassEnv reads (tswsgi's own, with --envvars' variables). */
   env: NodeJS.ProcessEnv;
+  /** Reading a .htaccess file: the AllowOverride kinds its directory allows. */
+  htaccess?: readonly OverrideKind[];
   groups: Map<string, ProcessGroupConfig>;
   imports: PendingImport[];
   /** Process group names requests will use, checked once every WSGIDaemonProcess is known. */
@@ -93,10 +95,14 @@ export interface DirectiveSpec {
   example: string;
   /** Apache's words after "takes N arguments, ...". */
   argHelp: string;
+  /** The AllowOverride kind that lets a .htaccess file hold it ('any': every kind); none: never in a .htaccess file. */
+  override?: OverrideKind | 'any';
   apply(d: Directive, ctx: BuildContext): void;
 }
 
 const RSRC: readonly Context[] = ['server', 'vhost'];
+/** AllowOverride All; Options= (some options only) is left out, so that Options lines stay refused. */
+const OVERRIDE_KINDS: readonly OverrideKind[] = ['authconfig', 'fileinfo', 'indexes', 'limit', 'options'];
 const GLOBAL_ONLY: readonly Context[] = ['server'];
 const EVERYWHERE: readonly Context[] = ['server', 'vhost', 'directory'];
 
@@ -621,7 +627,7 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
     apply: (d, ctx) => alias(d, ctx, true),
   },
   {
-    name: 'Require', module: 'authz_core_module', contexts: ['directory'], args: [0, -1],
+    name: 'Require', module: 'authz_core_module', contexts: ['directory'], args: [0, -1], override: 'authconfig',
     syntax: 'Require [not] all granted|all denied|ip address...|local|env variable...|method method...', default: 'all granted',
     argHelp: 'specifies authorization directives which one must pass (or not) for a request to suceeed',
     description: 'Who may make requests in this section, as Apache 2.4\'s mod_authz_core and mod_authz_host decide it: several ' +
@@ -634,7 +640,7 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
     apply: (d, ctx) => addRequire(ctx.dir, ctx.openAuthz ?? null, d.args),
   },
   {
-    name: 'AuthMerging', module: 'authz_core_module', contexts: ['directory'], args: [1, 1],
+    name: 'AuthMerging', module: 'authz_core_module', contexts: ['directory'], args: [1, 1], override: 'authconfig',
     syntax: 'AuthMerging Off|And|Or', default: 'Off',
     argHelp: 'controls how a <Directory>, <Location>, or similar directive\'s authorization directives are combined with those of its predecessor',
     description: 'How this section\'s Require lines combine with the wider scope\'s: Off replaces them (and with no Require line here, ' +
@@ -643,7 +649,7 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
     apply: (d, ctx) => { ctx.dir.authMerging = parseAuthMerging(d.args[0]!); },
   },
   {
-    name: 'Order', module: 'access_compat_module', contexts: ['directory'], args: [1, 1],
+    name: 'Order', module: 'access_compat_module', contexts: ['directory'], args: [1, 1], override: 'limit',
     syntax: 'Order Deny,Allow|Allow,Deny|Mutual-failure', default: 'Deny,Allow', argHelp: '\'allow,deny\', \'deny,allow\', or \'mutual-failure\'',
     description: 'Apache 2.2\'s access control (mod_access_compat): Deny,Allow allows unless a Deny matches and no Allow does; ' +
       'Allow,Deny denies unless an Allow matches and no Deny does; Mutual-failure needs an Allow and no Deny. The most specific ' +
@@ -652,7 +658,7 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
     apply: (d, ctx) => setOrder(ctx.dir, d.args[0]!),
   },
   ...(['Allow', 'Deny'] as const).map((name): DirectiveSpec => ({
-    name, module: 'access_compat_module', contexts: ['directory'], args: [2, -1],
+    name, module: 'access_compat_module', contexts: ['directory'], args: [2, -1], override: 'limit',
     syntax: `${name} from all|address|network|env=[!]variable ...`, default: 'none', argHelp: '\'from\' followed by hostnames or IP-address wildcards',
     description: `The clients ${name === 'Allow' ? 'allowed' : 'denied'} under Order: all, an address, a partial address (10.1), a ` +
       'network (10.0.0.0/8, 10.0.0.0/255.0.0.0), or env=VAR / env=!VAR (set or not set by SetEnvIf). Host names are refused: tswsgi ' +
@@ -661,7 +667,7 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
     apply: (d, ctx) => addHosts(ctx.dir, name === 'Allow' ? 'allow' : 'deny', d.args),
   })),
   {
-    name: 'Satisfy', module: 'access_compat_module', contexts: ['directory'], args: [1, 1],
+    name: 'Satisfy', module: 'access_compat_module', contexts: ['directory'], args: [1, 1], override: 'authconfig',
     syntax: 'Satisfy All|Any', default: 'All', argHelp: 'access policy if both allow and require used (\'all\' or \'any\')',
     description: 'All: a request must pass both Order/Allow/Deny and Require; Any: either suffices (a client Deny refuses is let in ' +
       'when Require grants it, or when no Require applies).',
@@ -669,7 +675,7 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
     apply: (d, ctx) => setSatisfy(ctx.dir, d.args[0]!),
   },
   ...(['SetEnvIf', 'SetEnvIfNoCase', 'BrowserMatch', 'BrowserMatchNoCase'] as const).map((name): DirectiveSpec => ({
-    name, module: 'setenvif_module', contexts: EVERYWHERE, args: [0, -1],
+    name, module: 'setenvif_module', contexts: EVERYWHERE, args: [0, -1], override: 'fileinfo',
     ...(name.startsWith('SetEnvIf')
       ? { syntax: `${name} attribute regex [!]var[=value] ...`, argHelp: `${name === 'SetEnvIf' ? 'A' : 'a'} header-name, regex and a list of variables.`, example: `${name} Request_URI "\\.json$" json_request` }
       : { syntax: `${name} regex [!]var[=value] ...`, argHelp: 'A browser regex and a list of variables.', example: `${name} "^curl/" from_curl` }),
@@ -694,14 +700,14 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
     },
   })),
   {
-    name: 'SetEnv', module: 'env_module', contexts: EVERYWHERE, args: [1, 2],
+    name: 'SetEnv', module: 'env_module', contexts: EVERYWHERE, args: [1, 2], override: 'fileinfo',
     syntax: 'SetEnv name [value]', default: 'none', argHelp: 'an environment variable name and optional value to pass to CGI.',
     description: 'Adds a variable to the environ of requests in this scope (and to %{ENV:name}).',
     example: 'SetEnv APP_MODE production',
     apply: (d, ctx) => { ctx.dir.setEnv = [...(ctx.dir.setEnv ?? []), [d.args[0]!, d.args[1] ?? '']]; },
   },
   {
-    name: 'PassEnv', module: 'env_module', contexts: EVERYWHERE, args: [1, -1],
+    name: 'PassEnv', module: 'env_module', contexts: EVERYWHERE, args: [1, -1], override: 'fileinfo',
     syntax: 'PassEnv name ...', default: 'none', argHelp: 'a list of environment variables to pass to CGI.',
     description: 'Adds variables of tswsgi\'s own environment (as it was when the config was read) to the environ of requests in this scope; ' +
       'one that is not set is left out, with a warning.',
@@ -715,7 +721,7 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
     },
   },
   {
-    name: 'UnsetEnv', module: 'env_module', contexts: EVERYWHERE, args: [1, -1],
+    name: 'UnsetEnv', module: 'env_module', contexts: EVERYWHERE, args: [1, -1], override: 'fileinfo',
     syntax: 'UnsetEnv name ...', default: 'none', argHelp: 'a list of variables to remove from the CGI environment.',
     description: 'Removes variables that SetEnv or PassEnv set in wider scopes (or earlier in this one) from the environ of requests ' +
       'in this scope. As in Apache, it does not remove what SetEnvIf sets.',
@@ -727,14 +733,14 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
     },
   },
   {
-    name: 'DirectoryIndex', module: 'dir_module', contexts: EVERYWHERE, args: [1, -1],
+    name: 'DirectoryIndex', module: 'dir_module', contexts: EVERYWHERE, args: [1, -1], override: 'indexes',
     syntax: 'DirectoryIndex file ...', default: 'index.html', argHelp: 'a list of file names',
     description: 'Files served for a request that names a directory.',
     example: 'DirectoryIndex index.html index.htm',
     apply: (d, ctx) => { ctx.dir.directoryIndex = d.args; },
   },
   {
-    name: 'AddType', module: 'mime_module', contexts: EVERYWHERE, args: [2, -1],
+    name: 'AddType', module: 'mime_module', contexts: EVERYWHERE, args: [2, -1], override: 'fileinfo',
     syntax: 'AddType media-type extension ...', default: 'none', argHelp: 'a mime type followed by one or more file extensions',
     description: 'Content type of static files with these extensions.',
     example: 'AddType application/wasm .wasm',
@@ -850,6 +856,7 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
   },
   ...(['LimitRequestBody', 'LimitRequestFields', 'LimitRequestFieldSize', 'LimitRequestLine'] as const).map((name): DirectiveSpec => ({
     name, module: 'core_module', contexts: name === 'LimitRequestBody' ? EVERYWHERE : RSRC, args: [1, 1],
+    ...(name === 'LimitRequestBody' ? { override: 'any' as const } : {}),
     syntax: `${name} n`, default: { LimitRequestBody: '1073741824', LimitRequestFields: '100', LimitRequestFieldSize: '8190', LimitRequestLine: '8190' }[name],
     argHelp: name === 'LimitRequestBody' ? 'Limit (in bytes) on maximum size of request message body' : 'Limit on the request head',
     description: {
@@ -931,15 +938,25 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
   },
   {
     name: 'AllowOverride', module: 'core_module', contexts: ['directory'], args: [1, -1],
-    syntax: 'AllowOverride None|directive-type ...', default: 'None', argHelp: 'Controls what options .htaccess files in directories can override',
-    description: 'tswsgi reads no .htaccess files. Where AllowOverride is not None, a request whose path passes a directory ' +
-      'holding one gets 500 (as Apache\'s answer to a .htaccess it cannot read), so that restrictions written there are never ' +
-      'skipped; move what it holds into the config, or set AllowOverride None.',
-    example: 'AllowOverride None',
+    syntax: 'AllowOverride None|All|AuthConfig|FileInfo|Indexes|Limit ...', default: 'None', argHelp: 'Controls what options .htaccess files in directories can override',
+    description: 'Which directives .htaccess files in the directories this covers may hold, as in Apache: AuthConfig (Require, ' +
+      'AuthMerging, Satisfy), Limit (Order, Allow, Deny), FileInfo (SetEnv, PassEnv, UnsetEnv, SetEnvIf, BrowserMatch, AddType), ' +
+      'Indexes (DirectoryIndex), and LimitRequestBody under any. tswsgi reads them per request (again when one changes), for the ' +
+      'directives it implements and <RequireAll>/<RequireAny>/<RequireNone>; a .htaccess with any other line (Options, <Files>, ' +
+      'RewriteRule, ...) or one AllowOverride does not allow gets 500, the error log naming its file:line, so that what it says is ' +
+      'never skipped. Nonfatal= is taken as fatal, and Options= allows no Options line.',
+    example: 'AllowOverride AuthConfig Limit',
     apply: (d, ctx) => {
       const bad = d.args.find((arg) => !/^(none|all|authconfig|fileinfo|indexes|limit|options(=.*)?|nonfatal=(override|unknown|all))$/i.test(arg));
       if (bad !== undefined) throw new DirectiveError(`Illegal override option ${bad}`);
-      ctx.dir.allowOverride = !(d.args.length === 1 && /^none$/i.test(d.args[0]!));
+      // As Apache's set_override: None and All reset what came before them.
+      const kinds = new Set<OverrideKind>();
+      for (const arg of d.args.map((a) => a.toLowerCase())) {
+        if (arg === 'none') kinds.clear();
+        else if (arg === 'all') for (const kind of OVERRIDE_KINDS) kinds.add(kind);
+        else if ((OVERRIDE_KINDS as readonly string[]).includes(arg)) kinds.add(arg as OverrideKind);
+      }
+      ctx.dir.allowOverride = [...kinds];
     },
   },
 ];

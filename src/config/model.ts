@@ -5,6 +5,7 @@ import type { DaemonOptions } from './daemon-options';
 import type { IpSubnet } from './ip-subnet';
 import type { LogLevel } from '../log/error-log';
 import type { LogFormat } from './log-format';
+import type { ModuleRegistry } from './modules';
 
 /** mod_wsgi's name for the server's own pool and for the main interpreter; "" internally. */
 export const GLOBAL = '';
@@ -140,6 +141,9 @@ export function applyOptions(inherited: number, setting: OptionsSetting | undefi
   return setting.set ?? ((inherited & ~setting.remove) | setting.add);
 }
 
+/** AllowOverride's kinds of directives (Apache's OR_AUTHCFG, OR_FILEINFO, ...). */
+export type OverrideKind = 'authconfig' | 'fileinfo' | 'indexes' | 'limit' | 'options';
+
 /** Settings that Directory, Location and Files sections, vhosts and the server can each set. */
 export interface DirConfig {
   processGroup?: string;
@@ -163,8 +167,8 @@ export interface DirConfig {
   /** UnsetEnv: names removed from wider scopes' SetEnv and PassEnv (this scope's own are removed when read). */
   unsetEnv?: string[];
   directoryIndex?: string[];
-  /** AllowOverride other than None: Apache would read .htaccess files in the directories this covers. */
-  allowOverride?: boolean;
+  /** AllowOverride: the kinds of directives .htaccess files in the directories this covers may hold; [] for None. */
+  allowOverride?: OverrideKind[];
   /** AddType: extension (without dot, lowercase) to content type. */
   addType?: Array<[string, string]>;
   /** LimitRequestBody: bytes a request body may have; 0 means no limit. */
@@ -290,6 +294,8 @@ export interface ServerConfig {
   maximumRequestsJitter: number;
   /** Content types by extension (from TypesConfig), for static files. */
   mimeTypes: ReadonlyMap<string, string>;
+  /** What reading a .htaccess file takes from reading the config: its Define'd names, loaded modules and environment. */
+  htaccessReading: { defines: ReadonlyMap<string, string>; modules: ModuleRegistry; env: NodeJS.ProcessEnv };
 }
 
 /** Per-directory defaults, as mod_wsgi and Apache have them when nothing is set. */

@@ -242,6 +242,24 @@ export const CASES: Case[] = [
     ],
   },
   {
+    config: 'htaccess.conf',
+    requests: [
+      { name: 'Require all denied', path: '/h/denied/file.txt' },
+      { name: 'its SetEnvIf before its Require env, unset', path: '/h/env/file.txt' },
+      { name: 'its SetEnvIf before its Require env, set', path: '/h/env/file.txt', headers: { 'X-Key': 'let-me-in' } },
+      { name: 'an invalid command', path: '/h/bad/file.txt' },
+      { name: 'an invalid command, missing file', path: '/h/bad/missing.txt' },
+      { name: 'a kind AllowOverride does not allow', path: '/h/authonly/file.txt' },
+      { name: 'AllowOverride None', path: '/h/none/file.txt' },
+      { name: 'Order and Allow', path: '/h/compat/file.txt' },
+      { name: 'nested: the outer denies', path: '/h/nested/file.txt' },
+      { name: 'nested: the inner replaces it', path: '/h/nested/inner/file.txt' },
+      { name: '<RequireAll> with Require not', path: '/h/sections/file.txt' },
+      { name: '<RequireAll> with Require not, matching', path: '/h/sections/file.txt', headers: { 'X-Block': 'yes' } },
+      { name: 'SetEnv and SetEnvIf for a WSGI script', path: '/wsgi/x', headers: { 'X-Tier': 'gold' } },
+    ],
+  },
+  {
     config: 'passauth.conf',
     requests: [
       { name: 'default off', path: '/x', headers: { Authorization: 'Basic dTpw' } },
