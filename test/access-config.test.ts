@@ -245,6 +245,11 @@ describe('.htaccess files', () => {
     assert.match(read(['RewriteEngine On'], ALL) as string, /^1: Invalid command 'RewriteEngine', perhaps misspelled/);
   });
 
+  test('AccessFileName: .htaccess, the default, is accepted; another name is refused, since tswsgi would not read those files', () => {
+    assert.deepEqual(load(['AccessFileName .htaccess']).errors, []);
+    assert.match(load(['AccessFileName .acl']).errors[0]!, /^8: AccessFileName \(core_module\) is not supported by tswsgi: tswsgi reads access files named \.htaccess only/);
+  });
+
   test('Apache\'s checks of the file as a whole: negative lines only', () => {
     assert.equal(read(['<RequireAll>', 'Require not env x', '</RequireAll>'], ALL), '1: <RequireAll> directive contains only negative authorization directives');
   });

@@ -49,7 +49,6 @@ const MPM = 'tswsgi sizes its own processes (StartServers, ThreadsPerChild, WSGI
 const NO_LISTINGS = 'tswsgi lists no directories';
 const NO_COMPRESSION = 'tswsgi sends responses uncompressed';
 const NO_NEGOTIATION = 'tswsgi serves files as they are named, without language negotiation';
-const NO_HTACCESS = 'tswsgi reads no .htaccess files';
 const TLS_SETTINGS = 'it only configures TLS, which SSLEngine On (refused) would enable';
 const NO_OP = 'it tunes Apache internals that tswsgi does not have';
 
@@ -117,6 +116,9 @@ export const CHECKS: Record<string, (name: string, args: string[]) => CheckResul
   // Red Hat's stock conf.d/userdir.conf says `UserDir disabled`: every other form maps ~user URLs.
   userdir: (name, args) => (args.length === 0 ? { error: `${name} requires an argument.` }
     : args.length === 1 && /^disabled$/i.test(args[0]!) ? null : { refuse: 'tswsgi does not map ~user URLs, and would answer them differently' }),
+  // Debian's apache2.conf names the default; other names would leave files tswsgi does not look for unread.
+  accessfilename: (name, args) => atLeast(name, args, 1) ?? (args.length === 1 && args[0] === '.htaccess' ? null
+    : { refuse: 'tswsgi reads access files named .htaccess only, and would skip what the files named here say' }),
   hostnamelookups: only(['Off'], ['On', 'Off', 'Double'], 'tswsgi does not look up client host names, so REMOTE_HOST would be missing from the environ'),
   usecanonicalname: only(['Off'], ['On', 'Off', 'DNS'], 'tswsgi takes SERVER_NAME from the request\'s Host, as with Off'),
   usecanonicalphysicalport: only(['Off'], ['On', 'Off'], 'tswsgi takes SERVER_PORT from the request, as with Off'),
@@ -142,7 +144,7 @@ export const CHECKS: Record<string, (name: string, args: string[]) => CheckResul
 /** Every module Debian's apache2 ships, and mod_wsgi: the directives of each that the directive table does not implement. */
 export const MODULE_RULES: readonly ModuleRules[] = [
   mod('core_module', 'core.c',
-    accept(NO_HTACCESS, 'AccessFileName:1+'),
+    accept('tswsgi reads .htaccess files, Apache\'s default name', 'AccessFileName:@accessfilename'),
     acceptGlobal(MPM, 'MaxConnectionsPerChild:1 MaxRequestsPerChild:1 MaxMemFree:1 ThreadStackSize:1 ScoreBoardFile:1 CoreDumpDirectory:1'),
     accept(NO_OP, 'AcceptFilter:2 EnableMMAP:flag EnableSendfile:flag ExtendedStatus:flag FlushMaxPipelined:1 FlushMaxThreshold:1 ' +
       'ReadBufferSize:1 SeeRequestTail:flag LimitInternalRecursion:1-2 NameVirtualHost:1 ContentDigest:flag DefaultType:1 ' +
