@@ -243,6 +243,8 @@ describe('.htaccess files', () => {
     assert.equal(read(['<Files x.txt>', 'Require all denied', '</Files>'], ALL), '1: <Files> in a .htaccess file is not supported by tswsgi');
     assert.equal(read(['RewriteEngine On'], ALL, [`LoadModule rewrite_module ${MODULES}/mod_rewrite.so`]), '1: RewriteEngine in a .htaccess file is not supported by tswsgi');
     assert.match(read(['RewriteEngine On'], ALL) as string, /^1: Invalid command 'RewriteEngine', perhaps misspelled/);
+    assert.equal(read(['Require all granted', 'Include /etc/apache2/apache2.conf'], ALL), '2: Include not allowed here');
+    assert.equal(read(['Define X'], ALL), '1: Define not allowed here');
   });
 
   test('AccessFileName: .htaccess, the default, is accepted; another name is refused, since tswsgi would not read those files', () => {

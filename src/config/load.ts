@@ -114,7 +114,7 @@ export function loadHtaccess(file: string, allowed: readonly OverrideKind[], con
   const { defines, modules, env } = config.htaccessReading;
   const state: ParseState = {
     serverRoot: config.serverRoot, defines: new Map(defines), env,
-    modules: { loaded: new Set(modules.loaded), explicit: modules.explicit }, errors: [], warnings: [],
+    modules: { loaded: new Set(modules.loaded), explicit: modules.explicit }, errors: [], warnings: [], htaccess: true,
   };
   const tree = parseFile(file, state);
   if (state.errors.length > 0) return state.errors[0]!;
