@@ -87,16 +87,17 @@ WSGIScriptAlias /shop ${project}/mysite/wsgi.py
   });
 });
 
-describe('AllowOverride other than None, where tswsgi reads no .htaccess', () => {
+describe('.htaccess files where AllowOverride allows them', () => {
   let server: RunningServer;
   const root = tempDir();
   before(async () => {
-    for (const dir of ['guarded', 'open', 'plain']) {
+    for (const dir of ['guarded', 'open', 'plain', 'rewritten']) {
       fs.mkdirSync(path.join(root, dir));
       fs.writeFileSync(path.join(root, dir, 'page.txt'), `${dir}\n`);
     }
     fs.writeFileSync(path.join(root, 'guarded/.htaccess'), 'Require all denied\n');
     fs.writeFileSync(path.join(root, 'plain/.htaccess'), 'Require all denied\n');
+    fs.writeFileSync(path.join(root, 'rewritten/.htaccess'), '<Files page.txt>\n  Require all denied\n</Files>\n');
     server = await startServe(writeConf(`Listen 127.0.0.1:0
 DocumentRoot ${root}
 <Directory ${root}>
@@ -109,11 +110,26 @@ DocumentRoot ${root}
   });
   after(() => server.stop());
 
-  test('a request passing a .htaccess gets 500, never what the file may forbid, and the log says why', async () => {
+  test('what one says is done: Require all denied is a 403', async () => {
     const reply = await request(server.url + '/guarded/page.txt');
-    assert.equal(reply.status, 500);
+    assert.equal(reply.status, 403);
     assert.doesNotMatch(reply.body.toString(), /guarded/);
-    await server.waitForLog(/guarded\/\.htaccess: tswsgi reads no \.htaccess files, and AllowOverride is not None here/);
+  });
+
+  test('one holding what tswsgi does not read (<Files> here) gets 500, never what it may forbid, and the log says why', async () => {
+    const reply = await request(server.url + '/rewritten/page.txt');
+    assert.equal(reply.status, 500);
+    assert.doesNotMatch(reply.body.toString(), /rewritten/);
+    await server.waitForLog(/rewritten\/\.htaccess:1: <Files> in a \.htaccess file is not supported by tswsgi/);
+  });
+
+  test('a change is read by the next request', async () => {
+    const file = path.join(root, 'open/.htaccess');
+    fs.writeFileSync(file, 'Require all denied\n');
+    assert.equal((await request(server.url + '/open/page.txt')).status, 403);
+    fs.writeFileSync(file, 'Require all granted\n# longer, so that the size differs too\n');
+    assert.equal((await request(server.url + '/open/page.txt')).body.toString(), 'open\n');
+    fs.rmSync(file);
   });
 
   test('without a .htaccess on the way, or under AllowOverride None, files are served', async () => {

@@ -43,6 +43,8 @@ export interface ParseState {
    * times; Apache, which stops at its first error, reads it only 128 times.
    */
   includeRecursion?: boolean;
+  /** Reading a .htaccess file, where Apache allows none of the directives it executes while reading. */
+  htaccess?: boolean;
 }
 
 const MAX_INCLUDE_DEPTH = 128;
@@ -271,8 +273,14 @@ function sectionCondition(directive: Directive, state: ParseState, fail: (line: 
   }
 }
 
+const READ_TIME = new Set(['define', 'undefine', 'serverroot', 'loadmodule', 'include', 'includeoptional']);
+
 /** Directives Apache executes while reading; true when handled here (they stay out of the tree, but for ServerRoot). */
 function readTimeDirective(d: Directive, state: ParseState, including: readonly Visit[], sink: Directive[], fail: (line: number, detail: string) => void): boolean {
+  if (state.htaccess && READ_TIME.has(d.key)) {
+    fail(d.line, `${d.name} not allowed here`);
+    return true;
+  }
   switch (d.key) {
     case 'define':
       if (d.args.length < 1 || d.args.length > 2) fail(d.line, 'Define takes one or two arguments, a variable name and an optional value');

@@ -5,10 +5,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Directive } from './apache-parser';
+import { DirectiveError } from './directive-error';
+import { addRequire, parseAuthMerging } from './authz';
+import { addHosts, setOrder, setSatisfy } from './access-compat';
+import { parseEnvCondition, UNACTED_VARIABLES } from './setenvif';
 import { DAEMON_OPTIONS, parseDaemonOptions, splitDeclaration } from './daemon-options';
 import { parseSeconds } from './seconds';
 import { readMimeTypes } from './mime-types';
-import { GLOBAL, OPTION, OPTIONS_ALL, type AccessLogConfig, type ErrorDocument, type OptionsSetting, type AccessRule, type DirConfig, type MapHeadToGet, type ProcessGroupConfig, type ServerConfig, type VirtualHost } from './model';
+import { GLOBAL, OPTION, OPTIONS_ALL, type AccessLogConfig, type ErrorDocument, type OptionsSetting, type AuthzSection, type DirConfig, type OverrideKind, type MapHeadToGet, type ProcessGroupConfig, type ServerConfig, type VirtualHost } from './model';
 import { parseLogLevel } from '../log/error-log';
 import { ErrorLogFormatError, parseErrorLogFormat, type ErrorLogFormats } from '../log/error-log-format';
 import { commandWords, type LogTarget } from '../log/log-target';
@@ -20,7 +24,7 @@ import { CHECKS, COMPRESSION_FILTERS } from './module-rules';
 /** Where a directive may stand: the main server, a <VirtualHost>, a Directory/Location/Files section. */
 export type Context = 'server' | 'vhost' | 'directory';
 
-export class DirectiveError extends Error {}
+export { DirectiveError };
 
 export interface MpmSizing {
   startServers: number;
@@ -61,6 +65,12 @@ export interface BuildContext {
   dir: DirConfig;
   /** The section being read, for context errors ("Directory"). */
   sectionName: string | null;
+  /** The <RequireAll>, <RequireAny> or <RequireNone> being read, which Require lines go into. */
+  openAuthz?: AuthzSection;
+  /** The environment PassEnv reads (tswsgi's own, with --envvars' variables). */
+  env: NodeJS.ProcessEnv;
+  /** Reading a .htaccess file: the AllowOverride kinds its directory allows. */
+  htaccess?: readonly OverrideKind[];
   groups: Map<string, ProcessGroupConfig>;
   imports: PendingImport[];
   /** Process group names requests will use, checked once every WSGIDaemonProcess is known. */
@@ -81,7 +91,7 @@ export interface BuildContext {
   customLogs: PendingLog[];
   /** ErrorLogFormat lines of each scope, each kind set only where the scope has lines of that kind. */
   errorLogFormats: Map<VirtualHost, Partial<ErrorLogFormats>>;
-  /** Directives accepted without effect that were warned about: one warning per name. */
+  /** Directives accepted without effect (and variables set without effect) that were warned about: one warning per name. */
   warnedDirectives: Set<string>;
 }
 
@@ -97,10 +107,14 @@ export interface DirectiveSpec {
   example: string;
   /** Apache's words after "takes N arguments, ...". */
   argHelp: string;
+  /** The AllowOverride kind that lets a .htaccess file hold it ('any': every kind); none: never in a .htaccess file. */
+  override?: OverrideKind | 'any';
   apply(d: Directive, ctx: BuildContext): void;
 }
 
 const RSRC: readonly Context[] = ['server', 'vhost'];
+/** AllowOverride All; Options= (some options only) is left out, so that Options lines stay refused. */
+const OVERRIDE_KINDS: readonly OverrideKind[] = ['authconfig', 'fileinfo', 'indexes', 'limit', 'options'];
 const GLOBAL_ONLY: readonly Context[] = ['server'];
 const EVERYWHERE: readonly Context[] = ['server', 'vhost', 'directory'];
 
@@ -359,30 +373,6 @@ function outputFilters(d: Directive, ctx: BuildContext, list: string): string[] 
     ctx.warnings.push(`${d.file}:${d.line}: ${d.name} ${compression.toUpperCase()} has no effect in tswsgi: tswsgi sends responses uncompressed`);
   }
   return names;
-}
-
-function requireRule(d: Directive): AccessRule {
-  const [kind, ...rest] = d.args.map((a) => a.toLowerCase()) as [string, ...string[]];
-  if (kind === 'all') {
-    if (rest.length !== 1 || (rest[0] !== 'granted' && rest[0] !== 'denied')) {
-      throw new DirectiveError("'Require all' accepts 'granted' or 'denied'");
-    }
-    return { kind: 'all', granted: rest[0] === 'granted' };
-  }
-  if (kind === 'ip') {
-    if (rest.length === 0) throw new DirectiveError("'Require ip' needs at least one address or network");
-    for (const network of d.args.slice(1)) {
-      if (!/^[0-9a-fA-F:.]+(\/\d+)?$/.test(network)) throw new DirectiveError(`ip address '${network}' appears to be invalid`);
-    }
-    return { kind: 'ip', networks: d.args.slice(1) };
-  }
-  // Apache's `local` also allows a client connecting from the server's own address; the loopback
-  // networks alone allow no one Apache would refuse.
-  if (kind === 'local') {
-    if (rest.length > 0) throw new DirectiveError("'Require local' does not take an argument");
-    return { kind: 'ip', networks: ['127.0.0.0/8', '::1', '::ffff:127.0.0.0/104'] };
-  }
-  throw new DirectiveError(`Unknown Authz provider: ${d.args[0]} (tswsgi implements 'Require all', 'Require ip' and 'Require local')`);
 }
 
 const OPTION_WORDS: Record<string, number> = {
@@ -754,28 +744,120 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
     apply: (d, ctx) => alias(d, ctx, name === 'ScriptAliasMatch', 'cgi-script'),
   })),
   {
-    name: 'Require', module: 'authz_core_module', contexts: ['directory'], args: [1, -1],
-    syntax: 'Require all granted|all denied|ip address...|local', default: 'all granted', argHelp: 'specifies authorization directives which one must pass (or not) for a request to suceeed',
-    description: 'Who may make requests in this section; several Require lines allow a request if any allows it. `Require local` allows the loopback addresses (127.0.0.0/8, ::1); Apache\'s also allows a client connecting from the server\'s own address, which tswsgi refuses. Other providers (host, env, method, expr, user, group, valid-user) are errors.',
+    name: 'Require', module: 'authz_core_module', contexts: ['directory'], args: [0, -1], override: 'authconfig',
+    syntax: 'Require [not] all granted|all denied|ip address...|local|env variable...|method method...', default: 'all granted',
+    argHelp: 'specifies authorization directives which one must pass (or not) for a request to suceeed',
+    description: 'Who may make requests in this section, as Apache 2.4\'s mod_authz_core and mod_authz_host decide it: several ' +
+      'lines (an implicit <RequireAny>) allow a request if any allows it; `not` negates a line inside <RequireAll> or <RequireNone>. ' +
+      '`local` is the loopback addresses and the server\'s own; `env` tests variables set by SetEnvIf or BrowserMatch (not SetEnv, ' +
+      'which Apache applies after the access check); `method` takes Apache\'s method names (HEAD counts as GET). A section\'s ' +
+      'lines replace a wider scope\'s unless AuthMerging says otherwise. `host` and `forward-dns` (tswsgi makes no DNS lookups), ' +
+      '`expr`, and the user providers (user, group, valid-user) are refused.',
     example: 'Require ip 127.0.0.1 192.168.0.0/16',
-    apply: (d, ctx) => { ctx.dir.require = [...(ctx.dir.require ?? []), requireRule(d)]; },
+    apply: (d, ctx) => addRequire(ctx.dir, ctx.openAuthz ?? null, d.args),
   },
   {
-    name: 'SetEnv', module: 'env_module', contexts: EVERYWHERE, args: [1, 2],
+    name: 'AuthMerging', module: 'authz_core_module', contexts: ['directory'], args: [1, 1], override: 'authconfig',
+    syntax: 'AuthMerging Off|And|Or', default: 'Off',
+    argHelp: 'controls how a <Directory>, <Location>, or similar directive\'s authorization directives are combined with those of its predecessor',
+    description: 'How this section\'s Require lines combine with the wider scope\'s: Off replaces them (and with no Require line here, ' +
+      'leaves none), And requires both, Or either.',
+    example: 'AuthMerging And',
+    apply: (d, ctx) => { ctx.dir.authMerging = parseAuthMerging(d.args[0]!); },
+  },
+  {
+    name: 'Order', module: 'access_compat_module', contexts: ['directory'], args: [1, 1], override: 'limit',
+    syntax: 'Order Deny,Allow|Allow,Deny|Mutual-failure', default: 'Deny,Allow', argHelp: '\'allow,deny\', \'deny,allow\', or \'mutual-failure\'',
+    description: 'Apache 2.2\'s access control (mod_access_compat): Deny,Allow allows unless a Deny matches and no Allow does; ' +
+      'Allow,Deny denies unless an Allow matches and no Deny does; Mutual-failure needs an Allow and no Deny. The most specific ' +
+      'section with any Order, Allow, Deny or Satisfy line replaces the others; the request must also pass Require (see Satisfy).',
+    example: 'Order Allow,Deny',
+    apply: (d, ctx) => setOrder(ctx.dir, d.args[0]!),
+  },
+  ...(['Allow', 'Deny'] as const).map((name): DirectiveSpec => ({
+    name, module: 'access_compat_module', contexts: ['directory'], args: [2, -1], override: 'limit',
+    syntax: `${name} from all|address|network|env=[!]variable ...`, default: 'none', argHelp: '\'from\' followed by hostnames or IP-address wildcards',
+    description: `The clients ${name === 'Allow' ? 'allowed' : 'denied'} under Order: all, an address, a partial address (10.1), a ` +
+      'network (10.0.0.0/8, 10.0.0.0/255.0.0.0), or env=VAR / env=!VAR (set or not set by SetEnvIf). Host names are refused: tswsgi ' +
+      'makes no DNS lookups.',
+    example: `${name} from 192.168.0.0/16`,
+    apply: (d, ctx) => addHosts(ctx.dir, name === 'Allow' ? 'allow' : 'deny', d.args),
+  })),
+  {
+    name: 'Satisfy', module: 'access_compat_module', contexts: ['directory'], args: [1, 1], override: 'authconfig',
+    syntax: 'Satisfy All|Any', default: 'All', argHelp: 'access policy if both allow and require used (\'all\' or \'any\')',
+    description: 'All: a request must pass both Order/Allow/Deny and Require; Any: either suffices (a client Deny refuses is let in ' +
+      'when Require grants it, or when no Require applies).',
+    example: 'Satisfy Any',
+    apply: (d, ctx) => setSatisfy(ctx.dir, d.args[0]!),
+  },
+  ...(['SetEnvIf', 'SetEnvIfNoCase', 'BrowserMatch', 'BrowserMatchNoCase'] as const).map((name): DirectiveSpec => ({
+    name, module: 'setenvif_module', contexts: EVERYWHERE, args: [0, -1], override: 'fileinfo',
+    ...(name.startsWith('SetEnvIf')
+      ? { syntax: `${name} attribute regex [!]var[=value] ...`, argHelp: `${name === 'SetEnvIf' ? 'A' : 'a'} header-name, regex and a list of variables.`, example: `${name} Request_URI "\\.json$" json_request` }
+      : { syntax: `${name} regex [!]var[=value] ...`, argHelp: 'A browser regex and a list of variables.', example: `${name} "^curl/" from_curl` }),
+    default: 'none',
+    description: (name.startsWith('SetEnvIf') ? 'Sets request variables when an attribute matches: a request header, Remote_Addr, Remote_Host ' +
+      '(the address: tswsgi makes no DNS lookups), Server_Addr, Request_Method, Request_Protocol, Request_URI, a regex over header names, ' +
+      'or a variable set earlier. ' : 'SetEnvIf on User-Agent. ') +
+      (name.endsWith('NoCase') ? 'The match ignores case. ' : '') +
+      '`var` sets 1, `var=value` a value (with $1..$9 of a regex), `!var` unsets. Lines outside sections run as the request arrives ' +
+      '(Request_URI is then the raw path), lines in sections once it is mapped; the variables reach the environ, Require env, ' +
+      'Allow/Deny env=, CustomLog env= and %{ENV:var}.',
+    apply: (d, ctx) => {
+      const condition = parseEnvCondition(name, d.args);
+      if (ctx.sectionName === null) ctx.vhost.envConditions.push(condition);
+      else (ctx.dir.envConditions ??= []).push(condition);
+      for (const [variable] of condition.features) {
+        const what = UNACTED_VARIABLES[variable.toLowerCase()];
+        if (what === undefined || ctx.warnedDirectives.has(`variable ${variable.toLowerCase()}`)) continue;
+        ctx.warnedDirectives.add(`variable ${variable.toLowerCase()}`);
+        ctx.warnings.push(`${d.file}:${d.line}: ${name} sets ${variable}, on which Apache acts (${what}); tswsgi only passes the variable on`);
+      }
+    },
+  })),
+  {
+    name: 'SetEnv', module: 'env_module', contexts: EVERYWHERE, args: [1, 2], override: 'fileinfo',
     syntax: 'SetEnv name [value]', default: 'none', argHelp: 'an environment variable name and optional value to pass to CGI.',
     description: 'Adds a variable to the environ of requests in this scope (and to %{ENV:name}).',
     example: 'SetEnv APP_MODE production',
     apply: (d, ctx) => { ctx.dir.setEnv = [...(ctx.dir.setEnv ?? []), [d.args[0]!, d.args[1] ?? '']]; },
   },
   {
-    name: 'DirectoryIndex', module: 'dir_module', contexts: EVERYWHERE, args: [1, -1],
+    name: 'PassEnv', module: 'env_module', contexts: EVERYWHERE, args: [1, -1], override: 'fileinfo',
+    syntax: 'PassEnv name ...', default: 'none', argHelp: 'a list of environment variables to pass to CGI.',
+    description: 'Adds variables of tswsgi\'s own environment (as it was when the config was read) to the environ of requests in this scope; ' +
+      'one that is not set is left out, with a warning.',
+    example: 'PassEnv LANG TZ',
+    apply: (d, ctx) => {
+      for (const name of d.args) {
+        const value = ctx.env[name];
+        if (value === undefined) ctx.warnings.push(`${d.file}:${d.line}: PassEnv variable ${name} was undefined`);
+        else ctx.dir.setEnv = [...(ctx.dir.setEnv ?? []), [name, value]];
+      }
+    },
+  },
+  {
+    name: 'UnsetEnv', module: 'env_module', contexts: EVERYWHERE, args: [1, -1], override: 'fileinfo',
+    syntax: 'UnsetEnv name ...', default: 'none', argHelp: 'a list of variables to remove from the CGI environment.',
+    description: 'Removes variables that SetEnv or PassEnv set in wider scopes (or earlier in this one) from the environ of requests ' +
+      'in this scope. As in Apache, it does not remove what SetEnvIf sets.',
+    example: 'UnsetEnv APP_DEBUG',
+    apply: (d, ctx) => {
+      const names = new Set(d.args.map((n) => n.toLowerCase()));
+      ctx.dir.setEnv = ctx.dir.setEnv?.filter(([n]) => !names.has(n.toLowerCase()));
+      ctx.dir.unsetEnv = [...(ctx.dir.unsetEnv ?? []), ...d.args];
+    },
+  },
+  {
+    name: 'DirectoryIndex', module: 'dir_module', contexts: EVERYWHERE, args: [1, -1], override: 'indexes',
     syntax: 'DirectoryIndex file ...', default: 'index.html', argHelp: 'a list of file names',
     description: 'Files served for a request that names a directory.',
     example: 'DirectoryIndex index.html index.htm',
     apply: (d, ctx) => { ctx.dir.directoryIndex = d.args; },
   },
   {
-    name: 'AddType', module: 'mime_module', contexts: EVERYWHERE, args: [2, -1],
+    name: 'AddType', module: 'mime_module', contexts: EVERYWHERE, args: [2, -1], override: 'fileinfo',
     syntax: 'AddType media-type extension ...', default: 'none', argHelp: 'a mime type followed by one or more file extensions',
     description: 'Content type of static files with these extensions.',
     example: 'AddType application/wasm .wasm',
@@ -1007,6 +1089,7 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
   },
   ...(['LimitRequestBody', 'LimitRequestFields', 'LimitRequestFieldSize', 'LimitRequestLine'] as const).map((name): DirectiveSpec => ({
     name, module: 'core_module', contexts: name === 'LimitRequestBody' ? EVERYWHERE : RSRC, args: [1, 1],
+    ...(name === 'LimitRequestBody' ? { override: 'any' as const } : {}),
     syntax: `${name} n`, default: { LimitRequestBody: '1073741824', LimitRequestFields: '100', LimitRequestFieldSize: '8190', LimitRequestLine: '8190' }[name],
     argHelp: name === 'LimitRequestBody' ? 'Limit (in bytes) on maximum size of request message body' : 'Limit on the request head',
     description: {
@@ -1088,15 +1171,25 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
   },
   {
     name: 'AllowOverride', module: 'core_module', contexts: ['directory'], args: [1, -1],
-    syntax: 'AllowOverride None|directive-type ...', default: 'None', argHelp: 'Controls what options .htaccess files in directories can override',
-    description: 'tswsgi reads no .htaccess files. Where AllowOverride is not None, a request whose path passes a directory ' +
-      'holding one gets 500 (as Apache\'s answer to a .htaccess it cannot read), so that restrictions written there are never ' +
-      'skipped; move what it holds into the config, or set AllowOverride None.',
-    example: 'AllowOverride None',
+    syntax: 'AllowOverride None|All|AuthConfig|FileInfo|Indexes|Limit ...', default: 'None', argHelp: 'Controls what options .htaccess files in directories can override',
+    description: 'Which directives .htaccess files in the directories this covers may hold, as in Apache: AuthConfig (Require, ' +
+      'AuthMerging, Satisfy), Limit (Order, Allow, Deny), FileInfo (SetEnv, PassEnv, UnsetEnv, SetEnvIf, BrowserMatch, AddType), ' +
+      'Indexes (DirectoryIndex), and LimitRequestBody under any. tswsgi reads them per request (again when one changes), for the ' +
+      'directives it implements and <RequireAll>/<RequireAny>/<RequireNone>; a .htaccess with any other line (Options, <Files>, ' +
+      'RewriteRule, ...) or one AllowOverride does not allow gets 500, the error log naming its file:line, so that what it says is ' +
+      'never skipped. Nonfatal= is taken as fatal, and Options= allows no Options line.',
+    example: 'AllowOverride AuthConfig Limit',
     apply: (d, ctx) => {
       const bad = d.args.find((arg) => !/^(none|all|authconfig|fileinfo|indexes|limit|options(=.*)?|nonfatal=(override|unknown|all))$/i.test(arg));
       if (bad !== undefined) throw new DirectiveError(`Illegal override option ${bad}`);
-      ctx.dir.allowOverride = !(d.args.length === 1 && /^none$/i.test(d.args[0]!));
+      // As Apache's set_override: None and All reset what came before them.
+      const kinds = new Set<OverrideKind>();
+      for (const arg of d.args.map((a) => a.toLowerCase())) {
+        if (arg === 'none') kinds.clear();
+        else if (arg === 'all') for (const kind of OVERRIDE_KINDS) kinds.add(kind);
+        else if ((OVERRIDE_KINDS as readonly string[]).includes(arg)) kinds.add(arg as OverrideKind);
+      }
+      ctx.dir.allowOverride = [...kinds];
     },
   },
 ];
@@ -1108,7 +1201,7 @@ export const DEFAULT_LOG_FORMATS: ReadonlyMap<string, LogFormat> = new Map([
 ].map(([name, text]) => [name!, parseLogFormat(text!)]));
 
 /** Sections and what their contents are. */
-export const SECTIONS: ReadonlyArray<{ name: string; kind: 'vhost' | 'directory'; contexts: readonly Context[] }> = [
+export const SECTIONS: ReadonlyArray<{ name: string; kind: 'vhost' | 'directory' | 'authz'; contexts: readonly Context[] }> = [
   { name: 'VirtualHost', kind: 'vhost', contexts: GLOBAL_ONLY },
   { name: 'Directory', kind: 'directory', contexts: RSRC },
   { name: 'DirectoryMatch', kind: 'directory', contexts: RSRC },
@@ -1116,6 +1209,9 @@ export const SECTIONS: ReadonlyArray<{ name: string; kind: 'vhost' | 'directory'
   { name: 'FilesMatch', kind: 'directory', contexts: EVERYWHERE },
   { name: 'Location', kind: 'directory', contexts: RSRC },
   { name: 'LocationMatch', kind: 'directory', contexts: RSRC },
+  { name: 'RequireAll', kind: 'authz', contexts: ['directory'] },
+  { name: 'RequireAny', kind: 'authz', contexts: ['directory'] },
+  { name: 'RequireNone', kind: 'authz', contexts: ['directory'] },
 ];
 
 const byKey = new Map(DIRECTIVES.map((spec) => [spec.name.toLowerCase(), spec]));

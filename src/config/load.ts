@@ -5,8 +5,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ConfigError, parseCommandLine, parseFile, type Directive, type ParseState } from './apache-parser';
+import { authzSectionName, checkScope, closeSection, openSection } from './authz';
 import { DirectiveError, SECTIONS, directiveSpec, type BuildContext, type Context, type DirectiveSpec } from './directives';
-import { GLOBAL, type ProcessGroupConfig, type Section, type SectionKind, type ServerConfig, type VirtualHost } from './model';
+import { GLOBAL, type DirConfig, type OverrideKind, type ProcessGroupConfig, type Section, type SectionKind, type ServerConfig, type VirtualHost } from './model';
 import { isModuleLoaded, moduleByName, newModuleRegistry } from './modules';
 import { tierRules, type TierRule } from './module-rules';
 import { APACHE_DEFAULTS } from './defaults';
@@ -38,7 +39,7 @@ export interface LoadResult {
 }
 
 export function newVirtualHost(source: string): VirtualHost {
-  return { addresses: [], serverName: '', serverPort: null, serverAliases: [], documentRoot: '', aliases: [], dir: {}, sections: [], accessLogs: [], source };
+  return { addresses: [], serverName: '', serverPort: null, serverAliases: [], documentRoot: '', aliases: [], dir: {}, sections: [], envConditions: [], accessLogs: [], source };
 }
 
 /** The config file a name means: as apache2, a relative one is relative to -d's ServerRoot when there is one. */
@@ -58,6 +59,7 @@ export function loadConfig(file: string, options: LoadOptions): LoadResult {
   const main = newVirtualHost(configFile);
   const config: ServerConfig = {
     serverRoot: state.serverRoot,
+    htaccessReading: { defines: state.defines, modules: state.modules, env: state.env },
     listen: [],
     main,
     vhosts: [],
@@ -83,21 +85,53 @@ export function loadConfig(file: string, options: LoadOptions): LoadResult {
     maximumRequestsJitter: 0,
     mimeTypes: new Map(),
   };
-  const ctx: BuildContext = {
-    config, vhost: main, inVhost: false, dir: main.dir, sectionName: null,
-    groups: new Map(), imports: [], groupReferences: [],
-    mpm: { startServers: 3, serverLimit: 16, threadsPerChild: 25, maxRequestWorkers: null },
-    python: { home: null, path: [] },
-    defaultPython: { python: options.python, source: options.pythonSource },
-    typesConfig: false,
-    warnings: state.warnings,
-    logFormats: new Map(), defaultLogFormats: new Map(), customLogs: [], errorLogFormats: new Map(), warnedDirectives: new Set(),
-  };
+  const ctx = newBuildContext(config, main, state, { python: options.python, source: options.pythonSource });
   const errors = state.errors;
   walk(tree, ctx, 'server', state, errors);
   finish(ctx, errors);
   errors.sort((a, b) => (a.file === b.file ? a.line - b.line : 0));
   return { config, errors, warnings: state.warnings };
+}
+
+function newBuildContext(config: ServerConfig, vhost: VirtualHost, state: ParseState, defaultPython: BuildContext['defaultPython']): BuildContext {
+  return {
+    config, vhost, inVhost: false, dir: vhost.dir, sectionName: null, env: state.env,
+    groups: new Map(), imports: [], groupReferences: [],
+    mpm: { startServers: 3, serverLimit: 16, threadsPerChild: 25, maxRequestWorkers: null },
+    python: { home: null, path: [] },
+    defaultPython,
+    typesConfig: false,
+    warnings: state.warnings,
+    logFormats: new Map(), defaultLogFormats: new Map(), customLogs: [], errorLogFormats: new Map(), warnedDirectives: new Set(),
+  };
+}
+
+/**
+ * A .htaccess file, read as Apache reads it for a request: the directives `allowed` lets it hold
+ * (of those tswsgi implements) into the settings of its directory, or the first error, which
+ * Apache answers with 500. Modules, Define'd names and the environment are the config's.
+ */
+export function loadHtaccess(file: string, allowed: readonly OverrideKind[], config: ServerConfig): DirConfig | ConfigError {
+  const { defines, modules, env } = config.htaccessReading;
+  const state: ParseState = {
+    serverRoot: config.serverRoot, defines: new Map(defines), env,
+    modules: { loaded: new Set(modules.loaded), explicit: modules.explicit }, errors: [], warnings: [], htaccess: true,
+  };
+  const tree = parseFile(file, state);
+  if (state.errors.length > 0) return state.errors[0]!;
+  const holder = newVirtualHost(file);
+  const ctx: BuildContext = { ...newBuildContext(config, holder, state, { python: '', source: '' }), sectionName: '.htaccess', htaccess: allowed };
+  const errors: ConfigError[] = [];
+  walk(tree, ctx, 'directory', state, errors);
+  if (errors.length === 0 && holder.dir.authz) {
+    try {
+      checkScope(holder.dir.authz);
+    } catch (err) {
+      if (!(err instanceof DirectiveError)) throw err;
+      errors.push(new ConfigError(file, 1, err.message));
+    }
+  }
+  return errors[0] ?? holder.dir;
 }
 
 const SECTION_KINDS: Record<string, SectionKind> = {
@@ -124,6 +158,7 @@ function contextError(name: string, where: Context, sectionName: string | null, 
 
 function section(node: Directive, ctx: BuildContext, where: Context, state: ParseState, errors: ConfigError[]): void {
   const spec = SECTIONS.find((s) => s.name.toLowerCase() === node.key);
+  if (ctx.htaccess && spec?.kind !== 'authz') throw new DirectiveError(`<${node.name}> in a .htaccess file is not supported by tswsgi`);
   if (!spec) {
     // Every section of module-rules.ts is refused: an accepted one would drop its contents unread.
     const { rule, modules } = tierLookup(`<${node.key}`, state);
@@ -132,6 +167,14 @@ function section(node: Directive, ctx: BuildContext, where: Context, state: Pars
     return;
   }
   if (!spec.contexts.includes(where)) throw new DirectiveError(contextError(`<${spec.name}>`, where, ctx.sectionName, spec.contexts));
+  if (spec.kind === 'authz') {
+    const open = openSection(node.key, node.args, spec.name);
+    const before = errors.length;
+    walk(node.children!, { ...ctx, openAuthz: open }, 'directory', state, errors);
+    // A line refused inside leaves the section incomplete: Apache stops at that error.
+    if (errors.length === before) closeSection(ctx.dir, ctx.openAuthz ?? null, open);
+    return;
+  }
   if (spec.kind === 'vhost') {
     if (node.args.length === 0) throw new DirectiveError('<VirtualHost> directive requires additional arguments');
     const vhost = newVirtualHost(`${node.file}:${node.line}`);
@@ -157,11 +200,17 @@ function section(node: Directive, ctx: BuildContext, where: Context, state: Pars
   const base = kind.startsWith('directory') ? path.resolve(ctx.config.serverRoot, pattern) : pattern;
   const entry: Section = { kind: isRegex && !kind.endsWith('match') ? (`${kind}match` as SectionKind) : kind, pattern: isRegex ? pattern : base, regex, config: {} };
   ctx.vhost.sections.push(entry);
+  const before = errors.length;
   walk(node.children!, { ...ctx, dir: entry.config, sectionName: spec.name }, 'directory', state, errors);
+  if (entry.config.authz && errors.length === before) checkScope(entry.config.authz);
 }
+
+/** What may stand in a <RequireAll>, <RequireAny> or <RequireNone> (Apache's AuthConfig directives tswsgi has). */
+const AUTHZ_DIRECTIVES = new Set(['require', 'authmerging', 'satisfy']);
 
 function directive(node: Directive, ctx: BuildContext, where: Context, state: ParseState): void {
   const spec = directiveSpec(node.key);
+  if (ctx.htaccess) checkHtaccessLine(node, spec, ctx.htaccess, state);
   if (!spec || !moduleUsable(spec, state)) {
     const { rule, modules } = tierLookup(node.key, state);
     if (!rule) throw invalidCommand(node.name, spec?.module ?? modules[0], state);
@@ -170,8 +219,26 @@ function directive(node: Directive, ctx: BuildContext, where: Context, state: Pa
     return;
   }
   if (!spec.contexts.includes(where)) throw new DirectiveError(contextError(spec.name, where, ctx.sectionName, spec.contexts));
+  // Apache reads a <Require*> section's lines as authorization directives only.
+  if (ctx.openAuthz && !AUTHZ_DIRECTIVES.has(node.key)) throw new DirectiveError(`${spec.name} not allowed in ${authzSectionName(ctx.openAuthz)} context`);
   checkArity(spec, node);
   spec.apply(node, ctx);
+}
+
+/**
+ * A .htaccess line must be one tswsgi implements (what it would skip could forbid something), and
+ * of a kind AllowOverride allows there (Apache's "not allowed here").
+ */
+function checkHtaccessLine(node: Directive, spec: DirectiveSpec | undefined, allowed: readonly OverrideKind[], state: ParseState): void {
+  if (!spec || !moduleUsable(spec, state)) {
+    if (tierRules(node.key).some((rule) => isModuleLoaded(state.modules, rule.module))) {
+      throw new DirectiveError(`${node.name} in a .htaccess file is not supported by tswsgi`);
+    }
+    return; // Apache's "Invalid command" follows
+  }
+  const kind = spec.override;
+  if (kind === undefined) throw new DirectiveError(`${spec.name} not allowed here (tswsgi reads no ${spec.name} from .htaccess files)`);
+  if (kind === 'any' ? allowed.length === 0 : !allowed.includes(kind)) throw new DirectiveError(`${spec.name} not allowed here`);
 }
 
 /** For a directive tswsgi does not implement: the rule of a loaded module that registers it, and every module that does. */

@@ -2,11 +2,12 @@
 // options, Apache config files) and the rest of the server reads.
 
 import type { DaemonOptions } from './daemon-options';
-import type { IpSubnet } from './trusted-proxies';
+import type { IpSubnet } from './ip-subnet';
 import type { LogLevel } from '../log/error-log';
 import type { LogFormat } from './log-format';
 import type { ErrorLogFormats } from '../log/error-log-format';
 import type { LogTarget } from '../log/log-target';
+import type { ModuleRegistry } from './modules';
 
 /** mod_wsgi's name for the server's own pool and for the main interpreter; "" internally. */
 export const GLOBAL = '';
@@ -50,9 +51,70 @@ export interface ProcessGroupConfig {
 
 export type MapHeadToGet = 'on' | 'off' | 'auto';
 
-export type AccessRule =
-  | { kind: 'all'; granted: boolean }
-  | { kind: 'ip'; networks: string[] };
+/** A Require line's provider, as mod_authz_core and mod_authz_host check it. */
+export type AuthzProvider =
+  | { name: 'all'; granted: boolean }
+  | { name: 'ip'; subnets: IpSubnet[] }
+  | { name: 'local' }
+  | { name: 'env'; variables: string[] }
+  /** Apache's method numbers: HEAD is GET's. */
+  | { name: 'method'; methods: string[] };
+
+export interface AuthzRequire {
+  kind: 'require';
+  provider: AuthzProvider;
+  /** Require not ... */
+  negate: boolean;
+}
+
+/**
+ * <RequireAll> (and, not negated), <RequireAny> (or), <RequireNone> (or, negated); a scope's own
+ * Require lines are an implicit <RequireAny>, and AuthMerging And/Or joins two scopes' in one.
+ */
+export interface AuthzSection {
+  kind: 'section';
+  op: 'and' | 'or';
+  negate: boolean;
+  children: AuthzNode[];
+}
+
+export type AuthzNode = AuthzRequire | AuthzSection;
+
+/** An Allow from or Deny from entry of mod_access_compat. */
+export type HostRule =
+  | { kind: 'all' }
+  | { kind: 'ip'; subnet: IpSubnet }
+  /** env=VAR (env=!VAR: negated): whether the request has the variable at access-check time. */
+  | { kind: 'env'; variable: string; negated: boolean };
+
+/** mod_access_compat's settings of one scope; the most specific scope with any of them replaces the others. */
+export interface AccessCompat {
+  order: 'allow,deny' | 'deny,allow' | 'mutual-failure';
+  allow: HostRule[];
+  deny: HostRule[];
+  /** Satisfy; null when not given (Apache's "nospec", which acts as All). */
+  satisfy: 'all' | 'any' | null;
+}
+
+/** What SetEnvIf and BrowserMatch test, besides request headers and earlier variables. */
+export type SpecialAttribute = 'remote_addr' | 'remote_host' | 'server_addr' | 'request_uri' | 'request_method' | 'request_protocol';
+
+/** One SetEnvIf, SetEnvIfNoCase, BrowserMatch or BrowserMatchNoCase line. */
+export interface EnvCondition {
+  subject:
+    | { kind: 'special'; name: SpecialAttribute }
+    /** A header, or failing that a variable set earlier. */
+    | { kind: 'header'; name: string }
+    /** The last header whose name matches. */
+    | { kind: 'headers'; regex: RegExp };
+  /**
+   * A pattern without regex metacharacters is a substring search (mod_setenvif's fast path), and
+   * its values are taken literally; a regex's values may hold $0..$9.
+   */
+  pattern: { kind: 'literal'; text: string; ignoreCase: boolean } | { kind: 'regex'; regex: RegExp };
+  /** The variables to set (value) or unset (null), in order. */
+  features: Array<[string, string | null]>;
+}
 
 /**
  * ErrorDocument's document, by Apache's reading of it: a local URL (an internal redirect), a full
@@ -94,6 +156,9 @@ export function applyOptions(inherited: number, setting: OptionsSetting | undefi
   return setting.set ?? ((inherited & ~setting.remove) | setting.add);
 }
 
+/** AllowOverride's kinds of directives (Apache's OR_AUTHCFG, OR_FILEINFO, ...). */
+export type OverrideKind = 'authconfig' | 'fileinfo' | 'indexes' | 'limit' | 'options';
+
 /** Settings that Directory, Location and Files sections, vhosts and the server can each set. */
 export interface DirConfig {
   processGroup?: string;
@@ -104,12 +169,21 @@ export interface DirConfig {
   chunkedRequest?: boolean;
   mapHeadToGet?: MapHeadToGet;
   restrictProcess?: string[];
-  /** Require lines of one section: the request is allowed when any of them allows it. */
-  require?: AccessRule[];
+  /** The scope's Require lines and <Require*> sections, as one implicit <RequireAny>. */
+  authz?: AuthzSection;
+  /** AuthMerging: how `authz` combines with a wider scope's (unset and Off: it replaces it). */
+  authMerging?: 'off' | 'and' | 'or';
+  /** Order, Allow, Deny and Satisfy. */
+  accessCompat?: AccessCompat;
+  /** SetEnvIf and BrowserMatch lines of a section (the server's and vhosts' are VirtualHost.envConditions). */
+  envConditions?: EnvCondition[];
+  /** SetEnv and PassEnv: later pairs of a name win. */
   setEnv?: Array<[string, string]>;
+  /** UnsetEnv: names removed from wider scopes' SetEnv and PassEnv (this scope's own are removed when read). */
+  unsetEnv?: string[];
   directoryIndex?: string[];
-  /** AllowOverride other than None: Apache would read .htaccess files in the directories this covers. */
-  allowOverride?: boolean;
+  /** AllowOverride: the kinds of directives .htaccess files in the directories this covers may hold; [] for None. */
+  allowOverride?: OverrideKind[];
   /** ErrorDocument lines, in order: the last for a status counts. */
   errorDocuments?: Array<[number, ErrorDocument]>;
   /** AddDefaultCharset: the charset added to text/plain and text/html types that name none; null: Off. */
@@ -183,6 +257,11 @@ export interface VirtualHost {
   dir: DirConfig;
   sections: Section[];
   /**
+   * SetEnvIf and BrowserMatch lines outside sections: they run as the request arrives, before it
+   * is mapped (a vhost runs the main server's first), where Apache's post-read-request hook runs them.
+   */
+  envConditions: EnvCondition[];
+  /**
    * CustomLog lines of this vhost (the main server's in `main`). A vhost with none logs to the
    * main server's, as mod_log_config does.
    */
@@ -248,6 +327,8 @@ export interface ServerConfig {
   maximumRequestsJitter: number;
   /** Content types by extension (from TypesConfig), for static files. */
   mimeTypes: ReadonlyMap<string, string>;
+  /** What reading a .htaccess file takes from reading the config: its Define'd names, loaded modules and environment. */
+  htaccessReading: { defines: ReadonlyMap<string, string>; modules: ModuleRegistry; env: NodeJS.ProcessEnv };
 }
 
 /** Per-directory defaults, as mod_wsgi and Apache have them when nothing is set. */

@@ -50,15 +50,8 @@ const MPM = 'tswsgi sizes its own processes (StartServers, ThreadsPerChild, WSGI
 const NO_LISTINGS = 'tswsgi lists no directories';
 const NO_COMPRESSION = 'tswsgi sends responses uncompressed';
 const NO_NEGOTIATION = 'tswsgi serves files as they are named, without language negotiation';
-const NO_HTACCESS = 'tswsgi reads no .htaccess files';
 const TLS_SETTINGS = 'it only configures TLS, which SSLEngine On (refused) would enable';
 const NO_OP = 'it tunes Apache internals that tswsgi does not have';
-
-/** Variables Apache's protocol code reads; BrowserMatch setting only these changes nothing an application relies on. */
-const PROTOCOL_VARIABLES = new Set([
-  'nokeepalive', 'downgrade-1.0', 'force-response-1.0', 'redirect-carefully', 'ssl-unclean-shutdown', 'suppress-error-charset',
-  'force-no-vary', 'gzip-only-text/html', 'no-gzip', 'no-brotli', 'dont-vary', 'force-gzip', 'no-cache',
-]);
 
 /** Handlers whose absence changes no answer a user relies on: their URLs are answered as any other (a status page's usually 404). */
 const HARMLESS_HANDLERS = new Set(['server-status', 'server-info', 'type-map', 'balancer-manager']);
@@ -117,15 +110,6 @@ export const CHECKS: Record<string, (name: string, args: string[]) => CheckResul
     return filters.every((f) => COMPRESSION_FILTERS.has(f.toLowerCase())) ? null
       : { refuse: `tswsgi applies no output filters but compression (${NO_COMPRESSION}); '${args[0]}' would change responses` };
   },
-  setenvif: (name, args) => {
-    // BrowserMatch regex var...; SetEnvIf attribute regex var...
-    const first = name.toLowerCase().startsWith('browsermatch') ? 1 : 2;
-    if (args.length <= first) return { error: `Missing envariable expression for ${name}` };
-    const variables = args.slice(first).map((v) => v.replace(/^!/, '').split('=')[0]!.toLowerCase());
-    const other = variables.find((v) => !PROTOCOL_VARIABLES.has(v));
-    return other === undefined ? null
-      : { refuse: `it sets '${other}' for the application, and tswsgi does not evaluate ${name} yet` };
-  },
   reqtimeout: (name, args) => {
     const bad = args.find((a) => !/^(handshake|header|body)=(\d+(-\d+)?(,minrate=\d+)?|minrate=\d+)$/i.test(a));
     return atLeast(name, args, 1) ?? (bad === undefined ? null : { error: `${name}: unknown or malformed timeout '${bad}'` });
@@ -133,6 +117,9 @@ export const CHECKS: Record<string, (name: string, args: string[]) => CheckResul
   // Red Hat's stock conf.d/userdir.conf says `UserDir disabled`: every other form maps ~user URLs.
   userdir: (name, args) => (args.length === 0 ? { error: `${name} requires an argument.` }
     : args.length === 1 && /^disabled$/i.test(args[0]!) ? null : { refuse: 'tswsgi does not map ~user URLs, and would answer them differently' }),
+  // Debian's apache2.conf names the default; other names would leave files tswsgi does not look for unread.
+  accessfilename: (name, args) => atLeast(name, args, 1) ?? (args.length === 1 && args[0] === '.htaccess' ? null
+    : { refuse: 'tswsgi reads access files named .htaccess only, and would skip what the files named here say' }),
   hostnamelookups: only(['Off'], ['On', 'Off', 'Double'], 'tswsgi does not look up client host names, so REMOTE_HOST would be missing from the environ'),
   usecanonicalname: only(['Off'], ['On', 'Off', 'DNS'], 'tswsgi takes SERVER_NAME from the request\'s Host, as with Off'),
   usecanonicalphysicalport: only(['Off'], ['On', 'Off'], 'tswsgi takes SERVER_PORT from the request, as with Off'),
@@ -158,7 +145,7 @@ export const CHECKS: Record<string, (name: string, args: string[]) => CheckResul
 /** Every module Debian's apache2 ships, and mod_wsgi: the directives of each that the directive table does not implement. */
 export const MODULE_RULES: readonly ModuleRules[] = [
   mod('core_module', 'core.c',
-    accept(NO_HTACCESS, 'AccessFileName:1+'),
+    accept('tswsgi reads .htaccess files, Apache\'s default name', 'AccessFileName:@accessfilename'),
     acceptGlobal(MPM, 'MaxConnectionsPerChild:1 MaxRequestsPerChild:1 MaxMemFree:1 ThreadStackSize:1 ScoreBoardFile:1 CoreDumpDirectory:1'),
     accept(NO_OP, 'AcceptFilter:2 EnableMMAP:flag EnableSendfile:flag ExtendedStatus:flag FlushMaxPipelined:1 FlushMaxThreshold:1 ' +
       'ReadBufferSize:1 SeeRequestTail:flag LimitInternalRecursion:1-2 NameVirtualHost:1 ContentDigest:flag DefaultType:1 ' +
@@ -228,11 +215,10 @@ export const MODULE_RULES: readonly ModuleRules[] = [
       'RemoveCharset:1+ RemoveLanguage:1+ RemoveEncoding:1+ RemoveType:1+ RemoveHandler:1+ RemoveOutputFilter:1+ RemoveInputFilter:1+ ModMimeUsePathInfo:flag MultiviewsMatch:1+'),
     refuse(CONTENT, 'AddInputFilter')),
   mod('dir_module', 'mod_dir.c', refuse('tswsgi does not implement it yet, and would answer directory URLs differently', 'DirectorySlash DirectoryIndexRedirect DirectoryCheckHandler FallbackResource')),
-  mod('env_module', 'mod_env.c', refuse('tswsgi does not implement it yet, and the application\'s environ would differ', 'PassEnv UnsetEnv')),
+  mod('env_module', 'mod_env.c'),
   mod('setenvif_module', 'mod_setenvif.c',
-    accept('it sets only variables of Apache\'s protocol handling', 'BrowserMatch:@setenvif BrowserMatchNoCase:@setenvif SetEnvIf:@setenvif SetEnvIfNoCase:@setenvif'),
     refuse('tswsgi does not evaluate expressions yet, and the application\'s environ would differ', 'SetEnvIfExpr')),
-  mod('authz_core_module', 'mod_authz_core.c', refuse(AUTH, '<RequireAll <RequireAny <RequireNone <AuthzProviderAlias AuthMerging AuthzSendForbiddenOnFailure')),
+  mod('authz_core_module', 'mod_authz_core.c', refuse(AUTH, '<AuthzProviderAlias AuthzSendForbiddenOnFailure')),
   mod('authz_host_module', 'mod_authz_host.c'),
 
   mod('autoindex_module', 'mod_autoindex.c', accept(NO_LISTINGS, 'AddAlt:2+ AddAltByEncoding:2+ AddAltByType:2+ AddDescription:2+ AddIcon:2+ ' +
@@ -276,7 +262,7 @@ export const MODULE_RULES: readonly ModuleRules[] = [
     'H2SessionExtraFiles:1 H2StreamMaxMemSize:1 H2StreamTimeout:1 H2TLSCoolDownSecs:1 H2TLSWarmUpSize:1 H2Upgrade:flag H2WebSockets:flag H2WindowSize:1'),
   refuse(CONTENT, 'H2EarlyHint H2PushResource')),
 
-  mod('access_compat_module', 'mod_access_compat.c', refuse(AUTH, 'Allow Deny Order Satisfy')),
+  mod('access_compat_module', 'mod_access_compat.c'),
   mod('auth_basic_module', 'mod_auth_basic.c', refuse(AUTH, 'AuthBasicAuthoritative AuthBasicFake AuthBasicProvider AuthBasicUseDigestAlgorithm')),
   mod('auth_digest_module', 'mod_auth_digest.c', refuse(AUTH, 'AuthDigestAlgorithm AuthDigestDomain AuthDigestNcCheck AuthDigestNonceLifetime AuthDigestProvider AuthDigestQop AuthDigestShmemSize')),
   mod('auth_form_module', 'mod_auth_form.c', refuse(AUTH, 'AuthFormAuthoritative AuthFormBody AuthFormDisableNoStore AuthFormFakeBasicAuth AuthFormLocation ' +

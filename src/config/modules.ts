@@ -43,6 +43,7 @@ export const IMPLEMENTED_MODULES: readonly ModuleInfo[] = [
   info('mpm_prefork_module', 'prefork.c'),
   info('authz_core_module', 'mod_authz_core.c'),
   info('authz_host_module', 'mod_authz_host.c'),
+  info('access_compat_module', 'mod_access_compat.c'),
   info('alias_module', 'mod_alias.c'),
   info('mime_module', 'mod_mime.c'),
   info('env_module', 'mod_env.c'),

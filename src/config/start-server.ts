@@ -9,6 +9,7 @@ import { defaultDaemonOptions } from './daemon-options';
 import { DEFAULT_LOG_FORMATS } from './directives';
 import { newVirtualHost } from './load';
 import { parseLogLevel } from '../log/error-log';
+import { newModuleRegistry } from './modules';
 
 export type ApplicationType = 'script' | 'module';
 
@@ -105,6 +106,7 @@ export function startServerConfig(entry: string, options: StartServerOptions): S
   });
   return {
     serverRoot: workingDirectory,
+    htaccessReading: { defines: new Map(), modules: newModuleRegistry(), env: process.env },
     listen: [{ host: options.host, port: options.port }],
     main,
     vhosts: [],

@@ -3,7 +3,7 @@
 // holding the request's bytes unchanged.
 
 import type { IncomingMessage } from 'node:http';
-import type { IpSubnet } from '../config/trusted-proxies';
+import type { IpSubnet } from '../config/ip-subnet';
 import { BODY_END, EMPTY, FrameType, encodeBlock, encodeBlockFrame, encodeFrame } from '../process/framing';
 import type { AliasContext } from './mount';
 import { applyHttpsVariable, applyTrustedProxyHeaders } from './proxy-headers';
@@ -81,10 +81,14 @@ export interface Environ {
   constantStrings: readonly string[];
 }
 
-/** A variable of the environ as the worker's dict has it (the request's strings win), for the access log's %e. */
+/**
+ * A variable of the environ as the worker's dict has it (the request's strings win), for the access
+ * log's %e; the name is case-insensitive, as in Apache's table of the request's variables.
+ */
 export function environValue(env: Environ, name: string): string | undefined {
+  const wanted = name.toLowerCase();
   for (const strings of [env.strings, env.constantStrings]) {
-    for (let i = strings.length - 2; i >= 0; i -= 2) if (strings[i] === name) return strings[i + 1];
+    for (let i = strings.length - 2; i >= 0; i -= 2) if (strings[i]!.toLowerCase() === wanted) return strings[i + 1];
   }
   return undefined;
 }

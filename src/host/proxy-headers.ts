@@ -6,7 +6,7 @@
 // by one the client made up. Behaviour as mod_wsgi 4.9.4's wsgi_process_proxy_headers,
 // compared with it by test/differential/configs/proxy-headers.conf.
 
-import { inAnySubnet, type IpSubnet } from '../config/trusted-proxies';
+import { inAnySubnet, type IpSubnet } from '../config/ip-subnet';
 
 /** The environ as the front end builds it: key, value, key, value, ... (the last of a key counts). */
 type Environ = string[];

@@ -4,6 +4,8 @@
 export interface RequestTarget {
   /** Decoded, normalised path, one char per byte. */
   path: string;
+  /** The path as sent (Apache's r->uri before the request is mapped). */
+  rawPath: string;
   /** Raw query string without the '?', "" when absent. */
   query: string;
   /** An absolute-form target's host[:port] (RFC 9112 §3.2.2), else null. */
@@ -70,7 +72,7 @@ export function parseTarget(url: string): RequestTarget {
   const mark = target.indexOf('?');
   const rawPath = mark >= 0 ? target.slice(0, mark) : target;
   const query = mark >= 0 ? target.slice(mark + 1) : '';
-  return { path: normalizePath(percentDecode(rawPath)), query, authority: absolute ? absolute[1]! : null };
+  return { path: normalizePath(percentDecode(rawPath)), rawPath, query, authority: absolute ? absolute[1]! : null };
 }
 
 /**

@@ -18,7 +18,9 @@ import { CONDITIONAL_HEADERS, errorDocumentFor, redirectVariables } from './erro
 import { expandGroupName } from './group-names';
 import { checkBodyLength, checkRequest, parseErrorStatus, validHost, type ParseError } from './request-checks';
 import { MeteredResponse, RequestRecord, type MeteredServer } from './request-record';
-import { accessAllowed, Router, type ResolvedDir, type Route } from './router';
+import { accessGranted } from './access';
+import { applyConditions, applySetEnv, RequestVariables } from './request-env';
+import { Router, type ResolvedDir, type Route } from './router';
 import { serveStatic } from './static-files';
 
 type WsgiRoute = Extract<Route, { kind: 'wsgi' }>;
@@ -222,33 +224,50 @@ export class FrontEnd {
     }
     const hostName = req.headers.host?.replace(/:\d*$/, '').toLowerCase() ?? null;
     const localPort = req.socket.localPort ?? listener.port;
-    const vhost = this.router.selectVhost(plainAddress(req.socket.localAddress), localPort, hostName);
+    const local = plainAddress(req.socket.localAddress);
+    const client = plainAddress(req.socket.remoteAddress);
+    const vhost = this.router.selectVhost(local, localPort, hostName);
+    // Apache's post-read-request phase: SetEnvIf outside sections, on the path as sent.
+    const variables = new RequestVariables();
+    const early = this.router.serverConditions(vhost);
+    if (early.length > 0) applyConditions(early, { req, client, local, uri: target.rawPath }, variables);
     const route = this.router.route(vhost, target.path);
-    record.routed(route);
+    record.routed(route, variables);
     const routed: Routed = { dir: route.dir, vhost, listener, record, uri: target.path, query: target.query };
     // A refusal of Apache's handler (a file not found) comes after the access checks, as in Apache.
-    if ((route.kind !== 'refuse' || route.afterAccess) && !accessAllowed(route.dir.require, req.socket.remoteAddress ?? '')) {
-      return this.refuse(req, res, 403, `client denied by server configuration: ${route.kind === 'wsgi' ? route.script : route.file}`, 'error', routed);
+    if (route.kind !== 'refuse' || route.afterAccess) {
+      // The header-parser phase (SetEnvIf in sections), the access check, then the fixups (SetEnv).
+      if (route.dir.envConditions) applyConditions(route.dir.envConditions, { req, client, local, uri: target.path }, variables);
+      const facts = { client, local, method: req.method ?? 'GET', variable: (name: string) => variables.get(name) };
+      if (!accessGranted(route.dir, facts)) {
+        return this.refuse(req, res, 403, `client denied by server configuration: ${route.kind === 'wsgi' ? route.script : route.file}`, 'error', routed);
+      }
+      if (route.dir.setEnv) applySetEnv(route.dir.setEnv, variables);
     }
+    // As Apache's protocol handling: the connection closes after this answer (Debian sets it for old browsers).
+    if (variables.get('nokeepalive') !== undefined) res.shouldKeepAlive = false;
     if (route.kind === 'refuse') return this.refuse(req, res, route.status, route.message, route.status === 404 ? 'info' : 'error', routed);
     const tooLarge = checkBodyLength(req, route.dir.limitRequestBody);
     if (tooLarge) return this.refuse(req, res, tooLarge.status, tooLarge.message, 'info', routed);
     if (route.kind === 'redirect') return this.slashRedirect(req, res, route.vhost, route.path, target.query);
     if (route.kind === 'static') return serveStatic(req, res, route, this.config, (status, message) => this.refuse(req, res, status, message, 'info', routed));
-    this.runScript(req, res, listener, route, target.query, record);
+    this.runScript(req, res, listener, route, target.query, record, variables.pairs());
   }
 
-  /** Resolves the Mount (the groups' %{...} names expanded) and hands the request to the WSGI host. */
+  /**
+   * Resolves the Mount (the groups' %{...} names expanded) and hands the request to the WSGI host,
+   * with `setEnv`, the request's variables (SetEnvIf's, then SetEnv's), for the environ.
+   */
   private runScript(req: http.IncomingMessage, res: MeteredResponse, listener: ListenAddress, route: WsgiRoute,
-    query: string, context: RequestContext, dir: ResolvedDir = route.dir): void {
-    const { vhost } = route;
+    query: string, context: RequestContext, setEnv: Array<[string, string]>): void {
+    const { dir, vhost } = route;
     const expansion = {
       serverName: vhost.serverName,
       // Apache's ap_get_server_port, as for SERVER_PORT: the Host header's port, else ServerName's, else 80.
       port: Number(req.headers.host ? parseHost(req.headers.host).port : null) || vhost.serverPort || 80,
       scriptName: route.scriptName,
       hostHeader: req.headers.host,
-      setEnv: dir.setEnv ?? [],
+      setEnv,
     };
     const callableObject = /^%\{ENV:[^}]+\}$/.test(dir.callableObject) ? (expandGroupName(dir.callableObject, expansion).replace(/^%.*/, 'application')) : dir.callableObject;
     const inProgress = this.host.serve(req, res, {
@@ -266,7 +285,7 @@ export class FrontEnd {
       serverPort: vhost.serverPort,
       listenerHost: listener.host,
       listenerPort: listener.port,
-      settings: dir,
+      settings: { ...dir, setEnv },
     }, context);
     // The worker's lines for it carry its id: they go to its vhost's ErrorLog, with its fields.
     const record = this.records.get(req)!;
@@ -334,7 +353,8 @@ export class FrontEnd {
       throw err;
     }
     const route = this.router.route(routed.vhost, target.path);
-    if ((route.kind !== 'refuse' || route.afterAccess) && !accessAllowed(route.dir.require, req.socket.remoteAddress ?? '')) return failed(403, 'client denied by server configuration');
+    const facts = { client: plainAddress(req.socket.remoteAddress), local: plainAddress(req.socket.localAddress), method: 'GET', variable: () => undefined };
+    if ((route.kind !== 'refuse' || route.afterAccess) && !accessGranted(route.dir, facts)) return failed(403, 'client denied by server configuration');
     if (route.kind === 'refuse') return failed(route.status, route.message);
     if (route.kind === 'redirect') return failed(301, 'the ErrorDocument names a directory without its trailing slash');
     for (const name of CONDITIONAL_HEADERS) delete req.headers[name];
@@ -348,7 +368,7 @@ export class FrontEnd {
       method: 'GET',
     };
     const setEnv = [...(route.dir.setEnv ?? []), ...redirectVariables(routed.uri, routed.query, status, req.method ?? 'GET')];
-    this.runScript(req, res, routed.listener, route, target.query, context, { ...route.dir, setEnv });
+    this.runScript(req, res, routed.listener, route, target.query, context, setEnv);
   }
 
   /**

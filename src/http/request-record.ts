@@ -96,7 +96,7 @@ export class RequestRecord implements RequestContext {
   handler: Handler | null = null;
   /** The request id a WSGI request gets (mod_wsgi.request_id), which %L shows. */
   logId: string | null = null;
-  /** The request's variables (%e, CustomLog env=): a WSGI request's environ, else its scope's SetEnv. */
+  /** The request's variables (%e, CustomLog env=): a WSGI request's environ, else SetEnvIf's and SetEnv's. */
   variable: (name: string) => string | undefined = () => undefined;
   /** The front end answers 100 Continue itself, once the request is known to be acceptable. */
   readonly answerContinue = true;
@@ -152,9 +152,13 @@ export class RequestRecord implements RequestContext {
     this.connectionStatus = !this.res.writableFinished ? 'X' : socket.writableEnded || socket.destroyed ? '-' : '+';
   }
 
-  /** What routing found: the file and handler Apache would have in r->filename and r->handler, and the scope's SetEnv. */
-  routed(route: Route): void {
+  /**
+   * What routing found: the file and handler Apache would have in r->filename and r->handler, and
+   * the request's variables (until a WSGI request's environ takes their place).
+   */
+  routed(route: Route, variables: { get(name: string): string | undefined }): void {
     this.vhost = route.vhost;
+    this.variable = (name) => variables.get(name);
     if (route.kind === 'wsgi') {
       this.filename = route.script;
       this.handler = 'wsgi-script';
@@ -163,13 +167,6 @@ export class RequestRecord implements RequestContext {
     this.filename = route.file;
     this.handler = route.kind === 'static' ? null : route.handler;
     if (route.kind === 'static') this.uri = route.uri;
-    const setEnv = route.dir.setEnv ?? [];
-    this.variable = (name) => lastValue(setEnv, name);
   }
 }
 
-/** The value of the last pair named `name`: a later SetEnv of a name wins, as in Apache's table. */
-export function lastValue(pairs: ReadonlyArray<readonly [string, string]>, name: string): string | undefined {
-  for (let i = pairs.length - 1; i >= 0; i--) if (pairs[i]![0] === name) return pairs[i]![1];
-  return undefined;
-}

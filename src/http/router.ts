@@ -4,13 +4,15 @@
 // sections that apply, merged from the least to the most specific.
 
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import type { AliasContext } from '../host/mount';
 import { fileKind } from './file-kinds';
+import { ConfigError } from '../config/apache-parser';
+import { mergeAuthz, type MergedAuthz } from '../config/authz';
+import { loadHtaccess } from '../config/load';
 import {
   DIR_DEFAULTS, OPTION, OPTIONS_DEFAULT, applyOptions,
-  type AccessRule, type AliasRule, type DirConfig, type Section, type ServerConfig, type VirtualHost,
+  type AliasRule, type EnvCondition, type DirConfig, type OverrideKind, type Section, type ServerConfig, type VirtualHost,
 } from '../config/model';
 
 export type ResolvedDir = typeof DIR_DEFAULTS & Omit<DirConfig, keyof typeof DIR_DEFAULTS>;
@@ -126,11 +128,23 @@ function neverServed(file: string, appDirs: readonly string[]): string | null {
   return null;
 }
 
-const unreadOverridesMessage = (htaccess: string) =>
-  `${htaccess}: tswsgi reads no .htaccess files, and AllowOverride is not None here; move what it holds into the config, or set AllowOverride None`;
+/** The directories from / down to `dir`, each once. */
+function directoriesDownTo(dir: string): string[] {
+  const levels: string[] = [];
+  for (let at = dir, above = ''; at !== above; above = at, at = path.dirname(at)) levels.unshift(at);
+  return levels;
+}
+
+/** Bounds the .htaccess files kept read. */
+const MAX_HTACCESS = 1000;
 
 export const isFile = (file: string) => fileKind(file) === 'file';
 const isDirectory = (file: string) => fileKind(file) === 'directory';
+
+/** Settings whose scopes add up (SetEnv, AddType, SetEnvIf) rather than replace each other. */
+const ADDED_UP = new Set<keyof DirConfig>(['setEnv', 'addType', 'envConditions', 'addHandler', 'addOutputFilter', 'errorDocuments']);
+/** Settings merge() combines by rules of their own. */
+const MERGED_APART = new Set<keyof DirConfig>(['authz', 'authMerging', 'unsetEnv']);
 
 /** A script's merged settings per vhost, alias options, file and URL: fixed until the config changes (a new Router). */
 type MergedDirs = WeakMap<VirtualHost, WeakMap<DirConfig, Map<string, ResolvedDir>>>;
@@ -146,12 +160,17 @@ export class Router {
   private readonly symlinksChecked: boolean;
   /** Whether any <Directory> has AllowOverride other than None: only then are .htaccess files looked for. */
   private readonly overridesChecked: boolean;
+  /** .htaccess files read, by path: what reading gave, while the file's identity, size and time stay. */
+  private readonly htaccessFiles = new Map<string, { stamp: string; read: DirConfig | ConfigError }>();
   private readonly applicationDirectories: string[];
+  /** serverConditions() of each vhost, as Apache merges a vhost's server config onto the main server's. */
+  private readonly serverConditionsOf = new Map<VirtualHost, readonly EnvCondition[]>();
 
   constructor(private readonly config: ServerConfig) {
+    for (const vhost of config.vhosts) this.serverConditionsOf.set(vhost, [...config.main.envConditions, ...vhost.envConditions]);
     this.applicationDirectories = applicationDirectories(config);
     const settings = [config.main, ...config.vhosts].flatMap((v) => [v.dir, ...v.sections.map((s) => s.config)]);
-    this.overridesChecked = settings.some((dir) => dir.allowOverride === true);
+    this.overridesChecked = settings.some((dir) => (dir.allowOverride?.length ?? 0) > 0);
     this.symlinksChecked = settings.some((dir) => (applyOptions(OPTIONS_DEFAULT, dir.options) & SYMLINK_OPTIONS) !== OPTION.followSymLinks);
   }
 
@@ -162,6 +181,11 @@ export class Router {
     const candidates = matching(true).length > 0 ? matching(true) : matching(false);
     if (candidates.length === 0) return this.config.main;
     return (host !== null && candidates.find((v) => nameMatches(v, host))) || candidates[0]!;
+  }
+
+  /** SetEnvIf and BrowserMatch lines outside sections that apply to `vhost`: the main server's, then its own. */
+  serverConditions(vhost: VirtualHost): readonly EnvCondition[] {
+    return this.serverConditionsOf.get(vhost) ?? this.config.main.envConditions;
   }
 
   route(vhost: VirtualHost, urlPath: string): Route {
@@ -205,9 +229,9 @@ export class Router {
     const link = this.forbiddenLink(vhost, script, fileKind(script) !== 'none');
     if (link) return refuse(403, `Symbolic link not allowed or link target not accessible: ${link}`, script);
     if (isDirectory(script)) return refuse(403, `Attempt to invoke directory as WSGI application: ${script}`, script);
+    const broken = this.brokenHtaccess(vhost, script);
+    if (broken) return refuse(500, broken, script);
     if (!isFile(script)) return refuse(404, `Target WSGI script not found or unable to stat: ${script}`, script, true);
-    const htaccess = this.unreadOverrides(vhost, script);
-    if (htaccess) return refuse(500, unreadOverridesMessage(htaccess), script, true);
     const scriptName = urlPath.slice(0, urlPath.length - pathInfo.length);
     return { kind: 'wsgi', vhost, script, module: false, scriptName, pathInfo, dir: this.scriptDir(vhost, script, scriptName + pathInfo, options) };
   }
@@ -229,6 +253,8 @@ export class Router {
 
   /** merge() for a script, remembered: every request to a WSGI script needs it. */
   private scriptDir(vhost: VirtualHost, script: string, urlPath: string, options: DirConfig): ResolvedDir {
+    // .htaccess files may change between requests.
+    if (this.overridesChecked) return this.merge(vhost, script, urlPath, options);
     let byOptions = this.merged.get(vhost);
     if (!byOptions) this.merged.set(vhost, (byOptions = new WeakMap()));
     let byPath = byOptions.get(options);
@@ -250,6 +276,8 @@ export class Router {
       ({ kind: 'refuse', vhost, status, message, file: resolved, handler: null, dir: this.merge(vhost, resolved, uri, {}), afterAccess });
     const link = this.forbiddenLink(vhost, resolved, fileKind(resolved) !== 'none');
     if (link) return refuse(403, `Symbolic link not allowed or link target not accessible: ${link}`);
+    const broken = this.brokenHtaccess(vhost, resolved);
+    if (broken) return refuse(500, broken);
     if (isDirectory(resolved)) {
       if (!urlPath.endsWith('/')) return this.slashRedirect(vhost, urlPath, resolved, 'httpd/unix-directory');
       const dir = this.merge(vhost, resolved, urlPath, {});
@@ -271,8 +299,6 @@ export class Router {
       }
       return refuse(404, `File does not exist: ${resolved}`, true);
     }
-    const htaccess = this.unreadOverrides(vhost, resolved);
-    if (htaccess) return refuse(500, unreadOverridesMessage(htaccess), true);
     const dir = this.merge(vhost, resolved, urlPath, {});
     if (handlerOf(resolved, dir) === 'wsgi-script') return this.handledScript(vhost, uri, resolved, '', context);
     const denied = neverServed(resolved, this.applicationDirectories);
@@ -330,20 +356,53 @@ export class Router {
     return null;
   }
 
-  /**
-   * The first .htaccess file Apache would read on the way to `file` (in a directory where
-   * AllowOverride is not None), or null. tswsgi cannot honour one, so its presence fails the request
-   * rather than skipping restrictions it may hold.
-   */
-  private unreadOverrides(vhost: VirtualHost, file: string): string | null {
+  /** Why a .htaccess file on the way to `target` makes the request a 500 (its file:line and error), or null. */
+  private brokenHtaccess(vhost: VirtualHost, target: string): string | null {
     if (!this.overridesChecked) return null;
-    const directories = this.directorySections(vhost);
-    for (let dir = path.dirname(file), above = ''; dir !== above; above = dir, dir = path.dirname(dir)) {
-      const allowed = this.walkLayers(vhost, dir, directories).reduce<boolean>((on, layer) => layer.allowOverride ?? on, false);
-      const htaccess = path.join(dir, '.htaccess');
-      if (allowed && isFile(htaccess)) return htaccess;
+    const { error } = this.directoryWalk(vhost, target);
+    return error ? `${error.file}:${error.line}: ${error.detail}` : null;
+  }
+
+  /**
+   * Apache's directory walk down to `target` (a file: down to its directory): at each directory from
+   * /, the <Directory> sections of that directory, then its .htaccess file where AllowOverride allows
+   * any kind. The layers in that order; with a .htaccess that cannot be read, those before it and its error.
+   */
+  private directoryWalk(vhost: VirtualHost, target: string): { layers: DirConfig[]; error?: ConfigError } {
+    const main = this.config.main;
+    const base = [main.dir, ...(vhost === main ? [] : [vhost.dir])];
+    const covering = this.directorySections(vhost).filter((s) => inDirectory(target, s.pattern));
+    if (!this.overridesChecked) return { layers: [...base, ...covering.map((s) => s.config)] };
+    const layers = base;
+    const placed = new Set<Section>();
+    for (const level of directoriesDownTo(isDirectory(target) ? target : path.dirname(target))) {
+      for (const section of covering) {
+        if (section.pattern !== level) continue;
+        layers.push(section.config);
+        placed.add(section);
+      }
+      const allowed = layers.reduce<OverrideKind[]>((kinds, layer) => layer.allowOverride ?? kinds, []);
+      if (allowed.length === 0) continue;
+      const read = this.readHtaccess(path.join(level, '.htaccess'), allowed);
+      if (read === null) continue;
+      if (read instanceof ConfigError) return { layers, error: read };
+      layers.push(read);
     }
-    return null;
+    layers.push(...covering.filter((s) => !placed.has(s)).map((s) => s.config));
+    return { layers };
+  }
+
+  /** A .htaccess file's settings, read again only when it changed; null when there is none. */
+  private readHtaccess(file: string, allowed: readonly OverrideKind[]): DirConfig | ConfigError | null {
+    const stat = fs.statSync(file, { throwIfNoEntry: false });
+    if (!stat?.isFile()) return null;
+    const stamp = `${stat.dev}:${stat.ino}:${stat.size}:${stat.mtimeMs}:${allowed.join(',')}`;
+    const known = this.htaccessFiles.get(file);
+    if (known?.stamp === stamp) return known.read;
+    const read = loadHtaccess(file, allowed, this.config);
+    if (this.htaccessFiles.size >= MAX_HTACCESS) this.htaccessFiles.clear();
+    this.htaccessFiles.set(file, { stamp, read });
+    return read;
   }
 
   /** The Options in effect in `dir`: the server's, the vhost's, then the <Directory> sections covering it. */
@@ -353,7 +412,8 @@ export class Router {
 
   /**
    * What Apache's directory walk applies at `dir`, least specific first: the server's settings, the
-   * vhost's, then each of `directories` (from directorySections) that covers it.
+   * vhost's, then each of `directories` (from directorySections) that covers it; no .htaccess file, whose Options
+   * tswsgi refuses (the symlink check's walk).
    */
   private walkLayers(vhost: VirtualHost, dir: string, directories: readonly Section[]): DirConfig[] {
     const main = this.config.main;
@@ -380,7 +440,7 @@ export class Router {
             // <Location /a> covers /a and /a/... but not /ab (Apache's location walk, observed).
             : s.kind === 'location' ? matchPrefix(urlPath, s.pattern) !== null
               : s.regex!.test(urlPath)));
-    return [...this.walkLayers(vhost, file, this.directorySections(vhost)), ...applies(['directorymatch']).map((s) => s.config),
+    return [...this.directoryWalk(vhost, file).layers, ...applies(['directorymatch']).map((s) => s.config),
       ...applies(['files', 'filesmatch']).map((s) => s.config), ...applies(['location', 'locationmatch']).map((s) => s.config)];
   }
 
@@ -388,14 +448,22 @@ export class Router {
   merge(vhost: VirtualHost, file: string, urlPath: string, options: DirConfig): ResolvedDir {
     const layers = [...this.sectionLayers(vhost, file, urlPath), options];
     const merged: ResolvedDir = { ...DIR_DEFAULTS };
+    let authz: MergedAuthz = { section: undefined, op: undefined };
     for (const layer of layers) {
+      authz = mergeAuthz(authz, layer);
+      // UnsetEnv removes the wider scopes' SetEnv before this scope's own are added, as mod_env merges.
+      if (layer.unsetEnv && merged.setEnv) {
+        const unset = new Set(layer.unsetEnv.map((name) => name.toLowerCase()));
+        merged.setEnv = merged.setEnv.filter(([name]) => !unset.has(name.toLowerCase()));
+      }
       for (const [key, value] of Object.entries(layer) as Array<[keyof DirConfig, unknown]>) {
-        if (value === undefined) continue;
-        // SetEnv, AddType, AddHandler, AddOutputFilter and ErrorDocument add up; every other setting is replaced by the more specific scope.
-        if (key === 'setEnv' || key === 'addType' || key === 'addHandler' || key === 'addOutputFilter' || key === 'errorDocuments') (merged[key] as unknown[]) = [...((merged[key] as unknown[]) ?? []), ...(value as unknown[])];
+        if (value === undefined || MERGED_APART.has(key)) continue;
+        // These add up; every other setting is replaced by the more specific scope.
+        if (ADDED_UP.has(key)) (merged[key] as unknown[]) = [...((merged[key] as unknown[]) ?? []), ...(value as unknown[])];
         else (merged as Record<string, unknown>)[key] = value;
       }
     }
+    merged.authz = authz.section;
     return merged;
   }
 }
@@ -404,25 +472,4 @@ function sameAddress(configured: string, local: string): boolean {
   const plain = local.startsWith('::ffff:') ? local.slice(7) : local;
   if (configured === 'localhost') return plain === '127.0.0.1' || plain === '::1';
   return configured === plain;
-}
-
-/** Require: allowed when any rule of the most specific section allows; no rules means allowed. */
-export function accessAllowed(rules: AccessRule[] | undefined, clientAddress: string): boolean {
-  if (!rules || rules.length === 0) return true;
-  const client = clientAddress.startsWith('::ffff:') ? clientAddress.slice(7) : clientAddress;
-  return rules.some((rule) => rule.kind === 'all' ? rule.granted : rule.networks.some((network) => inNetwork(client, network)));
-}
-
-function inNetwork(address: string, network: string): boolean {
-  const [base, bits] = network.split('/') as [string, string | undefined];
-  const family = net.isIP(base);
-  if (family === 0 || family !== net.isIP(address)) {
-    // Apache also takes a partial address ("10.1") as a prefix.
-    return family === 0 && /^[\d.]+$/.test(base) && (address + '.').startsWith(base.replace(/\.?$/, '.'));
-  }
-  const list = new net.BlockList();
-  const type = family === 4 ? 'ipv4' : 'ipv6';
-  if (bits === undefined) list.addAddress(base, type);
-  else list.addSubnet(base, Number(bits), type);
-  return list.check(address, type);
 }

@@ -27,6 +27,7 @@ export const KEYS: KeyDifference[] = [
   // Per request and per connection.
   { key: 'environ.REMOTE_PORT', presence: 'both', reason: 'each request comes from a new ephemeral client port.' },
   { key: 'environ.mod_wsgi.request_id', presence: 'both', reason: 'a unique id per request (Apache\'s log id; tswsgi\'s own).' },
+  { key: 'environ.mod_wsgi.connection_id', presence: 'apache only', reason: 'Apache\'s log id of the connection, which it makes only once it has written an error-log line about one of its requests (mod_access_compat\'s denial that Satisfy Any then overrules); tswsgi\'s error log has no ids.' },
   { key: 'environ.mod_wsgi.request_start', presence: 'both', reason: 'a timestamp (microseconds).' },
   { key: 'environ.mod_wsgi.script_start', presence: 'both', reason: 'a timestamp (microseconds).' },
   { key: 'environ.mod_wsgi.queue_start', presence: 'apache only', reason: 'daemon mode: when mod_wsgi\'s daemon queued the request, a timestamp; tswsgi has no such queue stage.' },

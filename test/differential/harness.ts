@@ -80,6 +80,7 @@ export function makeTree(): string {
   for (const site of ['alpha', 'beta']) fs.copyFileSync(probe, path.join(root, 'sites', `${site}.wsgi`));
   fs.mkdirSync(path.join(root, 'scripts'));
   fs.copyFileSync(probe, path.join(root, 'scripts', 'probe.wsgi'));
+  fs.copyFileSync(probe, path.join(root, 'htaccess', 'app', 'probe.wsgi'));
   const walk = (dir: string) => {
     fs.chmodSync(dir, 0o755);
     for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
