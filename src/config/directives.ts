@@ -800,6 +800,19 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
     example: 'ServerTokens Prod',
     apply: (d, ctx) => { ctx.config.serverTokens = d.args[0]!; },
   },
+  {
+    name: 'TraceEnable', module: 'core_module', contexts: RSRC, args: [1, 1],
+    syntax: 'TraceEnable On|Off|extended', default: 'On', argHelp: "'on' (default), 'off' or 'extended' to trace request body content",
+    description: 'Whether TRACE is answered by the server itself, before routing and access checks, as Apache\'s core does: On echoes ' +
+      'the request head (200, message/http) and refuses a request body (413); extended echoes a body too, up to 64 KB; Off answers 405. ' +
+      'TRACE never reaches the application.',
+    example: 'TraceEnable Off',
+    apply: (d, ctx) => {
+      const value = d.args[0]!.toLowerCase();
+      if (value !== 'on' && value !== 'off' && value !== 'extended') throw new DirectiveError("TraceEnable must be one of 'on', 'off', or 'extended'");
+      ctx.vhost.traceEnable = value;
+    },
+  },
   // MaxClients: Apache 2.4's old name for MaxRequestWorkers.
   ...(['StartServers', 'ServerLimit', 'ThreadsPerChild', 'MaxRequestWorkers', 'MaxClients'] as const).map((name): DirectiveSpec => ({
     name, module: 'mpm_event_module', contexts: GLOBAL_ONLY, args: [1, 1],

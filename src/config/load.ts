@@ -37,7 +37,7 @@ export interface LoadResult {
 }
 
 export function newVirtualHost(source: string): VirtualHost {
-  return { addresses: [], serverName: '', serverPort: null, serverAliases: [], documentRoot: '', aliases: [], dir: {}, sections: [], accessLogs: [], source };
+  return { addresses: [], serverName: '', serverPort: null, serverAliases: [], documentRoot: '', aliases: [], dir: {}, sections: [], accessLogs: [], traceEnable: null, source };
 }
 
 /** The config file a name means: as apache2, a relative one is relative to -d's ServerRoot when there is one. */

@@ -140,6 +140,9 @@ export interface HostPort {
   port: number | null;
 }
 
+/** TraceEnable: whether core answers TRACE itself (extended: also with a request body, echoed). */
+export type TraceSetting = 'on' | 'off' | 'extended';
+
 export interface VirtualHost {
   /** Empty for the main server. */
   addresses: HostPort[];
@@ -157,6 +160,8 @@ export interface VirtualHost {
    * main server's, as mod_log_config does.
    */
   accessLogs: AccessLogConfig[];
+  /** TraceEnable; null: the main server's (and the main server's null: On, Apache's default). */
+  traceEnable: TraceSetting | null;
   source: string;
 }
 

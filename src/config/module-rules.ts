@@ -146,7 +146,6 @@ export const CHECKS: Record<string, (name: string, args: string[]) => CheckResul
   forcelanguagepriority: keywords(['None', 'Prefer', 'Fallback'], (w) => `Invalid ForceLanguagePriority option ${w}`),
   fileetag: keywords(['All', 'None', 'INode', 'MTime', 'Size', 'Digest'], (w) => `Unknown keyword '${w}' for FileETag`),
   acceptmutex: oneOf(MUTEXES, (value) => `Accept mutex lock mechanism '${value}' is invalid. Valid accept mutex mechanisms for this platform are: ${MUTEXES.join(', ')}.`),
-  traceenable: oneOf(['On', 'Off', 'extended'], () => 'TraceEnable must be one of \'on\', \'off\', or \'extended\''),
   serversignature: oneOf(['On', 'Off', 'EMail'], () => 'ServerSignature: use one of: off | on | email'),
   // Apache 2.4 refuses it whatever its argument.
   fancyindexing: () => ({ error: 'The FancyIndexing directive is no longer supported. Use IndexOptions FancyIndexing.' }),
@@ -164,7 +163,6 @@ export const MODULE_RULES: readonly ModuleRules[] = [
       'RLimitCPU:1-2 RLimitMEM:1-2 RLimitNPROC:1-2 LimitXMLRequestBody:1'),
     accept('tswsgi\'s error log keeps its own line format', 'ErrorLogFormat:1-2'),
     accept('tswsgi\'s own error pages carry no signature line', 'ServerSignature:@serversignature'),
-    accept('tswsgi never answers TRACE itself: it hands it to the application like any other method', 'TraceEnable:@traceenable'),
     accept('tswsgi passes every method to the application', 'RegisterHttpMethod:1+'),
     accept('tswsgi speaks HTTP/1.1 only', 'Protocols:1+ ProtocolsHonorOrder:flag'),
     accept('tswsgi\'s static files carry ETags of their own', 'FileETag:@fileetag'),

@@ -9,7 +9,6 @@ const EXPLANATIONS: Record<number, string> = {
   403: "You don't have permission to access this resource.",
   404: 'The requested URL was not found on this server.',
   411: 'A request of the requested method requires a valid Content-length.',
-  413: 'The requested resource does not allow request data with this method, or the amount of data provided in the request exceeds the capacity limit.',
   414: "The requested URL's length exceeds the capacity limit for this server.",
   417: 'The expectation given in the Expect request-header field could not be met by this server.',
   431: 'The request header fields are too large for this server.',
@@ -20,8 +19,21 @@ const EXPLANATIONS: Record<number, string> = {
   504: 'The gateway did not receive a timely response from the upstream server or application.',
 };
 
+/** Apache's texts that name the method; the 413's stands outside any <p>, as in Apache. */
+const NAMING_THE_METHOD: Record<number, (method: string) => string> = {
+  405: (method) => `<p>The requested method ${method} is not allowed for this URL.</p>\n`,
+  413: (method) => `The requested resource does not allow request data with ${method} requests, or the amount of data provided in\n` +
+    'the request exceeds the capacity limit.\n',
+};
+
+/** Where Apache 2.4's reason phrases (RFC 2616's) differ from node:http's. */
+const APACHE_REASONS: Record<number, string> = {
+  413: 'Request Entity Too Large',
+  414: 'Request-URI Too Long',
+};
+
 export function reasonPhrase(status: number): string {
-  return STATUS_CODES[status] ?? 'Unknown';
+  return APACHE_REASONS[status] ?? STATUS_CODES[status] ?? 'Unknown';
 }
 
 /** What Apache adds to its 500 page (with ServerAdmin unset). */
@@ -30,16 +42,20 @@ const CONTACT = '<p>Please contact the server administrator at \n [no address gi
 
 const escapeHtml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
-/** Apache 2.4's error document; for a redirect, `location` is where the document moved. */
-export function errorPage(status: number, location?: string): Buffer {
+/**
+ * Apache 2.4's error document for the request's `method` (named by some); for a redirect,
+ * `location` is where the document moved.
+ */
+export function errorPage(status: number, { method = 'GET', location }: { method?: string; location?: string } = {}): Buffer {
   const reason = reasonPhrase(status);
+  const naming = NAMING_THE_METHOD[status];
   const message = location !== undefined
-    ? `The document has moved <a href="${escapeHtml(location)}">here</a>.`
-    : (EXPLANATIONS[status] ?? reason);
+    ? `<p>The document has moved <a href="${escapeHtml(location)}">here</a>.</p>\n`
+    : naming ? naming(escapeHtml(method)) : `<p>${EXPLANATIONS[status] ?? reason}</p>\n`;
   return Buffer.from(
     '<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 4.01//EN" "http://www.w3.org/TR/html4/strict.dtd">\n<html><head>\n' +
     `<title>${status} ${reason}</title>\n</head><body>\n<h1>${reason}</h1>\n` +
-    `<p>${message}</p>\n${status === 500 ? CONTACT : ''}</body></html>\n`,
+    `${message}${status === 500 ? CONTACT : ''}</body></html>\n`,
     'latin1',
   );
 }

@@ -1,12 +1,12 @@
 // One HTTP request on its way through a worker: streams the request body to the
 // worker and the response back to the client, each side pausing the other.
 
-import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Exchange, ExpireOptions, RequestChannel } from '../process/exchange';
 import type { ResponseHead } from '../process/framing';
 import type { Dispatcher } from '../process/dispatcher';
 import type { ErrorLog } from '../log/error-log';
-import { ERROR_PAGE_TYPE, errorPage, rawErrorResponse } from './error-page';
+import { ERROR_PAGE_TYPE, errorPage, rawErrorResponse, reasonPhrase } from './error-page';
 
 /** Hop-by-hop headers belong to one connection; node:http makes its own. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection', 'te', 'trailer']);
@@ -313,10 +313,10 @@ export class HttpExchange implements Exchange {
   private respondWithError(status: number): void {
     this.over = true;
     this.status = status;
-    const page = errorPage(status);
+    const page = errorPage(status, { method: this.req.method });
     this.res.removeHeader('content-length');
     // A writeHead that threw (an invalid header from the app) left the app's reason phrase behind.
-    this.res.writeHead(status, STATUS_CODES[status], { 'Content-Type': ERROR_PAGE_TYPE, 'Content-Length': page.length });
+    this.res.writeHead(status, reasonPhrase(status), { 'Content-Type': ERROR_PAGE_TYPE, 'Content-Length': page.length });
     this.res.end(page);
   }
 

@@ -19,6 +19,7 @@ import { checkBodyLength, checkRequest, parseErrorStatus, validHost, type ParseE
 import { MeteredResponse, RequestRecord, type MeteredServer } from './request-record';
 import { accessAllowed, Router, type Route } from './router';
 import { serveStatic } from './static-files';
+import { answerTrace } from './trace';
 
 type WsgiRoute = Extract<Route, { kind: 'wsgi' }>;
 
@@ -209,6 +210,9 @@ export class FrontEnd {
     const hostName = req.headers.host?.replace(/:\d*$/, '').toLowerCase() ?? null;
     const localPort = req.socket.localPort ?? listener.port;
     const vhost = this.router.selectVhost(plainAddress(req.socket.localAddress), localPort, hostName);
+    if (req.method === 'TRACE') {
+      return answerTrace(req, res, vhost.traceEnable ?? this.config.main.traceEnable ?? 'on', (status, message) => this.refuse(req, res, status, message));
+    }
     const route = this.router.route(vhost, target.path);
     record.routed(route);
     // A refusal of Apache's handler (a file not found) comes after the access checks, as in Apache.
@@ -277,7 +281,7 @@ export class FrontEnd {
     const escaped = urlPath.replace(/[^A-Za-z0-9$\-_.+!*'(),:@&=/~]/g, (c) => '%' + c.charCodeAt(0).toString(16).padStart(2, '0'));
     const location = `http://${host?.name || vhost.serverName}${port === '80' ? '' : ':' + port}${escaped}${query ? '?' + query : ''}`;
     this.log.info(`Redirected ${req.method} ${req.url} to ${location} (the URL names a directory)`);
-    const page = errorPage(301, location);
+    const page = errorPage(301, { location });
     res.writeHead(301, { Location: location, 'Content-Type': ERROR_PAGE_TYPE, 'Content-Length': page.length });
     res.end(page);
   }

@@ -316,6 +316,22 @@ export const CASES: Case[] = [
     ],
   },
   {
+    config: 'trace.conf',
+    requests: [
+      { name: 'On: WSGI mount', method: 'TRACE', path: '/app/x?q=1', host: 'on.test', headers: { 'X-Trace': '  padded  ', Cookie: 'a=1' } },
+      { name: 'On: static file', method: 'TRACE', path: '/static/style.css', host: 'on.test' },
+      { name: 'On: denied location', method: 'TRACE', path: '/app/denied', host: 'on.test' },
+      { name: 'On: nothing there', method: 'TRACE', path: '/nothere', host: 'on.test' },
+      { name: 'On: with a body', method: 'TRACE', path: '/app/x', host: 'on.test', headers: { 'Content-Length': '5' }, body: 'hello' },
+      { name: 'Off: WSGI mount', method: 'TRACE', path: '/app/x', host: 'off.test' },
+      { name: 'Off: static file', method: 'TRACE', path: '/static/style.css', host: 'off.test' },
+      { name: 'Off: GET still served', path: '/app/x', host: 'off.test' },
+      { name: 'inherited extended: no body', method: 'TRACE', path: '/app/x', host: 'inherits.test' },
+      { name: 'inherited extended: with a body', method: 'TRACE', path: '/app/x', host: 'inherits.test', headers: { 'Content-Length': '11' }, body: 'hello=world' },
+      { name: 'inherited extended: body over 64 KB', method: 'TRACE', path: '/app/x', host: 'inherits.test', headers: { 'Content-Length': '70000' }, body: 'x'.repeat(70000) },
+    ],
+  },
+  {
     config: 'symlinks.conf',
     requests: [
       { name: 'default: link to a file outside', path: '/default/link.txt' },
