@@ -24,6 +24,8 @@ export interface MpmSizing {
   serverLimit: number;
   threadsPerChild: number;
   maxRequestWorkers: number | null;
+  /** FILE:LINE of the MaxRequestWorkers (or MaxClients) line, for the warnings about its value. */
+  maxRequestWorkersAt: string;
 }
 
 export interface PendingImport {
@@ -818,14 +820,22 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
     name, module: 'mpm_event_module', contexts: GLOBAL_ONLY, args: [1, 1],
     syntax: `${name} n`, default: { StartServers: '3', ServerLimit: '16', ThreadsPerChild: '25', MaxRequestWorkers: 'ServerLimit x ThreadsPerChild', MaxClients: 'as MaxRequestWorkers' }[name],
     argHelp: 'a number',
-    description: 'Sizes the server\'s own pool (%{GLOBAL}): StartServers (capped by ServerLimit and MaxRequestWorkers / ThreadsPerChild) processes of ThreadsPerChild threads.',
+    description: name === 'MaxRequestWorkers' || name === 'MaxClients'
+      ? 'Client connections served at once (settled as the event MPM does: at least ThreadsPerChild, a multiple of it, at most ' +
+        'ServerLimit x ThreadsPerChild). Past it a new connection waits, unread, until one ends; none is refused. A connection idle ' +
+        'between keep-alive requests is closed to make room for a waiting one, as the event MPM keeps no worker for it. Also caps ' +
+        'the server\'s own pool at MaxRequestWorkers / ThreadsPerChild processes.'
+      : 'Sizes the server\'s own pool (%{GLOBAL}): StartServers (capped by ServerLimit and MaxRequestWorkers / ThreadsPerChild) processes of ThreadsPerChild threads.',
     example: `${name} 2`,
     apply: (d, ctx) => {
       const value = wholeNumber(d, d.args[0]!, 'value');
       if (name === 'StartServers') ctx.mpm.startServers = value;
       else if (name === 'ServerLimit') ctx.mpm.serverLimit = value;
       else if (name === 'ThreadsPerChild') ctx.mpm.threadsPerChild = value;
-      else ctx.mpm.maxRequestWorkers = value;
+      else {
+        ctx.mpm.maxRequestWorkers = value;
+        ctx.mpm.maxRequestWorkersAt = `${d.file}:${d.line}`;
+      }
     },
   })),
   {

@@ -187,6 +187,11 @@ export interface ServerConfig {
   limitRequestLine: number;
   limitRequestFieldSize: number;
   limitRequestFields: number;
+  /**
+   * MaxRequestWorkers (as the event MPM settles it against ThreadsPerChild and ServerLimit): client
+   * connections served at once; more wait unread until one ends. null: no limit but open files.
+   */
+  maxRequestWorkers: number | null;
   keepAlive: boolean;
   keepAliveTimeout: number;
   maxKeepAliveRequests: number;

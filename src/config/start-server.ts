@@ -108,6 +108,7 @@ export function startServerConfig(script: string, options: StartServerOptions): 
     limitRequestLine: APACHE_DEFAULTS.limitRequestLine,
     limitRequestFieldSize: APACHE_DEFAULTS.limitRequestFieldSize,
     limitRequestFields: APACHE_DEFAULTS.limitRequestFields,
+    maxRequestWorkers: null,
     keepAlive: true,
     keepAliveTimeout: APACHE_DEFAULTS.keepAliveTimeout,
     maxKeepAliveRequests: 0,

@@ -13,6 +13,7 @@ import { parseTarget, TargetError } from '../host/request-target';
 import type { BodyInProgress, WsgiHost } from '../host/wsgi-host';
 import type { AccessLog } from './access-log';
 import { ConnectionOrder } from './connection-order';
+import { ConnectionSlots } from './connection-slots';
 import { connectionLimit } from './descriptor-limit';
 import { expandGroupName } from './group-names';
 import { checkBodyLength, checkRequest, parseErrorStatus, validHost, type ParseError } from './request-checks';
@@ -32,6 +33,7 @@ export class FrontEnd {
   private readonly retired = new WeakSet<ListenAddress>();
   private router: Router;
   private readonly order = new ConnectionOrder();
+  private readonly slots: ConnectionSlots;
   /** Per connection, the request node:http parsed last: a parse error while its body is incomplete is that request's. */
   private readonly lastRequest = new WeakMap<Socket, http.IncomingMessage>();
   /** Requests whose body is still being read: a malformed body is refused through them. */
@@ -50,6 +52,7 @@ export class FrontEnd {
     private accessLog: AccessLog,
   ) {
     this.router = new Router(config);
+    this.slots = new ConnectionSlots(config.maxRequestWorkers, log);
   }
 
   /** From now on requests are logged to `log` (a graceful restart reopens the files, as Apache's does). */
@@ -68,6 +71,7 @@ export class FrontEnd {
   async reconfigure(config: ServerConfig): Promise<string[]> {
     this.config = config;
     this.router = new Router(config);
+    this.slots.setLimit(config.maxRequestWorkers);
     // Each Listen line keeps a socket opened for the same host:port, if one is left over.
     const kept = new Set<(typeof this.listeners)[number]>();
     const added: ListenAddress[] = [];
@@ -107,6 +111,7 @@ export class FrontEnd {
       server.close();
       server.closeIdleConnections();
     }
+    this.slots.dropWaiting();
     if (this.inFlight > 0) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, timeoutSeconds * 1000);
@@ -140,6 +145,7 @@ export class FrontEnd {
     // Past it, new connections are closed at once instead of the process running out of descriptors.
     server.maxConnections = Math.max(1, Math.floor(connectionLimit(this.config) / Math.max(1, this.config.listen.length)));
     server.on('drop', () => this.atConnectionLimit(server.maxConnections));
+    this.slots.gate(server, () => {});
     server.on('request', (req, res) => this.admit(req, res, address));
     // Answering 100 Continue only once the request is known to be acceptable saves the client a refused upload.
     server.on('checkContinue', (req, res) => this.admit(req, res, address));
@@ -167,6 +173,7 @@ export class FrontEnd {
   /** A request node:http parsed: it runs once the requests ahead of it on its connection are answered. */
   private admit(req: http.IncomingMessage, res: MeteredResponse, listener: ListenAddress): void {
     this.lastRequest.set(req.socket, req);
+    this.slots.requestBegun(req, res);
     const admitted = this.order.admit(req, res, () => {
       const failed = this.malformed.get(req);
       if (failed === undefined) return this.handle(req, res, listener);
