@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import type { Directive } from './apache-parser';
 import { DAEMON_OPTIONS, parseDaemonOptions, splitDeclaration } from './daemon-options';
 import { parseSeconds } from './seconds';
+import { parseRequestReadTimeout } from './request-read-timeout';
 import { readMimeTypes } from './mime-types';
 import { GLOBAL, OPTION, OPTIONS_ALL, type AccessLogConfig, type OptionsSetting, type AccessRule, type DirConfig, type MapHeadToGet, type ProcessGroupConfig, type ServerConfig, type VirtualHost } from './model';
 import { parseLogLevel } from '../log/error-log';
@@ -813,6 +814,24 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
       const value = d.args[0]!.toLowerCase();
       if (value !== 'on' && value !== 'off' && value !== 'extended') throw new DirectiveError("TraceEnable must be one of 'on', 'off', or 'extended'");
       ctx.vhost.traceEnable = value;
+    },
+  },
+  {
+    name: 'RequestReadTimeout', module: 'reqtimeout_module', contexts: RSRC, args: [1, -1],
+    syntax: 'RequestReadTimeout [header=N[-M][,MinRate=R]] [body=N[-M][,MinRate=R]] [handshake=...]',
+    default: 'header=20-40,MinRate=500 body=20,MinRate=500 (with mod_reqtimeout loaded; none without it)',
+    argHelp: 'Set various timeout parameters for TLS handshake and/or reading request headers and body',
+    description: 'How long a client may take to send its request head (from its first byte) and its body: N seconds, one more for ' +
+      'every R bytes received, up to M. Past it the head gets 408 and the connection closes; a body gets 408 too (mod_wsgi\'s ' +
+      'application would see a read error). header= is taken from the virtual host the connection\'s address selects, as Apache ' +
+      'does before it reads a Host header. 0 turns a stage off; handshake= has no effect (no TLS).',
+    example: 'RequestReadTimeout header=20-40,MinRate=500 body=20,MinRate=500',
+    apply: (d, ctx) => {
+      try {
+        Object.assign(ctx.vhost.requestReadTimeout, parseRequestReadTimeout(d.args));
+      } catch (err) {
+        throw new DirectiveError((err as Error).message);
+      }
     },
   },
   // MaxClients: Apache 2.4's old name for MaxRequestWorkers.

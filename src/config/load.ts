@@ -12,6 +12,7 @@ import { tierRules, type TierRule } from './module-rules';
 import { APACHE_DEFAULTS } from './defaults';
 import { defaultDaemonOptions } from './daemon-options';
 import { readMimeTypes } from './mime-types';
+import { defaultStages } from './request-read-timeout';
 import { checkGroupReferences } from './group-references';
 
 export interface LoadOptions {
@@ -37,7 +38,7 @@ export interface LoadResult {
 }
 
 export function newVirtualHost(source: string): VirtualHost {
-  return { addresses: [], serverName: '', serverPort: null, serverAliases: [], documentRoot: '', aliases: [], dir: {}, sections: [], accessLogs: [], traceEnable: null, source };
+  return { addresses: [], serverName: '', serverPort: null, serverAliases: [], documentRoot: '', aliases: [], dir: {}, sections: [], accessLogs: [], requestReadTimeout: {}, traceEnable: null, source };
 }
 
 /** The config file a name means: as apache2, a relative one is relative to -d's ServerRoot when there is one. */
@@ -65,6 +66,7 @@ export function loadConfig(file: string, options: LoadOptions): LoadResult {
     limitRequestFieldSize: APACHE_DEFAULTS.limitRequestFieldSize,
     limitRequestFields: APACHE_DEFAULTS.limitRequestFields,
     maxRequestWorkers: null,
+    readTimeoutDefaults: defaultStages(false),
     keepAlive: true,
     keepAliveTimeout: APACHE_DEFAULTS.keepAliveTimeout,
     maxKeepAliveRequests: 100,
@@ -95,6 +97,7 @@ export function loadConfig(file: string, options: LoadOptions): LoadResult {
   };
   const errors = state.errors;
   walk(tree, ctx, 'server', state, errors);
+  config.readTimeoutDefaults = defaultStages(isModuleLoaded(state.modules, 'reqtimeout_module'));
   finish(ctx, errors);
   errors.sort((a, b) => (a.file === b.file ? a.line - b.line : 0));
   return { config, errors, warnings: state.warnings };

@@ -1,6 +1,7 @@
 // The typed model that every way of configuring tswsgi produces (start-server
 // options, Apache config files) and the rest of the server reads.
 
+import type { ReadTimeoutStages } from './request-read-timeout';
 import type { DaemonOptions } from './daemon-options';
 import type { IpSubnet } from './trusted-proxies';
 import type { LogLevel } from '../log/error-log';
@@ -160,6 +161,8 @@ export interface VirtualHost {
    * main server's, as mod_log_config does.
    */
   accessLogs: AccessLogConfig[];
+  /** RequestReadTimeout's stages set here; one not set is the main server's, else ServerConfig.readTimeoutDefaults. */
+  requestReadTimeout: ReadTimeoutStages;
   /** TraceEnable; null: the main server's (and the main server's null: On, Apache's default). */
   traceEnable: TraceSetting | null;
   source: string;
@@ -192,6 +195,8 @@ export interface ServerConfig {
    * connections served at once; more wait unread until one ends. null: no limit but open files.
    */
   maxRequestWorkers: number | null;
+  /** RequestReadTimeout's stages where no RequestReadTimeout sets them: mod_reqtimeout's defaults when it is loaded. */
+  readTimeoutDefaults: Required<ReadTimeoutStages>;
   keepAlive: boolean;
   keepAliveTimeout: number;
   maxKeepAliveRequests: number;

@@ -125,10 +125,6 @@ export const CHECKS: Record<string, (name: string, args: string[]) => CheckResul
     return other === undefined ? null
       : { refuse: `it sets '${other}' for the application, and tswsgi does not evaluate ${name} yet` };
   },
-  reqtimeout: (name, args) => {
-    const bad = args.find((a) => !/^(handshake|header|body)=(\d+(-\d+)?(,minrate=\d+)?|minrate=\d+)$/i.test(a));
-    return atLeast(name, args, 1) ?? (bad === undefined ? null : { error: `${name}: unknown or malformed timeout '${bad}'` });
-  },
   // Red Hat's stock conf.d/userdir.conf says `UserDir disabled`: every other form maps ~user URLs.
   userdir: (name, args) => (args.length === 0 ? { error: `${name} requires an argument.` }
     : args.length === 1 && /^disabled$/i.test(args[0]!) ? null : { refuse: 'tswsgi does not map ~user URLs, and would answer them differently' }),
@@ -251,7 +247,6 @@ export const MODULE_RULES: readonly ModuleRules[] = [
     accept(NO_COMPRESSION, 'AddOutputFilterByType:@compression'),
     accept('tswsgi has no filters to trace', 'FilterTrace:2'),
     refuse(CONTENT, 'FilterChain FilterDeclare FilterProtocol FilterProvider')),
-  mod('reqtimeout_module', 'mod_reqtimeout.c', accept('tswsgi bounds the wait for the request head by Timeout, without minimum rates', 'RequestReadTimeout:@reqtimeout')),
   mod('status_module', 'mod_status.c'),
   mod('ssl_module', 'mod_ssl.c',
     accept(TLS_SETTINGS, 'SSLRandomSeed:2-3 SSLSessionCache:1 SSLSessionCacheTimeout:1 SSLPassPhraseDialog:1 SSLCipherSuite:1-2 SSLProtocol:1+ ' +

@@ -8,6 +8,7 @@ import { APACHE_DEFAULTS } from './defaults';
 import { defaultDaemonOptions } from './daemon-options';
 import { DEFAULT_LOG_FORMATS } from './directives';
 import { newVirtualHost } from './load';
+import { defaultStages } from './request-read-timeout';
 import { parseLogLevel } from '../log/error-log';
 
 export interface StartServerOptions {
@@ -109,6 +110,8 @@ export function startServerConfig(script: string, options: StartServerOptions): 
     limitRequestFieldSize: APACHE_DEFAULTS.limitRequestFieldSize,
     limitRequestFields: APACHE_DEFAULTS.limitRequestFields,
     maxRequestWorkers: null,
+    // mod_wsgi-express loads mod_reqtimeout (with its own, similar, values).
+    readTimeoutDefaults: defaultStages(true),
     keepAlive: true,
     keepAliveTimeout: APACHE_DEFAULTS.keepAliveTimeout,
     maxKeepAliveRequests: 0,

@@ -8,6 +8,7 @@ const EXPLANATIONS: Record<number, string> = {
   400: 'Your browser sent a request that this server could not understand.<br />\n',
   403: "You don't have permission to access this resource.",
   404: 'The requested URL was not found on this server.',
+  408: 'Server timeout waiting for the HTTP request from the client.',
   411: 'A request of the requested method requires a valid Content-length.',
   414: "The requested URL's length exceeds the capacity limit for this server.",
   417: 'The expectation given in the Expect request-header field could not be met by this server.',

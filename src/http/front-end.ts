@@ -14,6 +14,7 @@ import type { BodyInProgress, WsgiHost } from '../host/wsgi-host';
 import type { AccessLog } from './access-log';
 import { ConnectionOrder } from './connection-order';
 import { ConnectionSlots } from './connection-slots';
+import { ReadTimeouts, stageOf } from './read-timeouts';
 import { connectionLimit } from './descriptor-limit';
 import { expandGroupName } from './group-names';
 import { checkBodyLength, checkRequest, parseErrorStatus, validHost, type ParseError } from './request-checks';
@@ -34,6 +35,7 @@ export class FrontEnd {
   private router: Router;
   private readonly order = new ConnectionOrder();
   private readonly slots: ConnectionSlots;
+  private readonly readTimeouts: ReadTimeouts;
   /** Per connection, the request node:http parsed last: a parse error while its body is incomplete is that request's. */
   private readonly lastRequest = new WeakMap<Socket, http.IncomingMessage>();
   /** Requests whose body is still being read: a malformed body is refused through them. */
@@ -53,6 +55,7 @@ export class FrontEnd {
   ) {
     this.router = new Router(config);
     this.slots = new ConnectionSlots(config.maxRequestWorkers, log);
+    this.readTimeouts = new ReadTimeouts(log);
   }
 
   /** From now on requests are logged to `log` (a graceful restart reopens the files, as Apache's does). */
@@ -112,6 +115,7 @@ export class FrontEnd {
       server.closeIdleConnections();
     }
     this.slots.dropWaiting();
+    this.readTimeouts.close();
     if (this.inFlight > 0) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, timeoutSeconds * 1000);
@@ -145,7 +149,9 @@ export class FrontEnd {
     // Past it, new connections are closed at once instead of the process running out of descriptors.
     server.maxConnections = Math.max(1, Math.floor(connectionLimit(this.config) / Math.max(1, this.config.listen.length)));
     server.on('drop', () => this.atConnectionLimit(server.maxConnections));
-    this.slots.gate(server, () => {});
+    // Heads are read under the RequestReadTimeout of the vhost the connection's address selects, as Apache's base server.
+    this.slots.gate(server, (socket) => this.readTimeouts.watch(socket, stageOf(this.config,
+      this.router.selectVhost(plainAddress(socket.localAddress), socket.localPort ?? address.port, null), 'header')));
     server.on('request', (req, res) => this.admit(req, res, address));
     // Answering 100 Continue only once the request is known to be acceptable saves the client a refused upload.
     server.on('checkContinue', (req, res) => this.admit(req, res, address));
@@ -172,8 +178,11 @@ export class FrontEnd {
 
   /** A request node:http parsed: it runs once the requests ahead of it on its connection are answered. */
   private admit(req: http.IncomingMessage, res: MeteredResponse, listener: ListenAddress): void {
+    // Parsed after a RequestReadTimeout cut its connection: not a request to run.
+    if (req.socket.writableEnded) return;
     this.lastRequest.set(req.socket, req);
     this.slots.requestBegun(req, res);
+    this.readTimeouts.requestBegun(req, res);
     const admitted = this.order.admit(req, res, () => {
       const failed = this.malformed.get(req);
       if (failed === undefined) return this.handle(req, res, listener);
@@ -264,6 +273,7 @@ export class FrontEnd {
     }, record);
     if (inProgress) {
       this.active.set(req, inProgress);
+      this.readTimeouts.bodyStarted(req, res, inProgress, stageOf(this.config, vhost, 'body'));
       const done = () => this.active.delete(req);
       req.once('end', done);
       res.once('close', done);
