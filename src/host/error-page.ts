@@ -10,7 +10,7 @@ const EXPLANATIONS: Record<number, string> = {
   404: 'The requested URL was not found on this server.',
   408: 'Server timeout waiting for the HTTP request from the client.',
   411: 'A request of the requested method requires a valid Content-length.',
-  414: "The requested URL's length exceeds the capacity limit for this server.",
+  414: "The requested URL's length exceeds the capacity\nlimit for this server.<br />\n",
   417: 'The expectation given in the Expect request-header field could not be met by this server.',
   431: 'The request header fields are too large for this server.',
   500: 'The server encountered an internal error or\nmisconfiguration and was unable to complete\nyour request.',

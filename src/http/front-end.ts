@@ -129,7 +129,7 @@ export class FrontEnd {
     const limits = this.config;
     const server: MeteredServer = http.createServer<typeof http.IncomingMessage, typeof MeteredResponse>({
       ServerResponse: MeteredResponse,
-      maxHeaderSize: Math.min(1 << 20, limits.limitRequestLine + limits.limitRequestFields * (limits.limitRequestFieldSize + 2) + 4),
+      maxHeaderSize: Math.min(1 << 20, limits.limitRequestLine + 1 + limits.limitRequestFields * (limits.limitRequestFieldSize + 3) + 4),
       // Missing Host and unknown expectations are refused by checkRequest, in turn with the requests
       // pipelined around them: node:http's own answers to them would overtake those, and a response
       // queued behind one that closes the connection would never be written (nor counted done).
