@@ -115,13 +115,13 @@ export class FrontEnd {
       server.closeIdleConnections();
     }
     this.slots.dropWaiting();
-    this.readTimeouts.close();
     if (this.inFlight > 0) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, timeoutSeconds * 1000);
         this.idleWaiters.push(() => { clearTimeout(timer); resolve(); });
       });
     }
+    this.readTimeouts.close();
     for (const server of this.servers) server.closeAllConnections();
   }
 
