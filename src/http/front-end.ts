@@ -178,8 +178,8 @@ export class FrontEnd {
 
   /** A request node:http parsed: it runs once the requests ahead of it on its connection are answered. */
   private admit(req: http.IncomingMessage, res: MeteredResponse, listener: ListenAddress): void {
-    // Parsed after a RequestReadTimeout cut its connection: not a request to run.
-    if (req.socket.writableEnded) return;
+    // The rest of a head that came after RequestReadTimeout cut its connection: not a request to run.
+    if (this.readTimeouts.wasCut(req.socket)) return;
     this.lastRequest.set(req.socket, req);
     this.slots.requestBegun(req, res);
     this.readTimeouts.requestBegun(req, res);

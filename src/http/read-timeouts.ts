@@ -64,6 +64,8 @@ interface Body {
 export class ReadTimeouts {
   private readonly connections = new Map<Socket, Connection>();
   private readonly bodies = new Set<Body>();
+  /** Connections whose head came too late: whatever node:http still parses from them is not run. */
+  private readonly cutOff = new WeakSet<Socket>();
   private readonly timer: NodeJS.Timeout;
   private sweptAt = Date.now();
 
@@ -101,6 +103,11 @@ export class ReadTimeouts {
     res.once('close', done);
   }
 
+  /** Whether a late head got this connection closed. */
+  wasCut(socket: Socket): boolean {
+    return this.cutOff.has(socket);
+  }
+
   close(): void {
     clearInterval(this.timer);
   }
@@ -131,9 +138,8 @@ export class ReadTimeouts {
 
   private headTimedOut(socket: Socket): void {
     this.connections.delete(socket);
+    this.cutOff.add(socket);
     this.log.info(`Request header read timeout (RequestReadTimeout) from ${socket.remoteAddress}; answering 408 and closing the connection`);
-    // Nothing more is parsed from it: what it sends after this is not a request.
-    socket.pause();
     socket.end(rawErrorResponse(408));
     socket.destroySoon();
   }
