@@ -130,7 +130,7 @@ describe('accepted without effect', () => {
       'Syntax error on line 8 of D/main.conf: ServerSignature: use one of: off | on | email',
       'Syntax error on line 9 of D/main.conf: MinSpareThreads takes one argument',
       'Syntax error on line 10 of D/main.conf: WSGIRestrictStdout must be one of: Off | On',
-      "Syntax error on line 11 of D/main.conf: RequestReadTimeout: unknown or malformed timeout 'header=20-40,minrat=500'",
+      'Syntax error on line 11 of D/main.conf: RequestReadTimeout: header=20-40,minrat=500: Must set MinRate option if using timeout range',
       'Syntax error on line 12 of D/main.conf: WSGIPythonHashSeed must be "random" or an integer in range [0; 4294967295]',
       'Syntax error on line 13 of D/main.conf: AddIcon requires at least two arguments',
     ]);
@@ -296,10 +296,11 @@ describe('argument errors as apache2 -t gives them', { skip: !fs.existsSync(APAC
   const TYPOS = [
     'MinSpareThreads 5 10', 'AddIcon /icons/a.gif', 'FancyIndexing maybe', 'IndexOptions FancyIndexing FolderFirst', 'DeflateFilterNote a b c',
     'WSGIRestrictStdout yes', 'WSGIPythonHashSeed sometimes', 'WSGIAcceptMutex spinlock', 'TraceEnable nope', 'LanguagePriority',
-    'SSLRandomSeed startup', 'RemoveType',
+    'SSLRandomSeed startup', 'RemoveType', 'RequestReadTimeout header=20-40,minrat=500', 'RequestReadTimeout body=20-x,MinRate=5',
+    'RequestReadTimeout header=20,MinRate=0', 'RequestReadTimeout handshake=5 foo=1', 'RequestReadTimeout header', 'RequestReadTimeout body=10-5,MinRate=1',
   ];
   const MODULE_LINES = [load('mpm_event'), load('authz_core'), load('wsgi'), load('autoindex'), load('deflate'), load('negotiation'),
-    load('mime'), load('socache_shmcb'), load('ssl'), 'Listen 127.0.0.1:18080'];
+    load('mime'), load('socache_shmcb'), load('ssl'), load('reqtimeout'), 'Listen 127.0.0.1:18080'];
 
   for (const typo of TYPOS) {
     test(typo, () => {

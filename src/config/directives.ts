@@ -11,6 +11,7 @@ import { addHosts, setOrder, setSatisfy } from './access-compat';
 import { parseEnvCondition, UNACTED_VARIABLES } from './setenvif';
 import { DAEMON_OPTIONS, parseDaemonOptions, splitDeclaration } from './daemon-options';
 import { parseSeconds } from './seconds';
+import { parseRequestReadTimeout } from './request-read-timeout';
 import { readMimeTypes } from './mime-types';
 import { GLOBAL, OPTION, OPTIONS_ALL, type AccessLogConfig, type ErrorDocument, type OptionsSetting, type AuthzSection, type DirConfig, type OverrideKind, type MapHeadToGet, type ProcessGroupConfig, type ServerConfig, type VirtualHost } from './model';
 import { parseLogLevel } from '../log/error-log';
@@ -31,6 +32,8 @@ export interface MpmSizing {
   serverLimit: number;
   threadsPerChild: number;
   maxRequestWorkers: number | null;
+  /** FILE:LINE of the MaxRequestWorkers (or MaxClients) line, for the warnings about its value. */
+  maxRequestWorkersAt: string;
 }
 
 export interface PendingImport {
@@ -1116,19 +1119,58 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
     example: 'ServerTokens Prod',
     apply: (d, ctx) => { ctx.config.serverTokens = d.args[0]!; },
   },
+  {
+    name: 'TraceEnable', module: 'core_module', contexts: RSRC, args: [1, 1],
+    syntax: 'TraceEnable On|Off|extended', default: 'On', argHelp: "'on' (default), 'off' or 'extended' to trace request body content",
+    description: 'Whether TRACE is answered by the server itself, before routing and access checks, as Apache\'s core does: On echoes ' +
+      'the request head (200, message/http) and refuses a request body (413); extended echoes a body too, up to 64 KB; Off answers 405. ' +
+      'TRACE never reaches the application.',
+    example: 'TraceEnable Off',
+    apply: (d, ctx) => {
+      const value = d.args[0]!.toLowerCase();
+      if (value !== 'on' && value !== 'off' && value !== 'extended') throw new DirectiveError("TraceEnable must be one of 'on', 'off', or 'extended'");
+      ctx.vhost.traceEnable = value;
+    },
+  },
+  {
+    name: 'RequestReadTimeout', module: 'reqtimeout_module', contexts: RSRC, args: [1, -1],
+    syntax: 'RequestReadTimeout [header=N[-M][,MinRate=R]] [body=N[-M][,MinRate=R]] [handshake=...]',
+    default: 'header=20-40,MinRate=500 body=20,MinRate=500 (with mod_reqtimeout loaded; none without it)',
+    argHelp: 'Set various timeout parameters for TLS handshake and/or reading request headers and body',
+    description: 'How long a client may take to send its request head (from its first byte) and its body: N seconds, one more for ' +
+      'every R bytes received, up to M. Past it the head gets 408 and the connection closes; a body gets 408 too (mod_wsgi\'s ' +
+      'application would see a read error). header= is taken from the virtual host the connection\'s address selects, as Apache ' +
+      'does before it reads a Host header. 0 turns a stage off; handshake= has no effect (no TLS).',
+    example: 'RequestReadTimeout header=20-40,MinRate=500 body=20,MinRate=500',
+    apply: (d, ctx) => {
+      try {
+        Object.assign(ctx.vhost.requestReadTimeout, parseRequestReadTimeout(d.args));
+      } catch (err) {
+        throw new DirectiveError((err as Error).message);
+      }
+    },
+  },
   // MaxClients: Apache 2.4's old name for MaxRequestWorkers.
   ...(['StartServers', 'ServerLimit', 'ThreadsPerChild', 'MaxRequestWorkers', 'MaxClients'] as const).map((name): DirectiveSpec => ({
     name, module: 'mpm_event_module', contexts: GLOBAL_ONLY, args: [1, 1],
     syntax: `${name} n`, default: { StartServers: '3', ServerLimit: '16', ThreadsPerChild: '25', MaxRequestWorkers: 'ServerLimit x ThreadsPerChild', MaxClients: 'as MaxRequestWorkers' }[name],
     argHelp: 'a number',
-    description: 'Sizes the server\'s own pool (%{GLOBAL}): StartServers (capped by ServerLimit and MaxRequestWorkers / ThreadsPerChild) processes of ThreadsPerChild threads.',
+    description: name === 'MaxRequestWorkers' || name === 'MaxClients'
+      ? 'Client connections served at once (settled as the event MPM does: at least ThreadsPerChild, a multiple of it, at most ' +
+        'ServerLimit x ThreadsPerChild). Past it a new connection waits, unread, until one ends; none is refused. A connection idle ' +
+        'between keep-alive requests is closed to make room for a waiting one, as the event MPM keeps no worker for it. Also caps ' +
+        'the server\'s own pool at MaxRequestWorkers / ThreadsPerChild processes.'
+      : 'Sizes the server\'s own pool (%{GLOBAL}): StartServers (capped by ServerLimit and MaxRequestWorkers / ThreadsPerChild) processes of ThreadsPerChild threads.',
     example: `${name} 2`,
     apply: (d, ctx) => {
       const value = wholeNumber(d, d.args[0]!, 'value');
       if (name === 'StartServers') ctx.mpm.startServers = value;
       else if (name === 'ServerLimit') ctx.mpm.serverLimit = value;
       else if (name === 'ThreadsPerChild') ctx.mpm.threadsPerChild = value;
-      else ctx.mpm.maxRequestWorkers = value;
+      else {
+        ctx.mpm.maxRequestWorkers = value;
+        ctx.mpm.maxRequestWorkersAt = `${d.file}:${d.line}`;
+      }
     },
   })),
   {

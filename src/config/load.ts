@@ -6,13 +6,14 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ConfigError, parseCommandLine, parseFile, type Directive, type ParseState } from './apache-parser';
 import { authzSectionName, checkScope, closeSection, openSection } from './authz';
-import { DirectiveError, SECTIONS, directiveSpec, type BuildContext, type Context, type DirectiveSpec } from './directives';
+import { DirectiveError, SECTIONS, directiveSpec, type BuildContext, type Context, type DirectiveSpec, type MpmSizing } from './directives';
 import { GLOBAL, type DirConfig, type OverrideKind, type ProcessGroupConfig, type Section, type SectionKind, type ServerConfig, type VirtualHost } from './model';
 import { isModuleLoaded, moduleByName, newModuleRegistry } from './modules';
 import { tierRules, type TierRule } from './module-rules';
 import { APACHE_DEFAULTS } from './defaults';
 import { defaultDaemonOptions } from './daemon-options';
 import { readMimeTypes } from './mime-types';
+import { defaultStages } from './request-read-timeout';
 import { checkGroupReferences } from './group-references';
 import { settleAccessLogs, settleErrorLogFormats } from './log-scopes';
 
@@ -39,7 +40,7 @@ export interface LoadResult {
 }
 
 export function newVirtualHost(source: string): VirtualHost {
-  return { addresses: [], serverName: '', serverPort: null, serverAliases: [], documentRoot: '', aliases: [], dir: {}, sections: [], envConditions: [], accessLogs: [], source };
+  return { addresses: [], serverName: '', serverPort: null, serverAliases: [], documentRoot: '', aliases: [], dir: {}, sections: [], envConditions: [], accessLogs: [], requestReadTimeout: {}, traceEnable: null, source };
 }
 
 /** The config file a name means: as apache2, a relative one is relative to -d's ServerRoot when there is one. */
@@ -67,6 +68,8 @@ export function loadConfig(file: string, options: LoadOptions): LoadResult {
     limitRequestLine: APACHE_DEFAULTS.limitRequestLine,
     limitRequestFieldSize: APACHE_DEFAULTS.limitRequestFieldSize,
     limitRequestFields: APACHE_DEFAULTS.limitRequestFields,
+    maxRequestWorkers: null,
+    readTimeoutDefaults: defaultStages(false),
     keepAlive: true,
     keepAliveTimeout: APACHE_DEFAULTS.keepAliveTimeout,
     maxKeepAliveRequests: 100,
@@ -88,6 +91,7 @@ export function loadConfig(file: string, options: LoadOptions): LoadResult {
   const ctx = newBuildContext(config, main, state, { python: options.python, source: options.pythonSource });
   const errors = state.errors;
   walk(tree, ctx, 'server', state, errors);
+  config.readTimeoutDefaults = defaultStages(isModuleLoaded(state.modules, 'reqtimeout_module'));
   finish(ctx, errors);
   errors.sort((a, b) => (a.file === b.file ? a.line - b.line : 0));
   return { config, errors, warnings: state.warnings };
@@ -97,7 +101,7 @@ function newBuildContext(config: ServerConfig, vhost: VirtualHost, state: ParseS
   return {
     config, vhost, inVhost: false, dir: vhost.dir, sectionName: null, env: state.env,
     groups: new Map(), imports: [], groupReferences: [],
-    mpm: { startServers: 3, serverLimit: 16, threadsPerChild: 25, maxRequestWorkers: null },
+    mpm: { startServers: 3, serverLimit: 16, threadsPerChild: 25, maxRequestWorkers: null, maxRequestWorkersAt: '' },
     python: { home: null, path: [] },
     defaultPython,
     typesConfig: false,
@@ -314,7 +318,8 @@ function finish(ctx: BuildContext, errors: ConfigError[]): void {
     errors.push(new ConfigError(path.resolve(config.main.source), 0, 'no listening sockets available: the configuration has no Listen directive'));
   }
   const { mpm } = ctx;
-  const workers = mpm.maxRequestWorkers ?? mpm.serverLimit * mpm.threadsPerChild;
+  const workers = settleWorkers(mpm, ctx.warnings);
+  config.maxRequestWorkers = workers;
   const globalPool: ProcessGroupConfig = {
     name: GLOBAL,
     processes: Math.max(1, Math.min(mpm.startServers, mpm.serverLimit, Math.floor(workers / Math.max(1, mpm.threadsPerChild)))),
@@ -342,6 +347,29 @@ function finish(ctx: BuildContext, errors: ConfigError[]): void {
   const imported = ctx.imports.some((entry) => entry.processGroup === GLOBAL && !entry.fromAlias);
   config.processGroups = !config.restrictEmbedded || imported ? groups : groups.slice(1);
   if (!ctx.typesConfig && fs.existsSync('/etc/mime.types')) config.mimeTypes = readMimeTypes('/etc/mime.types');
+}
+
+/**
+ * MaxRequestWorkers as the event MPM settles it at start: at least ThreadsPerChild, a whole multiple
+ * of it, and at most ServerLimit processes' worth; each change is warned about in Apache's words.
+ */
+function settleWorkers(mpm: MpmSizing, warnings: string[]): number {
+  const threads = Math.max(1, mpm.threadsPerChild);
+  let workers = mpm.maxRequestWorkers ?? mpm.serverLimit * threads;
+  const warn = (text: string) => warnings.push(mpm.maxRequestWorkersAt ? `${mpm.maxRequestWorkersAt}: ${text}` : text);
+  if (workers < threads) {
+    warn(`MaxRequestWorkers of ${workers} is less than ThreadsPerChild of ${threads}, increasing to ${threads}. MaxRequestWorkers must be at least as large as the number of threads in a single server.`);
+    workers = threads;
+  }
+  let processes = Math.floor(workers / threads);
+  if (workers % threads !== 0) {
+    warn(`MaxRequestWorkers of ${workers} is not an integer multiple of ThreadsPerChild of ${threads}, decreasing to nearest multiple ${processes * threads}, for a maximum of ${processes} servers.`);
+  }
+  if (processes > mpm.serverLimit) {
+    warn(`MaxRequestWorkers of ${processes * threads} would require ${processes} servers and would exceed ServerLimit of ${mpm.serverLimit}, decreasing to ${mpm.serverLimit * threads}. To increase, please see the ServerLimit directive.`);
+    processes = mpm.serverLimit;
+  }
+  return processes * threads;
 }
 
 /** A group's python: its python-home= (set when it was declared), else WSGIPythonHome, else the default; with what chose it. */

@@ -1,6 +1,7 @@
 // The typed model that every way of configuring tswsgi produces (start-server
 // options, Apache config files) and the rest of the server reads.
 
+import type { ReadTimeoutStages } from './request-read-timeout';
 import type { DaemonOptions } from './daemon-options';
 import type { IpSubnet } from './ip-subnet';
 import type { LogLevel } from '../log/error-log';
@@ -244,6 +245,9 @@ export interface HostPort {
   port: number | null;
 }
 
+/** TraceEnable: whether core answers TRACE itself (extended: also with a request body, echoed). */
+export type TraceSetting = 'on' | 'off' | 'extended';
+
 export interface VirtualHost {
   /** Empty for the main server. */
   addresses: HostPort[];
@@ -270,6 +274,10 @@ export interface VirtualHost {
   errorLog?: LogTarget;
   /** ErrorLogFormat lines of this scope; undefined: the main server's (for `main`: tswsgi's default line). */
   errorLogFormats?: ErrorLogFormats;
+  /** RequestReadTimeout's stages set here; one not set is the main server's, else ServerConfig.readTimeoutDefaults. */
+  requestReadTimeout: ReadTimeoutStages;
+  /** TraceEnable; null: the main server's (and the main server's null: On, Apache's default). */
+  traceEnable: TraceSetting | null;
   source: string;
 }
 
@@ -294,6 +302,13 @@ export interface ServerConfig {
   limitRequestLine: number;
   limitRequestFieldSize: number;
   limitRequestFields: number;
+  /**
+   * MaxRequestWorkers (as the event MPM settles it against ThreadsPerChild and ServerLimit): client
+   * connections served at once; more wait unread until one ends. null: no limit but open files.
+   */
+  maxRequestWorkers: number | null;
+  /** RequestReadTimeout's stages where no RequestReadTimeout sets them: mod_reqtimeout's defaults when it is loaded. */
+  readTimeoutDefaults: Required<ReadTimeoutStages>;
   keepAlive: boolean;
   keepAliveTimeout: number;
   maxKeepAliveRequests: number;

@@ -110,10 +110,6 @@ export const CHECKS: Record<string, (name: string, args: string[]) => CheckResul
     return filters.every((f) => COMPRESSION_FILTERS.has(f.toLowerCase())) ? null
       : { refuse: `tswsgi applies no output filters but compression (${NO_COMPRESSION}); '${args[0]}' would change responses` };
   },
-  reqtimeout: (name, args) => {
-    const bad = args.find((a) => !/^(handshake|header|body)=(\d+(-\d+)?(,minrate=\d+)?|minrate=\d+)$/i.test(a));
-    return atLeast(name, args, 1) ?? (bad === undefined ? null : { error: `${name}: unknown or malformed timeout '${bad}'` });
-  },
   // Red Hat's stock conf.d/userdir.conf says `UserDir disabled`: every other form maps ~user URLs.
   userdir: (name, args) => (args.length === 0 ? { error: `${name} requires an argument.` }
     : args.length === 1 && /^disabled$/i.test(args[0]!) ? null : { refuse: 'tswsgi does not map ~user URLs, and would answer them differently' }),
@@ -134,7 +130,6 @@ export const CHECKS: Record<string, (name: string, args: string[]) => CheckResul
   forcelanguagepriority: keywords(['None', 'Prefer', 'Fallback'], (w) => `Invalid ForceLanguagePriority option ${w}`),
   fileetag: keywords(['All', 'None', 'INode', 'MTime', 'Size', 'Digest'], (w) => `Unknown keyword '${w}' for FileETag`),
   acceptmutex: oneOf(MUTEXES, (value) => `Accept mutex lock mechanism '${value}' is invalid. Valid accept mutex mechanisms for this platform are: ${MUTEXES.join(', ')}.`),
-  traceenable: oneOf(['On', 'Off', 'extended'], () => 'TraceEnable must be one of \'on\', \'off\', or \'extended\''),
   serversignature: oneOf(['On', 'Off', 'EMail'], () => 'ServerSignature: use one of: off | on | email'),
   // Apache 2.4 refuses it whatever its argument.
   fancyindexing: () => ({ error: 'The FancyIndexing directive is no longer supported. Use IndexOptions FancyIndexing.' }),
@@ -151,7 +146,6 @@ export const MODULE_RULES: readonly ModuleRules[] = [
       'ReadBufferSize:1 SeeRequestTail:flag LimitInternalRecursion:1-2 NameVirtualHost:1 ContentDigest:flag DefaultType:1 ' +
       'RLimitCPU:1-2 RLimitMEM:1-2 RLimitNPROC:1-2 LimitXMLRequestBody:1'),
     accept('tswsgi\'s own error pages carry no signature line', 'ServerSignature:@serversignature'),
-    accept('tswsgi never answers TRACE itself: it hands it to the application like any other method', 'TraceEnable:@traceenable'),
     accept('tswsgi passes every method to the application', 'RegisterHttpMethod:1+'),
     accept('tswsgi speaks HTTP/1.1 only', 'Protocols:1+ ProtocolsHonorOrder:flag'),
     accept('tswsgi\'s static files carry ETags of their own', 'FileETag:@fileetag'),
@@ -233,7 +227,6 @@ export const MODULE_RULES: readonly ModuleRules[] = [
     accept(NO_COMPRESSION, 'AddOutputFilterByType:@compression'),
     accept('tswsgi has no filters to trace', 'FilterTrace:2'),
     refuse(CONTENT, 'FilterChain FilterDeclare FilterProtocol FilterProvider')),
-  mod('reqtimeout_module', 'mod_reqtimeout.c', accept('tswsgi bounds the wait for the request head by Timeout, without minimum rates', 'RequestReadTimeout:@reqtimeout')),
   mod('status_module', 'mod_status.c'),
   mod('ssl_module', 'mod_ssl.c',
     accept(TLS_SETTINGS, 'SSLRandomSeed:2-3 SSLSessionCache:1 SSLSessionCacheTimeout:1 SSLPassPhraseDialog:1 SSLCipherSuite:1-2 SSLProtocol:1+ ' +

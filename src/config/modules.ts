@@ -50,6 +50,7 @@ export const IMPLEMENTED_MODULES: readonly ModuleInfo[] = [
   info('setenvif_module', 'mod_setenvif.c'),
   info('dir_module', 'mod_dir.c'),
   info('wsgi_module', 'mod_wsgi.c'),
+  info('reqtimeout_module', 'mod_reqtimeout.c'),
 ];
 
 const KNOWN_MODULES: readonly ModuleInfo[] = [

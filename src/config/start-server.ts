@@ -8,6 +8,7 @@ import { APACHE_DEFAULTS } from './defaults';
 import { defaultDaemonOptions } from './daemon-options';
 import { DEFAULT_LOG_FORMATS } from './directives';
 import { newVirtualHost } from './load';
+import { defaultStages } from './request-read-timeout';
 import { parseLogLevel } from '../log/error-log';
 import { newModuleRegistry } from './modules';
 
@@ -132,6 +133,9 @@ export function startServerConfig(entry: string, options: StartServerOptions): S
     limitRequestLine: APACHE_DEFAULTS.limitRequestLine,
     limitRequestFieldSize: APACHE_DEFAULTS.limitRequestFieldSize,
     limitRequestFields: APACHE_DEFAULTS.limitRequestFields,
+    maxRequestWorkers: null,
+    // mod_wsgi-express loads mod_reqtimeout (with its own, similar, values).
+    readTimeoutDefaults: defaultStages(true),
     keepAlive: true,
     keepAliveTimeout: APACHE_DEFAULTS.keepAliveTimeout,
     maxKeepAliveRequests: 0,

@@ -8,8 +8,9 @@ const EXPLANATIONS: Record<number, string> = {
   400: 'Your browser sent a request that this server could not understand.<br />\n',
   403: "You don't have permission to access this resource.",
   404: 'The requested URL was not found on this server.',
+  408: 'Server timeout waiting for the HTTP request from the client.',
   411: 'A request of the requested method requires a valid Content-length.',
-  414: "The requested URL's length exceeds the capacity limit for this server.",
+  414: "The requested URL's length exceeds the capacity\nlimit for this server.<br />\n",
   417: 'The expectation given in the Expect request-header field could not be met by this server.',
   431: 'The request header fields are too large for this server.',
   500: 'The server encountered an internal error or\nmisconfiguration and was unable to complete\nyour request.',
@@ -19,7 +20,14 @@ const EXPLANATIONS: Record<number, string> = {
   504: 'The gateway did not receive a timely response from the upstream server or application.',
 };
 
-/** Where Apache 2.4's status lines say it otherwise than Node's. */
+/** Apache's texts that name the method; the 413's stands outside any <p>, as in Apache. */
+const NAMING_THE_METHOD: Record<number, (method: string) => string> = {
+  405: (method) => `<p>The requested method ${method} is not allowed for this URL.</p>\n`,
+  413: (method) => `The requested resource does not allow request data with ${method} requests, or the amount of data provided in\n` +
+    'the request exceeds the capacity limit.\n',
+};
+
+/** Where Apache 2.4's reason phrases (RFC 2616's) differ from node:http's. */
 const APACHE_REASONS: Record<number, string> = {
   413: 'Request Entity Too Large',
   414: 'Request-URI Too Long',
@@ -40,28 +48,22 @@ const escapeHtml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '
 export interface ErrorPageDetails {
   /** For a redirect: where the document moved. */
   location?: string;
-  /** The request's method, which some pages name (413). */
+  /** The request's method, which some pages name (405, 413). */
   method?: string;
   /** When an ErrorDocument's own request failed: the status Apache then notes on the page. */
   recursive?: number;
 }
 
-/** The page's text after its heading, as Apache's get_canned_error_string words it. */
-function explanation(status: number, { location, method = 'GET' }: ErrorPageDetails): string {
-  if (location !== undefined) return `<p>The document has moved <a href="${escapeHtml(location)}">here</a>.</p>\n`;
-  if (status === 413) {
-    return `The requested resource does not allow request data with ${escapeHtml(method)} requests, or the amount of data provided in\nthe request exceeds the capacity limit.\n`;
-  }
-  return `<p>${EXPLANATIONS[status] ?? reasonPhrase(status)}</p>\n${status === 500 ? CONTACT : ''}`;
-}
-
 /** Apache 2.4's error document. */
-export function errorPage(status: number, details: ErrorPageDetails = {}): Buffer {
+export function errorPage(status: number, { method = 'GET', location, recursive }: ErrorPageDetails = {}): Buffer {
   const reason = reasonPhrase(status);
-  const { recursive } = details;
+  const naming = NAMING_THE_METHOD[status];
+  const message = location !== undefined
+    ? `<p>The document has moved <a href="${escapeHtml(location)}">here</a>.</p>\n`
+    : naming ? naming(escapeHtml(method)) : `<p>${EXPLANATIONS[status] ?? reason}</p>\n`;
   return Buffer.from(
     '<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 4.01//EN" "http://www.w3.org/TR/html4/strict.dtd">\n<html><head>\n' +
-    `<title>${status} ${reason}</title>\n</head><body>\n<h1>${reason}</h1>\n` + explanation(status, details) +
+    `<title>${status} ${reason}</title>\n</head><body>\n<h1>${reason}</h1>\n` + message + (status === 500 ? CONTACT : '') +
     (recursive === undefined ? '' : `<p>Additionally, a ${recursive} ${reasonPhrase(recursive)}\nerror was encountered while trying to use an ErrorDocument to handle the request.</p>\n`) +
     '</body></html>\n',
     'latin1',

@@ -126,7 +126,7 @@ export class HttpExchange implements Exchange {
     const seconds = this.context.clientTimeout;
     if (seconds <= 0) return;
     if (this.clientTimer) this.clientTimer.refresh();
-    else this.clientTimer = setTimeout(() => this.clientTimedOut(seconds), seconds * 1000);
+    else this.clientTimer = setTimeout(() => this.readTimedOut(`no part of the body arrived within Timeout (${seconds} s)`), seconds * 1000);
   }
 
   private stopClientTimer(): void {
@@ -134,13 +134,16 @@ export class HttpExchange implements Exchange {
     this.clientTimer = null;
   }
 
-  /** Apache's Timeout while it reads the body: the client's fault, so 408 (not a gateway's 504), and the connection closes. */
-  private clientTimedOut(seconds: number): void {
-    this.clientTimer = null;
+  /**
+   * Apache's Timeout or RequestReadTimeout passed while it reads the body: the client's fault, so
+   * 408 (not a gateway's 504), and the connection closes.
+   */
+  readTimedOut(why: string): void {
+    this.stopClientTimer();
     if (this.over || this.bodyDone) return;
-    this.context.log.info(`Request for '${this.context.script}' from ${this.req.socket.remoteAddress}: no part of the body arrived within Timeout (${seconds} s); answering 408`);
+    this.context.log.info(`Request for '${this.context.script}' from ${this.req.socket.remoteAddress}: ${why}; answering 408`);
     this.context.dispatcher.cancel(this);
-    this.abortBody('the client sent no part of the body within Timeout');
+    this.abortBody(`the client was too slow sending the body: ${why}`);
     this.res.shouldKeepAlive = false;
     this.fail(408);
   }

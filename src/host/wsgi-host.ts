@@ -57,9 +57,13 @@ export interface RequestContext {
   environBuilt?(requestId: string, variable: (name: string) => string | undefined): void;
 }
 
-/** A request whose body is still being read: a malformed body is refused through it. */
+/** A request whose body is still being read: a malformed or late body is refused through it. */
 export interface BodyInProgress {
   refuse(status: number): void;
+  /** Whether the body is waiting on the client (not on tswsgi, whose buffers may be full). */
+  readonly awaitingClient: boolean;
+  /** The client is too slow sending the body (`why`, for the log): 408, and the connection closes. */
+  readTimedOut(why: string): void;
 }
 
 /** What a host started by WsgiHost.start has beyond the Apache server's: its one mount, and its interpreters' sub-interpreter APIs, asked off the event loop. */

@@ -13,6 +13,8 @@ import { parseTarget, TargetError } from '../host/request-target';
 import type { BodyInProgress, RequestContext, WsgiHost } from '../host/wsgi-host';
 import type { AccessLog } from './access-log';
 import { ConnectionOrder } from './connection-order';
+import { ConnectionSlots } from './connection-slots';
+import { ReadTimeouts, stageOf } from './read-timeouts';
 import { connectionLimit } from './descriptor-limit';
 import { CONDITIONAL_HEADERS, errorDocumentFor, redirectVariables } from './error-documents';
 import { expandGroupName } from './group-names';
@@ -22,6 +24,7 @@ import { accessGranted } from './access';
 import { applyConditions, applySetEnv, RequestVariables } from './request-env';
 import { Router, type ResolvedDir, type Route } from './router';
 import { serveStatic } from './static-files';
+import { answerTrace } from './trace';
 
 type WsgiRoute = Extract<Route, { kind: 'wsgi' }>;
 
@@ -45,6 +48,8 @@ export class FrontEnd {
   private readonly retired = new WeakSet<ListenAddress>();
   private router: Router;
   private readonly order = new ConnectionOrder();
+  private readonly slots: ConnectionSlots;
+  private readonly readTimeouts: ReadTimeouts;
   /** Per connection, the request node:http parsed last: a parse error while its body is incomplete is that request's. */
   private readonly lastRequest = new WeakMap<Socket, http.IncomingMessage>();
   /** Requests whose body is still being read: a malformed body is refused through them. */
@@ -65,6 +70,8 @@ export class FrontEnd {
     private accessLog: AccessLog,
   ) {
     this.router = new Router(config);
+    this.slots = new ConnectionSlots(config.maxRequestWorkers, log);
+    this.readTimeouts = new ReadTimeouts(log);
   }
 
   /** From now on requests are logged to `log` (a graceful restart reopens the files, as Apache's does). */
@@ -81,6 +88,7 @@ export class FrontEnd {
   async reconfigure(config: ServerConfig): Promise<string[]> {
     this.config = config;
     this.router = new Router(config);
+    this.slots.setLimit(config.maxRequestWorkers);
     // Each Listen line keeps a socket opened for the same host:port, if one is left over.
     const kept = new Set<(typeof this.listeners)[number]>();
     const added: ListenAddress[] = [];
@@ -120,12 +128,14 @@ export class FrontEnd {
       server.close();
       server.closeIdleConnections();
     }
+    this.slots.dropWaiting();
     if (this.inFlight > 0) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, timeoutSeconds * 1000);
         this.idleWaiters.push(() => { clearTimeout(timer); resolve(); });
       });
     }
+    this.readTimeouts.close();
     for (const server of this.servers) server.closeAllConnections();
   }
 
@@ -133,7 +143,7 @@ export class FrontEnd {
     const limits = this.config;
     const server: MeteredServer = http.createServer<typeof http.IncomingMessage, typeof MeteredResponse>({
       ServerResponse: MeteredResponse,
-      maxHeaderSize: Math.min(1 << 20, limits.limitRequestLine + limits.limitRequestFields * (limits.limitRequestFieldSize + 2) + 4),
+      maxHeaderSize: Math.min(1 << 20, limits.limitRequestLine + 1 + limits.limitRequestFields * (limits.limitRequestFieldSize + 3) + 4),
       // Missing Host and unknown expectations are refused by checkRequest, in turn with the requests
       // pipelined around them: node:http's own answers to them would overtake those, and a response
       // queued behind one that closes the connection would never be written (nor counted done).
@@ -153,6 +163,9 @@ export class FrontEnd {
     // Past it, new connections are closed at once instead of the process running out of descriptors.
     server.maxConnections = Math.max(1, Math.floor(connectionLimit(this.config) / Math.max(1, this.config.listen.length)));
     server.on('drop', () => this.atConnectionLimit(server.maxConnections));
+    // Heads are read under the RequestReadTimeout of the vhost the connection's address selects, as Apache's base server.
+    this.slots.gate(server, (socket) => this.readTimeouts.watch(socket, stageOf(this.config,
+      this.router.selectVhost(plainAddress(socket.localAddress), socket.localPort ?? address.port, null), 'header')));
     server.on('request', (req, res) => this.admit(req, res, address));
     // Answering 100 Continue only once the request is known to be acceptable saves the client a refused upload.
     server.on('checkContinue', (req, res) => this.admit(req, res, address));
@@ -179,7 +192,11 @@ export class FrontEnd {
 
   /** A request node:http parsed: it runs once the requests ahead of it on its connection are answered. */
   private admit(req: http.IncomingMessage, res: MeteredResponse, listener: ListenAddress): void {
+    // The rest of a head that came after RequestReadTimeout cut its connection: not a request to run.
+    if (this.readTimeouts.wasCut(req.socket)) return;
     this.lastRequest.set(req.socket, req);
+    this.slots.requestBegun(req, res);
+    this.readTimeouts.requestBegun(req, res);
     const admitted = this.order.admit(req, res, () => {
       const failed = this.malformed.get(req);
       if (failed === undefined) return this.handle(req, res, listener);
@@ -231,6 +248,9 @@ export class FrontEnd {
     const variables = new RequestVariables();
     const early = this.router.serverConditions(vhost);
     if (early.length > 0) applyConditions(early, { req, client, local, uri: target.rawPath }, variables);
+    if (req.method === 'TRACE') {
+      return answerTrace(req, res, vhost.traceEnable ?? this.config.main.traceEnable ?? 'on', (status, message) => this.refuse(req, res, status, message));
+    }
     const route = this.router.route(vhost, target.path);
     record.routed(route, variables);
     const routed: Routed = { dir: route.dir, vhost, listener, record, uri: target.path, query: target.query };
@@ -292,6 +312,7 @@ export class FrontEnd {
     if (record.logId !== null) this.log.noteRequest(record.logId, record.errorFacts);
     if (inProgress) {
       this.active.set(req, inProgress);
+      this.readTimeouts.bodyStarted(req, res, inProgress, stageOf(this.config, vhost, 'body'));
       const done = () => this.active.delete(req);
       req.once('end', done);
       res.once('close', done);

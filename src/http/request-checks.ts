@@ -19,8 +19,9 @@ export const validHost = (host: string): boolean => VALID_HOST.test(host);
 export function checkRequest(req: IncomingMessage, limits: Limits): Refusal | null {
   // As Apache with HttpProtocolOptions Require1.0: a request line without a version is not answered in kind.
   if (req.httpVersionMajor === 0) return { status: 400, message: 'HTTP/0.9 request' };
+  // Apache reads each line of the head into limit + 2 bytes, its LF included: a line of limit + 1 still fits.
   const requestLine = (req.method?.length ?? 0) + (req.url?.length ?? 0) + 10;
-  if (requestLine > limits.limitRequestLine) {
+  if (requestLine > limits.limitRequestLine + 1) {
     return { status: 414, message: `request line longer than LimitRequestLine (${limits.limitRequestLine})` };
   }
   const raw = req.rawHeaders;
@@ -30,7 +31,7 @@ export function checkRequest(req: IncomingMessage, limits: Limits): Refusal | nu
   let hosts = 0;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
-    if (name.length + raw[i + 1]!.length + 2 > limits.limitRequestFieldSize) {
+    if (name.length + raw[i + 1]!.length + 2 > limits.limitRequestFieldSize + 1) {
       return { status: 431, message: `header field '${name}' longer than LimitRequestFieldSize (${limits.limitRequestFieldSize})` };
     }
     if (name.length === 4 && name.toLowerCase() === 'host') hosts++;

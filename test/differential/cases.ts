@@ -483,6 +483,44 @@ export const CASES: Case[] = [
     ],
   },
   {
+    config: 'trace.conf',
+    requests: [
+      { name: 'On: WSGI mount', method: 'TRACE', path: '/app/x?q=1', host: 'on.test', headers: { 'X-Trace': '  padded  ', Cookie: 'a=1' } },
+      { name: 'On: static file', method: 'TRACE', path: '/static/style.css', host: 'on.test' },
+      { name: 'On: denied location', method: 'TRACE', path: '/app/denied', host: 'on.test' },
+      { name: 'On: nothing there', method: 'TRACE', path: '/nothere', host: 'on.test' },
+      { name: 'On: with a body', method: 'TRACE', path: '/app/x', host: 'on.test', headers: { 'Content-Length': '5' }, body: 'hello' },
+      { name: 'Off: WSGI mount', method: 'TRACE', path: '/app/x', host: 'off.test' },
+      { name: 'Off: static file', method: 'TRACE', path: '/static/style.css', host: 'off.test' },
+      { name: 'Off: GET still served', path: '/app/x', host: 'off.test' },
+      { name: 'inherited extended: no body', method: 'TRACE', path: '/app/x', host: 'inherits.test' },
+      { name: 'inherited extended: with a body', method: 'TRACE', path: '/app/x', host: 'inherits.test', headers: { 'Content-Length': '11' }, body: 'hello=world' },
+      { name: 'inherited extended: body over 64 KB', method: 'TRACE', path: '/app/x', host: 'inherits.test', headers: { 'Content-Length': '70000' }, body: 'x'.repeat(70000) },
+    ],
+  },
+  {
+    // The request line is "GET PATH HTTP/1.1" (13 bytes besides the path); node:http adds Connection: close.
+    config: 'limits.conf',
+    requests: [
+      { name: 'request line of 99 bytes', path: `/app/${'a'.repeat(81)}` },
+      { name: 'request line of 100 bytes (LimitRequestLine)', path: `/app/${'a'.repeat(82)}` },
+      { name: 'request line of 101 bytes', path: `/app/${'a'.repeat(83)}` },
+      { name: 'request line of 102 bytes', path: `/app/${'a'.repeat(84)}` },
+      { name: 'request line of 103 bytes', path: `/app/${'a'.repeat(85)}` },
+      { name: 'header field of 50 bytes (LimitRequestFieldSize)', path: '/app/f', headers: { 'X-F': 'v'.repeat(45) } },
+      { name: 'header field of 51 bytes', path: '/app/f', headers: { 'X-F': 'v'.repeat(46) } },
+      { name: 'header field of 52 bytes', path: '/app/f', headers: { 'X-F': 'v'.repeat(47) } },
+      { name: '5 header fields (LimitRequestFields)', path: '/app/n', headers: { 'X-A': '1', 'X-B': '2', 'X-C': '3' } },
+      { name: '6 header fields', path: '/app/n', headers: { 'X-A': '1', 'X-B': '2', 'X-C': '3', 'X-D': '4' } },
+      { name: 'body of 10 bytes (LimitRequestBody)', method: 'POST', path: '/app/small', headers: { 'Content-Length': '10' }, body: '0123456789' },
+      { name: 'body of 11 bytes', method: 'POST', path: '/app/small', headers: { 'Content-Length': '11' }, body: '0123456789a' },
+      // X-Probe: fixed has the application read the body.
+      { name: 'chunked body of 10 bytes', method: 'POST', path: '/app/small', headers: { 'Transfer-Encoding': 'chunked', 'X-Probe': 'fixed' }, body: '0123456789' },
+      { name: 'chunked body of 11 bytes', method: 'POST', path: '/app/small', headers: { 'Transfer-Encoding': 'chunked', 'X-Probe': 'fixed' }, body: '0123456789a' },
+      { name: 'body of 11 bytes where there is no limit', method: 'POST', path: '/app/large', headers: { 'Content-Length': '11' }, body: '0123456789a' },
+    ],
+  },
+  {
     config: 'symlinks.conf',
     requests: [
       { name: 'default: link to a file outside', path: '/default/link.txt' },

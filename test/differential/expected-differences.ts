@@ -117,6 +117,32 @@ export const REQUESTS: RequestDifference[] = [
       && ctx.differences.some((d) => d.key === 'module.maximum_processes') ? ['module.maximum_processes'] : null,
   },
   {
+    name: 'a header field over LimitRequestFieldSize, or more than LimitRequestFields: 431',
+    reason: 'Apache answers 400 with a note of which limit; tswsgi answers 431 Request Header Fields Too Large (RFC 6585), which '
+      + 'says what is wrong (docs/migrating-from-mod_wsgi.md). Where the limits fall is the same, to the byte.',
+    explains: (ctx) => ctx.config === 'limits.conf' && ctx.apache.get('status') === '400' && ctx.tswsgi.get('status') === '431'
+      && ctx.differences.every((d) => ['status', 'body', 'header.content-length'].includes(d.key)) ? ctx.differences.map((d) => d.key) : null,
+  },
+  {
+    name: 'a 413 for a body over LimitRequestBody: Content-Length',
+    reason: 'Apache sends the 413 page without Content-Length and closes the connection to end it; tswsgi gives the length, and '
+      + 'closes the connection too. The page is the same.',
+    explains: (ctx) => ctx.apache.get('status') === '413' && ctx.tswsgi.get('status') === '413'
+      && ctx.apache.get('header.content-length') === undefined && ctx.tswsgi.get('header.content-length') !== undefined
+      ? ['header.content-length'] : null,
+  },
+  {
+    name: 'a chunked body over LimitRequestBody: one page',
+    reason: 'under Apache the input filter writes its 413 page as the application reads past the limit, and mod_wsgi\'s read '
+      + 'error then appends a 500 page to the same response; tswsgi refuses the body before the application runs, with the 413 page alone.',
+    explains: (ctx) => {
+      const apache = ctx.apache.get('body');
+      const tswsgi = ctx.tswsgi.get('body');
+      return ctx.apache.get('status') === '413' && ctx.tswsgi.get('status') === '413' && apache !== undefined && tswsgi !== undefined
+        && apache.startsWith(tswsgi) && apache.slice(tswsgi.length).includes('<title>500 Internal Server Error</title>') ? ['body'] : null;
+    },
+  },
+  {
     name: 'access log: bytes sent with the head (%O, %S)',
     reason: '%O and %S count the response head, and the heads differ in a header the comparison leaves out: Apache sends '
       + '"Server: Apache/2.4.x (Debian) mod_wsgi/4.9.4 Python/3.11", tswsgi no Server header. %b, %B and %I, which the heads '
