@@ -7,6 +7,7 @@ import type { AddressInfo, Server as NetServer } from 'node:net';
 import * as path from 'node:path';
 import type { ServerConfig } from './config/model';
 import { ErrorLog } from './log/error-log';
+import { openLogFile } from './log/log-file';
 import { AccessLog } from './http/access-log';
 import { FrontEnd } from './http/front-end';
 import { preloadPlan } from './http/preload-pools';
@@ -93,7 +94,11 @@ export class Server {
       } catch (err) {
         return answered(this.refused(kind, (err as Error).message));
       }
-      this.reopenLogs(config);
+      try {
+        this.reopenLogs(config);
+      } catch (err) {
+        return answered(this.refused(kind, (err as Error).message));
+      }
       if (config.runtimeDir !== this.config.runtimeDir) {
         // Sockets, pools and the control socket live there: it cannot move under running processes.
         this.log.warn(`The runtime directory changed (${this.config.runtimeDir} -> ${config.runtimeDir}); stop and start tswsgi for that to take effect`);
@@ -130,11 +135,18 @@ export class Server {
    * and then ask for one.
    */
   private reopenLogs(config: ServerConfig): void {
+    const errorFile = openErrorLog(config);
+    let accessLog: AccessLog;
+    try {
+      accessLog = new AccessLog(config);
+    } catch (err) {
+      errorFile?.end();
+      throw err;
+    }
     this.log.level = config.logLevel;
-    const old = this.errorFile;
-    this.errorFile = openErrorLog(config);
-    old?.end();
-    this.frontEnd.replaceAccessLog(new AccessLog(config));
+    this.errorFile?.end();
+    this.errorFile = errorFile;
+    this.frontEnd.replaceAccessLog(accessLog);
   }
 
   private refused(kind: RestartKind, why: string): ControlReply {
@@ -194,4 +206,4 @@ export class Server {
 }
 
 const openErrorLog = (config: ServerConfig): fs.WriteStream | null =>
-  config.errorLog === null ? null : fs.createWriteStream(config.errorLog, { flags: 'a' });
+  config.errorLog === null ? null : openLogFile(config.errorLog, 'error log file');

@@ -10,6 +10,7 @@ import type { LogField, LogPart } from '../config/log-format';
 import type { AccessLogConfig, ServerConfig, VirtualHost } from '../config/model';
 import { asBytes, parseHost, plainAddress } from '../host/environ';
 import { formatTime } from './log-time';
+import { openLogFile } from '../log/log-file';
 import type { MeteredResponse, RequestRecord } from './request-record';
 
 /** ap_escape_logitem: quotes, backslashes and bytes that are not printable ASCII, as \" \\ \n ... or \xhh. */
@@ -165,7 +166,7 @@ export class AccessLog {
     const parts = log.format.parts.map((part) => (typeof part === 'string' ? asBytes(part) : part));
     if (log.target === '-') return { parts, condition: log.condition, write: (line) => { process.stdout.write(line, 'latin1'); } };
     let stream = this.files.get(log.target);
-    if (!stream) this.files.set(log.target, (stream = fs.createWriteStream(log.target, { flags: 'a' })));
+    if (!stream) this.files.set(log.target, (stream = openLogFile(log.target, 'transfer log file')));
     const file = stream;
     return { parts, condition: log.condition, write: (line) => { file.write(line, 'latin1'); } };
   }
