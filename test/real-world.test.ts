@@ -435,7 +435,9 @@ describe('real-world sites tswsgi accepts, served by Apache and tswsgi', { skip:
         const apache = servers.apache!;
         const tswsgi = servers.tswsgi!;
         for (const request of requests) {
-          const probe = { name: request.path, path: request.path };
+          // What a client behind a proxy sends: whether each reaches the application is compared too.
+          const headers = { 'Authorization': 'Basic dXNlcjpwYXNz', 'X-Forwarded-For': '203.0.113.9', 'X-Forwarded-Proto': 'https' };
+          const probe = { name: request.path, path: request.path, headers };
           const [a, t] = await Promise.all([send(apache.ports.get(request.port)!, probe), send(tswsgi.ports.get(request.port)!, probe)]);
           const what = `${name}: GET ${request.path} at ${request.port}`;
           assert.equal(a.status, request.status, `${what}: Apache answers ${a.status}\n${apache.instance.errorLog()}`);
