@@ -72,7 +72,7 @@ const EXPECTED: Record<string, Expected> = {
     'cobbler_web.conf:6 SSLRequireSSL',
     'cobbler_web.conf:19 SSLRequireSSL',
   ] },
-  // Not served: its logs go to /proc/self/fd/1 and 2, which cannot be opened when those are sockets, as the test's are.
+  // Not served: its logs go to /proc/self/fd/1 and 2, which cannot be opened when those are sockets, as the test's are (see below).
   'container': { refused: [] },
   'deny-rules': { refused: [], requests: ['80 / 200', '80 /settings.py 403', '80 /local_settings.py 403', '80 /db.sql 403', '80 /.git/config 403',
     '80 /.git/ 403', '80 /.env 403', '80 /.htaccess 403', '80 /app 200', '80 /app/settings.py 200', '80 /app/internal 200'] },
@@ -454,4 +454,24 @@ describe('real-world sites tswsgi accepts, served by Apache and tswsgi', { skip:
       }
     });
   }
+
+  // As under systemd, whose journal takes stdout and stderr through sockets. (Apache may listen a
+  // moment before it fails, so its exit is waited for, not its port.)
+  test('container, with stdout and stderr sockets: neither server starts, both say the error log cannot be opened', async () => {
+    const { run, conf } = place('container');
+    try {
+      await movePorts(run);
+      const [apache, ours] = await Promise.all([
+        spawnAsync(APACHE, ['-f', conf, '-DFOREGROUND']),
+        spawnAsync(process.execPath, [BIN_TSWSGI, 'serve', '-f', conf, '--python', PYTHON]),
+      ]);
+      for (const [kind, outcome] of [['apache', apache], ['tswsgi', ours]] as const) {
+        assert.equal(outcome.code, 1, `${kind}: ${outcome.stderr}`);
+        assert.match(outcome.stderr, /could not open error log file \/proc\/self\/fd\/2/, kind);
+      }
+      assert.doesNotMatch(ours.stdout, /serving/);
+    } finally {
+      fs.rmSync(run, { recursive: true, force: true });
+    }
+  });
 });
