@@ -95,7 +95,11 @@ export class Server {
       } catch (err) {
         return answered(this.refused(kind, (err as Error).message));
       }
-      this.reopenLogs(config);
+      try {
+        this.reopenLogs(config);
+      } catch (err) {
+        return answered(this.refused(kind, (err as Error).message));
+      }
       if (config.runtimeDir !== this.config.runtimeDir) {
         // Sockets, pools and the control socket live there: it cannot move under running processes.
         this.log.warn(`The runtime directory changed (${this.config.runtimeDir} -> ${config.runtimeDir}); stop and start tswsgi for that to take effect`);
@@ -133,10 +137,20 @@ export class Server {
    * starts it again), so that no line is lost meanwhile.
    */
   private reopenLogs(config: ServerConfig): void {
-    this.log.level = config.logLevel;
     this.outputs.renew();
-    this.log.route(errorLogRoutes(config, this.outputs));
-    this.frontEnd.replaceAccessLog(new AccessLog(config, this.outputs));
+    let routes: ErrorLogRoutes;
+    let accessLog: AccessLog;
+    try {
+      routes = errorLogRoutes(config, this.outputs);
+      accessLog = new AccessLog(config, this.outputs);
+    } catch (err) {
+      // A log that cannot be opened refuses the restart: the previous logs stay.
+      this.outputs.restore();
+      throw err;
+    }
+    this.log.level = config.logLevel;
+    this.log.route(routes);
+    this.frontEnd.replaceAccessLog(accessLog);
     this.outputs.retire(PIPE_GRACE_MS);
   }
 

@@ -462,6 +462,34 @@ WSGIScriptAlias / ${APPS}/probe.wsgi
   }
 });
 
+// As Apache, which opens its logs before it serves (AH00091 "could not open error log file"): a log
+// in a folder that does not exist stops the start, naming it; a graceful restart to one is refused.
+test('a log file that cannot be opened: serve does not start; a graceful restart to one is refused', { timeout: 60_000 }, async () => {
+  const dir = tempDir();
+  const site = (log: string) => `Listen 127.0.0.1:0
+${log}
+WSGIScriptAlias / ${APPS}/probe.wsgi
+`;
+  for (const [line, message] of [[`ErrorLog ${dir}/missing/error.log`, 'error log file'], [`CustomLog ${dir}/missing/access.log common`, 'transfer log file']]) {
+    const result = await run(process.execPath, [BIN, 'serve', '-f', writeConf(site(line!))], { timeout: 30_000 }).then(() => null, (err: { code: number; stdout: string; stderr: string }) => err);
+    assert.ok(result, `serve started with ${line}`);
+    assert.equal(result.code, 1);
+    assert.equal(result.stdout, '');
+    assert.match(result.stderr, new RegExp(`^tswsgi: could not open ${message} ${dir}/missing/\\w+\\.log: ENOENT`));
+  }
+  const conf = writeConf(site(`ErrorLog ${dir}/error.log`));
+  const server = await startServe(conf);
+  try {
+    fs.writeFileSync(conf, site(`ErrorLog ${dir}/error.log\nCustomLog ${dir}/missing/access.log common`));
+    await assert.rejects(graceful(server), (err: { stderr: string }) =>
+      /graceful refused, still serving the previous configuration: could not open transfer log file .*missing\/access\.log/.test(err.stderr));
+    assert.equal((await request(`${server.url}/`)).status, 200);
+    assert.match(fs.readFileSync(`${dir}/error.log`, 'utf8'), /graceful refused/);
+  } finally {
+    await server.stop();
+  }
+});
+
 // As Apache's graceful restart: the new config's Listen lines are listened on, and an address it
 // no longer lists takes no more connections; an address both list keeps its socket throughout.
 test('a graceful restart applies Listen changes', { timeout: 60_000 }, async () => {

@@ -160,7 +160,7 @@ export class AccessLog {
       this.outputs.set(vhost.source, vhost.accessLogs.map((log) => ({
         parts: log.format.parts.map((part) => (typeof part === 'string' ? asBytes(part) : part)),
         condition: log.condition,
-        write: files.writer(log.target),
+        write: files.writer(log.target, 'transfer log file'),
       })));
     }
   }

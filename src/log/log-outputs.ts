@@ -7,6 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import { targetKey, type LogTarget } from './log-target';
+import { openLogFile } from './log-file';
 
 export type LogWrite = (data: string, encoding?: BufferEncoding) => void;
 
@@ -115,7 +116,8 @@ export class LogOutputs {
   /** Piped programs run in `cwd` (ServerRoot, as Apache's); `report` logs what goes wrong with an output. */
   constructor(private readonly cwd: string, private readonly report: (message: string) => void) {}
 
-  writer(target: LogTarget): LogWrite {
+  /** `what`: Apache's name for the log in the message when a file cannot be opened ('error log file', 'transfer log file'). */
+  writer(target: LogTarget, what = 'error log file'): LogWrite {
     switch (target.kind) {
       case 'stdout': return (data, encoding) => { process.stdout.write(data, encoding ?? 'utf8'); };
       case 'stderr': return (data, encoding) => { process.stderr.write(data, encoding ?? 'utf8'); };
@@ -130,7 +132,7 @@ export class LogOutputs {
       case 'file': {
         const key = targetKey(target);
         let file = this.files.get(key);
-        if (!file) this.files.set(key, (file = this.openFile(target.path)));
+        if (!file) this.files.set(key, (file = this.openFile(target.path, what)));
         const open = file;
         return (data, encoding) => {
           if (open.failed) process.stderr.write(data, encoding ?? 'utf8');
@@ -140,8 +142,9 @@ export class LogOutputs {
     }
   }
 
-  private openFile(path: string): OpenFile {
-    const file: OpenFile = { stream: fs.createWriteStream(path, { flags: 'a' }), failed: false };
+  /** Opened now, as Apache opens its logs before it serves: one that cannot be opened throws, naming it. */
+  private openFile(path: string, what: string): OpenFile {
+    const file: OpenFile = { stream: openLogFile(path, what), failed: false };
     file.stream.on('error', (err) => {
       if (file.failed) return;
       file.failed = true;
@@ -158,6 +161,15 @@ export class LogOutputs {
     this.previous = { files: this.files, pipes: this.pipes };
     this.files = new Map();
     this.pipes = new Map();
+  }
+
+  /** The new logs could not all be opened: what they opened closes, and the previous outputs are kept. */
+  restore(): void {
+    if (!this.previous) return;
+    for (const file of this.files.values()) file.stream.end();
+    for (const [key, pipe] of this.pipes) if (this.previous.pipes.get(key) !== pipe) void pipe.close(0);
+    ({ files: this.files, pipes: this.pipes } = this.previous);
+    this.previous = null;
   }
 
   /** Once the new logs have their writers: the previous files close, and programs no log names now get end-of-file. */

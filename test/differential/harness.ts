@@ -153,6 +153,14 @@ export async function start(kind: ServerKind, template: string, root: string): P
   fs.chmodSync(run, 0o755);
   const conf = path.join(run, 'httpd.conf');
   fs.writeFileSync(conf, render(PROLOGUE + template, { PORT: String(port), ROOT: root, RUN: run }));
+  return launch(kind, conf, run, port);
+}
+
+/**
+ * Starts one server on a written configuration whose ErrorLog is run/error.log; resolves when it
+ * answers on `port`. Stopping it removes `run`.
+ */
+export async function launch(kind: ServerKind, conf: string, run: string, port: number): Promise<Instance> {
   const child = kind === 'apache'
     ? spawn(APACHE, ['-f', conf, '-DFOREGROUND'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LANG: 'C' } })
     : spawn(process.execPath, [BIN_TSWSGI, 'serve', '-f', conf, '--python', PYTHON], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
