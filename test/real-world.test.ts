@@ -36,9 +36,7 @@ interface Expected {
 
 // What tswsgi refuses in each fixture, all of it not implemented yet (src/config/module-rules.ts says why).
 const EXPECTED: Record<string, Expected> = {
-  'addhandler': { refused: [
-    'scripts.conf:7 AddHandler',
-  ] },
+  'addhandler': { refused: [], requests: ['80 /hello.wsgi 200', '80 /hello.wsgi/more/path 200', '80 /about.html 200', '80 /missing.wsgi 404'] },
   'ansible-django': { refused: [], requests: ['80 / 200', '80 /static/admin.css 200', '80 /static/missing.css 404'] },
   'application-groups': { refused: [], requests: ['80 /wiki 200', '80 /tracker/x 200', '80 /numbers 200', '80 /status 200', '80 /elsewhere 404'] },
   'basic-auth': { refused: [
@@ -49,7 +47,6 @@ const EXPECTED: Record<string, Expected> = {
     'intranet.conf:16 Require valid-user',
   ] },
   'behind-proxy': { modules: ['headers'], refused: [
-    'api-behind-lb.conf:5 SetEnvIf',
     'api-behind-lb.conf:6 RequestHeader',
     'api-behind-lb.conf:7 RequestHeader',
   ] },
@@ -68,7 +65,6 @@ const EXPECTED: Record<string, Expected> = {
     'cobbler.conf:18 ProxyRequests',
     'cobbler.conf:20 ProxyPass',
     'cobbler.conf:21 ProxyPassReverse',
-    'cobbler.conf:23 BrowserMatch',
     'cobbler_web.conf:6 SSLRequireSSL',
     'cobbler_web.conf:19 SSLRequireSSL',
   ] },
@@ -88,22 +84,16 @@ const EXPECTED: Record<string, Expected> = {
     'static-expires.conf:22 Header',
   ] },
   'flask': { refused: [], requests: ['80 / 200', '80 /static 301', '80 /static/app.js 200'] },
-  'flask-tutorial': { refused: [
-    'FlaskApp.conf:6 Order',
-    'FlaskApp.conf:7 Allow',
-    'FlaskApp.conf:11 Order',
-    'FlaskApp.conf:12 Allow',
-  ] },
+  // On port 80, outside their vhosts' grants, Apache denies these (client denied by server configuration): tswsgi must too.
+  'flask-tutorial': { refused: [], requests: ['80 / 403'] },
   'freeipa-style': { modules: ['proxy', 'proxy_http', 'expires'], refused: [
     '/etc/apache2/mods-available/status.conf:22 ProxyStatus',
     'ipa.conf:7 ProxyRequests',
     'ipa.conf:15 Invalid socket timeout for WSGI daemon process',
     'ipa.conf:16 WSGI process group not yet configured.',
-    'ipa.conf:22 Satisfy',
     'ipa.conf:24 WSGIProcessGroup names process group \'ipa\', which no WSGIDaemonProcess declares',
     'ipa.conf:30 WSGIProcessGroup names process group \'ipa\', which no WSGIDaemonProcess declares',
     'ipa.conf:36 SetHandler',
-    'ipa.conf:38 Satisfy',
     'ipa.conf:40 ExpiresActive',
     'ipa.conf:41 ExpiresDefault',
   ] },
@@ -118,7 +108,6 @@ const EXPECTED: Record<string, Expected> = {
     'heat-api.conf:9 AllowEncodedSlashes',
   ] },
   'hgweb': { refused: [
-    'hg.conf:8 SetHandler',
     'hg.conf:15 AuthType',
     'hg.conf:16 AuthName',
     'hg.conf:17 AuthUserFile',
@@ -127,9 +116,7 @@ const EXPECTED: Record<string, Expected> = {
   'horizon': { refused: [], requests: ['80 /horizon 200', '80 /horizon/auth/login/ 200', '80 /static 301', '80 /static/dashboard/css/style.css 200',
     '80 /horizon/static/dashboard/css/style.css 200'] },
   'import-script': { refused: [], requests: ['80 /reports 200'] },
-  'keystone': { refused: [
-    'keystone.conf:31 SetHandler',
-  ] },
+  'keystone': { refused: [], requests: ['5000 / 200', '80 /identity 403', '80 /identity/v3/users 403'] },
   'keystone-admin-public': { refused: [], requests: ['5000 /v3 200', '35357 /v3 200'] },
   // No ServerName anywhere, as in Debian's stock config: where the host's name has no domain,
   // Apache names the server by its address (its log says "AH00558: Could not reliably determine the
@@ -141,9 +128,7 @@ const EXPECTED: Record<string, Expected> = {
   // as Apache without mod_autoindex does.
   'nav': { refused: [], requests: ['80 / 200', '80 /static/css/nav.css 200', '80 /static/ 200 tswsgi 404', '80 /doc 301', '80 /doc/ 200',
     '80 /uploads/map.txt 200', '80 /uploads/ 403 tswsgi 404'] },
-  'nova-api': { refused: [
-    'nova-api.conf:29 SetHandler',
-  ] },
+  'nova-api': { refused: [], requests: ['8774 / 200', '80 /compute 403', '80 /compute/v2.1/servers 403'] },
   'pgadmin4': { refused: [], requests: ['80 /pgadmin4/browser/ 200'] },
   'placement-api': { refused: [], requests: ['8778 / 200'] },
   'process-groups': { refused: [], requests: ['80 / 200', '80 /api/v1 200', '80 /batch 200'] },
@@ -343,7 +328,8 @@ function refusals(stderr: string, run: string): string[] {
     let m = /^tswsgi: Syntax error on line (\d+) of (\S+): (.*)$/.exec(line);
     if (m) {
       const detail = m[3]!;
-      const what = /^(<?\S+?>?) \(\w+\) is not supported by tswsgi/.exec(detail)?.[1] ?? /^Unknown Authz provider: (\S+)/.exec(detail)?.[1]?.replace(/^/, 'Require ') ?? detail.split(/: | \(/)[0];
+      const what = /^(<?\S+?>?) \(\w+\) is not supported by tswsgi/.exec(detail)?.[1] ?? /^(Require \S+) is not supported by tswsgi/.exec(detail)?.[1]
+        ?? /^Unknown Authz provider: (\S+)/.exec(detail)?.[1]?.replace(/^/, 'Require ') ?? detail.split(/: | \(/)[0];
       out.push(`${shown(m[2]!)}:${m[1]} ${what}`);
       continue;
     }
