@@ -291,10 +291,13 @@ export const MODULE_RULES: readonly ModuleRules[] = [
     'RemoteIPHeader RemoteIPInternalProxy RemoteIPInternalProxyList RemoteIPProxiesHeader RemoteIPProxyProtocol RemoteIPProxyProtocolExceptions ' +
     'RemoteIPTrustedProxy RemoteIPTrustedProxyList')),
 
-  mod('proxy_module', 'mod_proxy.c', refuse(PROXY, '<Proxy <ProxyMatch BalancerGrowth BalancerInherit BalancerMember BalancerPersist NoProxy ' +
+  mod('proxy_module', 'mod_proxy.c',
+    // Debian's stock status.conf sets it wherever mod_proxy is enabled.
+    accept('it adds proxy details to a server-status page, and tswsgi proxies nothing', 'ProxyStatus:Off|On|Full'),
+    refuse(PROXY, '<Proxy <ProxyMatch BalancerGrowth BalancerInherit BalancerMember BalancerPersist NoProxy ' +
     'Proxy100Continue ProxyAddHeaders ProxyBadHeader ProxyBlock ProxyDomain ProxyErrorOverride ProxyIOBufferSize ProxyMaxForwards ProxyPass ' +
     'ProxyPassInherit ProxyPassInterpolateEnv ProxyPassMatch ProxyPassReverse ProxyPassReverseCookieDomain ProxyPassReverseCookiePath ' +
-    'ProxyPreserveHost ProxyReceiveBufferSize ProxyRemote ProxyRemoteMatch ProxyRequests ProxySet ProxySourceAddress ProxyStatus ProxyTimeout ProxyVia')),
+    'ProxyPreserveHost ProxyReceiveBufferSize ProxyRemote ProxyRemoteMatch ProxyRequests ProxySet ProxySourceAddress ProxyTimeout ProxyVia')),
   mod('proxy_ajp_module', 'mod_proxy_ajp.c'),
   mod('proxy_balancer_module', 'mod_proxy_balancer.c'),
   mod('proxy_connect_module', 'mod_proxy_connect.c', refuse(PROXY, 'AllowCONNECT')),
