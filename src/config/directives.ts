@@ -325,6 +325,13 @@ function alias(d: Directive, ctx: BuildContext, regex: boolean, handler: 'static
   });
 }
 
+/** Adds `warning` (at d's file:line) the first time `key` is warned about: accepted-without-effect warnings come once per name. */
+export function warnOnce(ctx: BuildContext, d: Directive, key: string, warning: string): void {
+  if (ctx.warnedDirectives.has(key)) return;
+  ctx.warnedDirectives.add(key);
+  ctx.warnings.push(`${d.file}:${d.line}: ${warning}`);
+}
+
 /**
  * SetHandler's or AddHandler's handler: wsgi-script, which tswsgi runs; a handler whose absence
  * changes nothing users rely on, warned about once; any other refused (module-rules.ts decides).
@@ -335,10 +342,7 @@ function handlerName(d: Directive, ctx: BuildContext, module: string): string {
   const result = CHECKS.handler!(d.name, d.args);
   if (result && 'error' in result) throw new DirectiveError(result.error);
   if (result) throw new DirectiveError(`${d.name} (${module}) is not supported by tswsgi: ${result.refuse}`);
-  if (!ctx.warnedDirectives.has(`${d.name} ${name}`)) {
-    ctx.warnedDirectives.add(`${d.name} ${name}`);
-    ctx.warnings.push(`${d.file}:${d.line}: ${d.name} ${d.args[0]} (${module}) has no effect in tswsgi: tswsgi runs no handlers but WSGI scripts and static files`);
-  }
+  warnOnce(ctx, d, `${d.name} ${name}`, `${d.name} ${d.args[0]} (${module}) has no effect in tswsgi: tswsgi runs no handlers but WSGI scripts and static files`);
   return name;
 }
 
@@ -371,10 +375,7 @@ function outputFilters(d: Directive, ctx: BuildContext, list: string): string[] 
     throw new DirectiveError(`${d.name} is not supported by tswsgi for filter '${other}': tswsgi applies no output filters but INCLUDES (refusing such files) and compression (none), and this one would change responses`);
   }
   const compression = names.find((f) => COMPRESSION_FILTERS.has(f));
-  if (compression && !ctx.warnedDirectives.has(`${d.name} ${compression}`)) {
-    ctx.warnedDirectives.add(`${d.name} ${compression}`);
-    ctx.warnings.push(`${d.file}:${d.line}: ${d.name} ${compression.toUpperCase()} has no effect in tswsgi: tswsgi sends responses uncompressed`);
-  }
+  if (compression) warnOnce(ctx, d, `${d.name} ${compression}`, `${d.name} ${compression.toUpperCase()} has no effect in tswsgi: tswsgi sends responses uncompressed`);
   return names;
 }
 
@@ -813,9 +814,7 @@ export const DIRECTIVES: readonly DirectiveSpec[] = [
       else (ctx.dir.envConditions ??= []).push(condition);
       for (const [variable] of condition.features) {
         const what = UNACTED_VARIABLES[variable.toLowerCase()];
-        if (what === undefined || ctx.warnedDirectives.has(`variable ${variable.toLowerCase()}`)) continue;
-        ctx.warnedDirectives.add(`variable ${variable.toLowerCase()}`);
-        ctx.warnings.push(`${d.file}:${d.line}: ${name} sets ${variable}, on which Apache acts (${what}); tswsgi only passes the variable on`);
+        if (what !== undefined) warnOnce(ctx, d, `variable ${variable.toLowerCase()}`, `${name} sets ${variable}, on which Apache acts (${what}); tswsgi only passes the variable on`);
       }
     },
   })),

@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ConfigError, parseCommandLine, parseFile, type Directive, type ParseState } from './apache-parser';
 import { authzSectionName, checkScope, closeSection, openSection } from './authz';
-import { DirectiveError, SECTIONS, directiveSpec, type BuildContext, type Context, type DirectiveSpec, type MpmSizing } from './directives';
+import { DirectiveError, SECTIONS, directiveSpec, warnOnce, type BuildContext, type Context, type DirectiveSpec, type MpmSizing } from './directives';
 import { GLOBAL, type DirConfig, type OverrideKind, type ProcessGroupConfig, type Section, type SectionKind, type ServerConfig, type VirtualHost } from './model';
 import { isModuleLoaded, moduleByName, newModuleRegistry } from './modules';
 import { tierRules, type TierRule } from './module-rules';
@@ -268,9 +268,7 @@ function applyTier(rule: TierRule, node: Directive, ctx: BuildContext): void {
   const result = rule.check(rule.name, node.args);
   if (result && 'error' in result) throw new DirectiveError(result.error);
   if (rule.tier === 'refused' || result) throw new DirectiveError(`${rule.name} (${rule.module}) is not supported by tswsgi: ${result?.refuse ?? rule.why}`);
-  if (ctx.warnedDirectives.has(rule.name)) return;
-  ctx.warnedDirectives.add(rule.name);
-  ctx.warnings.push(`${node.file}:${node.line}: ${rule.name} (${rule.module}) has no effect in tswsgi: ${rule.why}`);
+  warnOnce(ctx, node, rule.name, `${rule.name} (${rule.module}) has no effect in tswsgi: ${rule.why}`);
 }
 
 /** MPM directives of the table belong to whichever MPM is loaded. */

@@ -37,6 +37,13 @@ export type Route =
    */
   | { kind: 'refuse'; vhost: VirtualHost; status: number; message: string; file: string; handler: Handler | null; dir: ResolvedDir; afterAccess: boolean };
 
+/** The longest leading part of `file` that exists: where Apache's directory walk stops, the rest being PATH_INFO. */
+function existingPart(file: string): string {
+  let found = file;
+  while (found !== '/' && fileKind(found) === 'none') found = path.dirname(found);
+  return found;
+}
+
 /** The handler mod_mime and SetHandler give `file`: SetHandler's, else AddHandler's for each of its extensions in turn (the last found wins). */
 function handlerOf(file: string, dir: ResolvedDir): string | null {
   if (dir.setHandler) return dir.setHandler;
@@ -242,8 +249,7 @@ export class Router {
    * sends a script as a file: 403 where Apache would run one, mod_cgi's 403 and 404 otherwise.
    */
   private cgiScript(vhost: VirtualHost, urlPath: string, file: string): Route {
-    let found = file;
-    while (found !== '/' && fileKind(found) === 'none') found = path.dirname(found);
+    const found = existingPart(file);
     const refuse = (status: number, message: string): Route =>
       ({ kind: 'refuse', vhost, status, message, file: found, handler: 'cgi-script', dir: this.merge(vhost, found, urlPath, {}), afterAccess: true });
     if (isFile(found)) return refuse(403, `tswsgi runs no CGI scripts, and does not send ${found} (under ScriptAlias) as a file`);
@@ -291,8 +297,7 @@ export class Router {
     }
     if (!isFile(resolved)) {
       // Apache's directory walk stops at the first file on the path; a WSGI script there takes the rest as PATH_INFO.
-      let found = path.dirname(resolved);
-      while (found !== '/' && fileKind(found) === 'none') found = path.dirname(found);
+      const found = existingPart(resolved);
       const pathInfo = resolved.slice(found.length);
       if (isFile(found) && handlerOf(found, this.merge(vhost, found, uri.slice(0, uri.length - pathInfo.length), {})) === 'wsgi-script') {
         return this.handledScript(vhost, uri, found, pathInfo, context);
